@@ -1,0 +1,217 @@
+//! What an AWS key ID says by itself: its kind, its account (decoded offline), whether it is
+//! a documentation example or a placeholder, and whether a 40-character string can be a secret.
+
+use std::collections::HashSet;
+
+/// The kind of credential a key ID prefix names, or `None` for identifiers that are never credentials.
+pub fn key_type(key_id: &str) -> Option<&'static str> {
+    match key_id.get(..4)? {
+        "AKIA" => Some("long-term"),
+        "ASIA" => Some("temporary"),
+        "ABIA" => Some("service bearer token"),
+        "ACCA" => Some("context-specific"),
+        p if p.starts_with("A3T") => Some("long-term (legacy)"),
+        _ => None,
+    }
+}
+
+/// The account that owns a key, decoded from its ID without any network call:
+/// base32 of characters 5 to 20, first 48 bits, `(z & 0x7fffffffff80) >> 7`.
+/// Older keys (fifth character `I` or `J`) do not carry it.
+pub fn account_id(key_id: &str) -> Option<String> {
+    let body = key_id.as_bytes().get(4..20)?;
+    if matches!(body[0], b'I' | b'J') {
+        return None;
+    }
+    let mut z: u64 = 0;
+    let mut bits = 0;
+    for &c in body {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'2'..=b'7' => c - b'2' + 26,
+            _ => return None,
+        };
+        z = (z << 5) | u64::from(v);
+        bits += 5;
+        if bits >= 48 {
+            break;
+        }
+    }
+    // 10 characters give 50 bits; keep the first 48.
+    let z = z >> (bits - 48);
+    Some(format!("{:012}", (z & 0x7FFF_FFFF_FF80) >> 7))
+}
+
+/// Why a candidate was dropped before it became a finding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Drop {
+    /// AWS's documentation keys, or anything ending in EXAMPLE.
+    DocumentationExample,
+    /// XXXX..., one character repeated, a run of the alphabet, ...
+    Placeholder,
+}
+
+impl Drop {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Drop::DocumentationExample => "documentation example",
+            Drop::Placeholder => "placeholder",
+        }
+    }
+}
+
+/// Known example values and placeholder words, loaded from `patterns/decoys.yml`.
+#[derive(Debug, Default)]
+pub struct Decoys {
+    pub examples: HashSet<String>,
+    /// Upper-case words whose presence marks a value as a placeholder.
+    pub placeholder_words: Vec<String>,
+}
+
+impl Decoys {
+    /// Why `value` (a key ID or a secret) is not a real credential, if it is not.
+    pub fn classify(&self, value: &str) -> Option<Drop> {
+        let upper = value.to_ascii_uppercase();
+        if self.examples.contains(value) || upper.contains("EXAMPLE") {
+            return Some(Drop::DocumentationExample);
+        }
+        let body = if key_type(value).is_some() && value.len() == 20 {
+            &value[4..]
+        } else {
+            value
+        };
+        if self
+            .placeholder_words
+            .iter()
+            .any(|w| upper.contains(w.as_str()))
+            || longest_run(body) >= 6
+            || distinct(body) <= 3
+            || longest_sequence(body) >= 8
+        {
+            return Some(Drop::Placeholder);
+        }
+        None
+    }
+}
+
+fn longest_run(s: &str) -> usize {
+    let mut best = 0;
+    let mut run = 0;
+    let mut prev = None;
+    for b in s.bytes() {
+        let b = b.to_ascii_uppercase();
+        run = if Some(b) == prev { run + 1 } else { 1 };
+        prev = Some(b);
+        best = best.max(run);
+    }
+    best
+}
+
+fn longest_sequence(s: &str) -> usize {
+    let bytes = s.as_bytes();
+    let mut best = 1.min(bytes.len());
+    let mut run = 1;
+    for w in bytes.windows(2) {
+        let step = i16::from(w[1]) - i16::from(w[0]);
+        run = if step == 1 || step == -1 { run + 1 } else { 1 };
+        best = best.max(run);
+    }
+    best
+}
+
+fn distinct(s: &str) -> usize {
+    let mut seen = [false; 256];
+    s.bytes()
+        .filter(|&b| !std::mem::replace(&mut seen[b as usize], true))
+        .count()
+}
+
+/// Whether a 40-character `[A-Za-z0-9/+]` string looks like a random secret access key rather
+/// than a hash, an identifier or a word: hex never is; a real key mixes cases, holds a digit or
+/// a `/` or `+` (all but 1 in 4,000 random keys do) and has the entropy of random base64
+/// (the lowest of 100,000 random keys measured 4.1 bits per character).
+pub fn plausible_secret(s: &str) -> bool {
+    let b = s.as_bytes();
+    let hex = b.iter().all(|c| c.is_ascii_hexdigit());
+    let upper = b.iter().any(u8::is_ascii_uppercase);
+    let lower = b.iter().any(u8::is_ascii_lowercase);
+    let not_a_word = b
+        .iter()
+        .any(|c| c.is_ascii_digit() || *c == b'/' || *c == b'+');
+    !hex && upper && lower && not_a_word && shannon_entropy(b) >= 4.0
+}
+
+fn shannon_entropy(b: &[u8]) -> f64 {
+    let mut counts = [0u32; 256];
+    for &c in b {
+        counts[c as usize] += 1;
+    }
+    let n = b.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = f64::from(c) / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_the_reference_account() {
+        assert_eq!(
+            account_id("ASIAY34FZKBOKMUTVV7A").as_deref(),
+            Some("609629065308")
+        );
+        assert_eq!(account_id("AKIAIOSFODNN7EXAMPLE"), None);
+        assert_eq!(account_id("AKIAJ34FZKBOKMUTVV7A"), None);
+    }
+
+    #[test]
+    fn prefixes_name_credentials_and_identifiers_apart() {
+        assert_eq!(key_type("AKIAY34FZKBOKMUTVV7A"), Some("long-term"));
+        assert_eq!(key_type("ASIAY34FZKBOKMUTVV7A"), Some("temporary"));
+        assert_eq!(key_type("AIDAY34FZKBOKMUTVV7A"), None);
+        assert_eq!(key_type("AROAY34FZKBOKMUTVV7A"), None);
+    }
+
+    #[test]
+    fn decoys_are_recognised() {
+        let decoys = Decoys {
+            examples: HashSet::new(),
+            placeholder_words: vec!["XXXX".into()],
+        };
+        assert_eq!(
+            decoys.classify("AKIAIOSFODNN7EXAMPLE"),
+            Some(Drop::DocumentationExample)
+        );
+        assert_eq!(
+            decoys.classify("AKIAXXXXXXXXXXXXXXXX"),
+            Some(Drop::Placeholder)
+        );
+        assert_eq!(
+            decoys.classify("AKIAAAAAAAAAAAAAAAAA"),
+            Some(Drop::Placeholder)
+        );
+        assert_eq!(
+            decoys.classify("AKIAABCDEFGHIJKLMNOP"),
+            Some(Drop::Placeholder)
+        );
+        assert_eq!(decoys.classify("AKIAY34FZKBOKMUTVV7A"), None);
+    }
+
+    #[test]
+    fn secrets_need_mixed_case_and_entropy() {
+        assert!(plausible_secret("Tq3cE0mVh7yZ+2wR9kLx/Fb8NsJd4pUa6GiOe1Ct"));
+        assert!(!plausible_secret(
+            "da39a3ee5e6b4b0d3255bfef95601890afd80709"
+        ));
+        assert!(!plausible_secret(
+            "ThisIsTheNameOfAVeryLongJavaClassFactory"
+        ));
+    }
+}

@@ -1,0 +1,562 @@
+//! The detection engine: one Aho-Corasick pass over a blob finds every rule's literals; only the
+//! neighbourhood of a hit reaches a rule's regex. Key IDs are then paired with nearby secrets.
+
+use std::collections::HashSet;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use memchr::memmem;
+
+use super::aws::{self, Drop};
+use super::rules::{Rule, RuleKind, RuleSet};
+use crate::finding::{fingerprint, Facts, Finding, LineIndex, Related, Severity};
+use crate::remedy;
+use crate::source::Blob;
+
+/// How far, in bytes, a pairing neighbourhood reaches either side of a key ID at most,
+/// whatever its line count, so a minified line costs no more than a short one.
+const PAIR_REACH: usize = 4096;
+/// How many lines before (and one after) a weak literal its required nearby word may be.
+const WEAK_LINES: usize = 3;
+
+/// What one prefilter literal stands for.
+struct Target {
+    rule: usize,
+    literal: Vec<u8>,
+    weak: bool,
+}
+
+struct PairRule {
+    rule: usize,
+    key: usize,
+    secret: usize,
+    token: Option<usize>,
+    lines: usize,
+}
+
+/// Compiled once, shared by every worker.
+pub struct Engine {
+    pub rules: RuleSet,
+    prefilter: AhoCorasick,
+    targets: Vec<Target>,
+    pairs: Vec<PairRule>,
+}
+
+/// A pattern match: the rule, the captured value's span, and whether a literal named it.
+#[derive(Clone, Debug)]
+struct Candidate {
+    rule: usize,
+    start: usize,
+    end: usize,
+}
+
+/// What scanning one blob gave.
+#[derive(Default)]
+pub struct BlobReport {
+    pub findings: Vec<Finding>,
+    /// Candidates dropped as decoys, with the value (redacted) and why.
+    pub dropped: Vec<(Drop, String)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build the literal prefilter: {0}")]
+pub struct BuildError(#[from] aho_corasick::BuildError);
+
+impl Engine {
+    pub fn new(rules: RuleSet, pair_lines: Option<usize>) -> Result<Engine, BuildError> {
+        let mut targets = Vec::new();
+        for (index, rule) in rules.rules.iter().enumerate() {
+            let spec = &rule.spec;
+            let strong = spec.literals.iter().map(|l| (l, false));
+            for (literal, weak) in strong.chain(spec.weak_literals.iter().map(|l| (l, true))) {
+                targets.push(Target {
+                    rule: index,
+                    literal: literal.as_bytes().to_vec(),
+                    weak,
+                });
+            }
+        }
+        let prefilter = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(targets.iter().map(|t| &t.literal))?;
+        let pairs = rules
+            .rules
+            .iter()
+            .enumerate()
+            .filter_map(|(index, rule)| {
+                let pair = rule.spec.pair.as_ref()?;
+                Some(PairRule {
+                    rule: index,
+                    key: rules.index_of(&pair.key)?,
+                    secret: rules.index_of(&pair.secret)?,
+                    token: pair.token.as_deref().and_then(|t| rules.index_of(t)),
+                    lines: pair_lines.unwrap_or(pair.lines),
+                })
+            })
+            .collect();
+        Ok(Engine {
+            rules,
+            prefilter,
+            targets,
+            pairs,
+        })
+    }
+
+    fn rule(&self, index: usize) -> &Rule {
+        &self.rules.rules[index]
+    }
+
+    /// Scans one blob.
+    pub fn scan(&self, blob: &Blob) -> BlobReport {
+        let bytes: &[u8] = &blob.bytes;
+        let mut report = BlobReport::default();
+        let candidates = self.candidates(bytes);
+        if candidates.is_empty() {
+            return report;
+        }
+        let mut keys = Vec::new();
+        let mut named_secrets = Vec::new();
+        let mut tokens = Vec::new();
+        let mut generic = Vec::new();
+        for cand in candidates {
+            let value = &bytes[cand.start..cand.end];
+            let kind = self.rule(cand.rule).spec.kind;
+            if matches!(kind, RuleKind::SecretKey) && !plausible(value) {
+                continue;
+            }
+            if let Some(why) = self.rules.decoys.classify(&String::from_utf8_lossy(value)) {
+                report.dropped.push((why, self.redact(cand.rule, value)));
+                continue;
+            }
+            match kind {
+                RuleKind::KeyId => keys.push(cand),
+                RuleKind::SecretKey => named_secrets.push(cand),
+                RuleKind::SessionToken => tokens.push(cand),
+                RuleKind::Generic | RuleKind::Pair => generic.push(cand),
+            }
+        }
+        if keys.is_empty() && named_secrets.is_empty() && tokens.is_empty() && generic.is_empty() {
+            return report;
+        }
+        let lines = LineIndex::new(bytes);
+        let emit = Emitter {
+            engine: self,
+            blob,
+            lines: &lines,
+        };
+
+        // Pair each key ID with the nearest secret (and token) within its rule's line window.
+        let mut used_secret = HashSet::new();
+        let mut used_token = HashSet::new();
+        let mut paired_keys = HashSet::new();
+        for pair in &self.pairs {
+            let mut secrets = named_secrets.clone();
+            let mut near_tokens = tokens.clone();
+            for key in keys.iter().filter(|k| k.rule == pair.key) {
+                let (from, to) = neighbourhood(&lines, key.start, pair.lines);
+                for (rule, list) in [
+                    (Some(pair.secret), &mut secrets),
+                    (pair.token, &mut near_tokens),
+                ] {
+                    let Some(rule) = rule else { continue };
+                    for c in self.matches_in(rule, bytes, from, to, None) {
+                        let value = &bytes[c.start..c.end];
+                        let usable = (rule != pair.secret || plausible(value))
+                            && self
+                                .rules
+                                .decoys
+                                .classify(&String::from_utf8_lossy(value))
+                                .is_none();
+                        if usable && !list.iter().any(|s| s.start == c.start) {
+                            list.push(c);
+                        }
+                    }
+                }
+            }
+            let pair_keys: Vec<&Candidate> = keys.iter().filter(|k| k.rule == pair.key).collect();
+            let secret_of = assign(&lines, &pair_keys, &secrets, pair.lines);
+            let token_of = assign(&lines, &pair_keys, &near_tokens, pair.lines);
+            for (i, key) in pair_keys.iter().enumerate() {
+                let secret = secret_of[i].map(|s| &secrets[s]);
+                let token = token_of[i].map(|t| &near_tokens[t]);
+                if let Some(s) = secret {
+                    used_secret.insert(s.start);
+                }
+                if let Some(t) = token {
+                    used_token.insert(t.start);
+                }
+                let rule = if secret.is_some() {
+                    pair.rule
+                } else {
+                    key.rule
+                };
+                report
+                    .findings
+                    .push(emit.credential(rule, key, secret, token, pair.lines));
+                paired_keys.insert(key.start);
+            }
+        }
+        for key in keys.iter().filter(|k| !paired_keys.contains(&k.start)) {
+            report
+                .findings
+                .push(emit.credential(key.rule, key, None, None, 0));
+        }
+        for secret in named_secrets
+            .iter()
+            .filter(|s| !used_secret.contains(&s.start))
+        {
+            report.findings.push(emit.lone_value(secret));
+        }
+        for token in tokens.iter().filter(|t| !used_token.contains(&t.start)) {
+            report.findings.push(emit.lone_value(token));
+        }
+        for cand in &generic {
+            report.findings.push(emit.lone_value(cand));
+        }
+        report
+    }
+
+    /// Every rule match reached from a prefilter hit, each once.
+    fn candidates(&self, bytes: &[u8]) -> Vec<Candidate> {
+        let mut out: Vec<Candidate> = Vec::new();
+        for hit in self.prefilter.find_iter(bytes) {
+            let target = &self.targets[hit.pattern().as_usize()];
+            let rule = self.rule(target.rule);
+            if rule.spec.case_sensitive
+                && &bytes[hit.start()..hit.end()] != target.literal.as_slice()
+            {
+                continue;
+            }
+            if target.weak && !self.nearby_word(rule, bytes, hit.start()) {
+                continue;
+            }
+            let (line_start, mut end) = line_bounds(bytes, hit.start());
+            for _ in 0..rule.spec.context_lines {
+                if end < bytes.len() {
+                    end = line_bounds(bytes, end + 1).1;
+                }
+            }
+            let to = end.min(hit.end() + rule.spec.reach);
+            // Key IDs and tokens begin with their literal (after one boundary character), and a
+            // secret follows the literal that names it; a user's generic rule may hold its
+            // literal anywhere in the match.
+            let before = hit.start().saturating_sub(1);
+            let (from, cover) = match rule.spec.kind {
+                RuleKind::KeyId | RuleKind::SessionToken => (before, Some(hit.start())),
+                RuleKind::SecretKey | RuleKind::Pair => (hit.start(), None),
+                RuleKind::Generic => (
+                    line_start.max(hit.start().saturating_sub(rule.spec.reach)),
+                    Some(hit.start()),
+                ),
+            };
+            out.extend(self.matches_in(target.rule, bytes, from, to, cover));
+        }
+        out.sort_by_key(|c| (c.start, c.rule));
+        out.dedup_by_key(|c| (c.start, c.rule));
+        out
+    }
+
+    /// Matches of rule `index` in `bytes[from..to]` (look-behind sees the whole blob). With
+    /// `cover`, only matches whose whole span holds that offset.
+    fn matches_in(
+        &self,
+        index: usize,
+        bytes: &[u8],
+        from: usize,
+        to: usize,
+        cover: Option<usize>,
+    ) -> Vec<Candidate> {
+        let rule = self.rule(index);
+        let Some(regex) = &rule.regex else {
+            return Vec::new();
+        };
+        let hay = &bytes[..to];
+        let mut at = from;
+        let mut out = Vec::new();
+        while at <= to {
+            let Some(caps) = regex.captures_at(hay, at) else {
+                break;
+            };
+            let whole = caps.get(0).expect("group 0 always matches");
+            if let Some(value) = caps.get(rule.secret_group) {
+                let covers = cover.is_none_or(|c| whole.start() <= c && c < whole.end());
+                if covers {
+                    out.push(Candidate {
+                        rule: index,
+                        start: value.start(),
+                        end: value.end(),
+                    });
+                }
+                if cover.is_some_and(|c| whole.start() > c) {
+                    break;
+                }
+            }
+            // Boundary characters are part of the match: resume at the value's end so that
+            // two values separated by one character are both found.
+            let next = caps.get(rule.secret_group).map_or(whole.end(), |v| v.end());
+            at = if next > at { next } else { at + 1 };
+        }
+        out
+    }
+
+    fn nearby_word(&self, rule: &Rule, bytes: &[u8], at: usize) -> bool {
+        let mut from = line_bounds(bytes, at).0;
+        for _ in 0..WEAK_LINES {
+            if from == 0 {
+                break;
+            }
+            from = line_bounds(bytes, from - 1).0;
+        }
+        let mut to = line_bounds(bytes, at).1;
+        if to < bytes.len() {
+            to = line_bounds(bytes, to + 1).1;
+        }
+        let window = bytes[from..to].to_ascii_lowercase();
+        rule.spec
+            .weak_needs_nearby
+            .iter()
+            .any(|word| memmem::find(&window, word.to_ascii_lowercase().as_bytes()).is_some())
+    }
+
+    fn redact(&self, rule: usize, value: &[u8]) -> String {
+        redact_value(self.rule(rule).spec.kind, &String::from_utf8_lossy(value))
+    }
+}
+
+/// How a matched value may be shown: key IDs whole (they name the key to rotate), anything
+/// else by its first four characters only.
+pub fn redact_value(kind: RuleKind, value: &str) -> String {
+    if kind == RuleKind::KeyId {
+        value.to_string()
+    } else {
+        let prefix: String = value.chars().take(4).collect();
+        format!("{prefix}****")
+    }
+}
+
+fn plausible(value: &[u8]) -> bool {
+    std::str::from_utf8(value).is_ok_and(aws::plausible_secret)
+}
+
+/// Byte range of the line holding `at`, without its terminator.
+fn line_bounds(bytes: &[u8], at: usize) -> (usize, usize) {
+    let start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |i| i + 1);
+    let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |i| at + i);
+    (start, end)
+}
+
+/// Lines `lines` before and after the one holding `at`, clipped to `PAIR_REACH` bytes each side.
+fn neighbourhood(index: &LineIndex, at: usize, lines: usize) -> (usize, usize) {
+    let line = index.line_of(at);
+    let first = line.saturating_sub(lines);
+    let last = (line + lines).min(index.line_count() - 1);
+    let from = index.line_span(first).0.max(at.saturating_sub(PAIR_REACH));
+    let to = index.line_span(last).1.min(at + PAIR_REACH);
+    (from, to.max(at))
+}
+
+/// Greedy nearest assignment of values to keys: closest line distance first, a value after its
+/// key before one above it; each value goes to one key at most.
+fn assign(
+    index: &LineIndex,
+    keys: &[&Candidate],
+    values: &[Candidate],
+    max_lines: usize,
+) -> Vec<Option<usize>> {
+    let mut options = Vec::new();
+    for (k, key) in keys.iter().enumerate() {
+        let key_line = index.line_of(key.start);
+        for (v, value) in values.iter().enumerate() {
+            let value_line = index.line_of(value.start);
+            let distance = key_line.abs_diff(value_line);
+            if distance <= max_lines {
+                let above = value.start < key.start;
+                options.push((distance, above, key.start.abs_diff(value.start), k, v));
+            }
+        }
+    }
+    options.sort();
+    let mut of_key = vec![None; keys.len()];
+    let mut taken = HashSet::new();
+    for (_, _, _, k, v) in options {
+        if of_key[k].is_none() && !taken.contains(&v) {
+            of_key[k] = Some(v);
+            taken.insert(v);
+        }
+    }
+    of_key
+}
+
+/// Turns candidates into findings for one blob.
+struct Emitter<'a> {
+    engine: &'a Engine,
+    blob: &'a Blob<'a>,
+    lines: &'a LineIndex<'a>,
+}
+
+impl Emitter<'_> {
+    fn value(&self, c: &Candidate) -> &str {
+        std::str::from_utf8(&self.blob.bytes[c.start..c.end]).unwrap_or("")
+    }
+
+    fn related(&self, role: &str, c: &Candidate) -> Related {
+        Related {
+            role: role.to_string(),
+            location: self.lines.location(c.start, c.end),
+            redacted: self.engine.redact(c.rule, self.value(c).as_bytes()),
+        }
+    }
+
+    fn credential(
+        &self,
+        rule: usize,
+        key: &Candidate,
+        secret: Option<&Candidate>,
+        token: Option<&Candidate>,
+        pair_lines: usize,
+    ) -> Finding {
+        let spec = &self.engine.rule(rule).spec;
+        let key_id = self.value(key).to_string();
+        let account_id = aws::account_id(&key_id);
+        let canary = account_id
+            .as_ref()
+            .is_some_and(|a| self.engine.rules.canary_accounts.contains(a));
+        let facts = Facts {
+            key_type: aws::key_type(&key_id),
+            key_id: Some(key_id.clone()),
+            account_id,
+            canary,
+        };
+        let mut related = Vec::new();
+        let mut values: Vec<&[u8]> = vec![key_id.as_bytes()];
+        if let Some(s) = secret {
+            related.push(self.related("secret access key", s));
+            values.push(self.value(s).as_bytes());
+        }
+        if let Some(t) = token {
+            related.push(self.related("session token", t));
+        }
+        let kind = facts.key_type.unwrap_or("unknown");
+        let account = facts.account_id.as_ref().map_or_else(
+            || "account not decodable from this older key".to_string(),
+            |a| format!("account {a}"),
+        );
+        let mut message = match secret {
+            Some(_) => format!("AWS {kind} access key {key_id} with its secret access key ({account})"),
+            None if pair_lines > 0 => format!("AWS {kind} access key ID {key_id} ({account}); no secret within {pair_lines} lines"),
+            None => format!("AWS {kind} access key ID {key_id} ({account})"),
+        };
+        let mut severity = spec.severity;
+        if canary {
+            severity = Severity::Low;
+            message.push_str("; a canary token: any use of it alerts whoever planted it");
+        }
+        Finding {
+            rule_id: spec.id.clone(),
+            title: spec.name.clone(),
+            severity,
+            origin: self.blob.origin.clone(),
+            location: self.lines.location(key.start, key.end),
+            related,
+            excerpt: self.excerpt(key),
+            redacted: key_id.clone(),
+            fingerprint: fingerprint(&spec.id, self.blob.origin.rel(), &values),
+            remedy: remedy::for_key(&facts, secret.is_some()),
+            facts,
+            message,
+        }
+    }
+
+    fn lone_value(&self, c: &Candidate) -> Finding {
+        let spec = &self.engine.rule(c.rule).spec;
+        let redacted = self.engine.redact(c.rule, self.value(c).as_bytes());
+        let message = match spec.kind {
+            RuleKind::SecretKey => format!(
+                "{} {redacted}; its access key ID is not within reach",
+                spec.name
+            ),
+            RuleKind::SessionToken => {
+                format!("{} {redacted}; no temporary key ID next to it", spec.name)
+            }
+            _ => format!("{} {redacted}", spec.name),
+        };
+        Finding {
+            rule_id: spec.id.clone(),
+            title: spec.name.clone(),
+            severity: spec.severity,
+            origin: self.blob.origin.clone(),
+            location: self.lines.location(c.start, c.end),
+            related: Vec::new(),
+            excerpt: self.excerpt(c),
+            fingerprint: fingerprint(
+                &spec.id,
+                self.blob.origin.rel(),
+                &[self.value(c).as_bytes()],
+            ),
+            remedy: remedy::for_value(spec.kind),
+            redacted,
+            facts: Facts::default(),
+            message,
+        }
+    }
+
+    /// The line around a value, at most `EXCERPT` bytes either side, every long token masked.
+    fn excerpt(&self, c: &Candidate) -> String {
+        const EXCERPT: usize = 60;
+        let (start, end) = self.lines.line_span(self.lines.line_of(c.start));
+        let from = start.max(c.start.saturating_sub(EXCERPT));
+        let to = end.min(c.end.max(c.start + EXCERPT)).max(from);
+        let text = String::from_utf8_lossy(&self.blob.bytes[from..to]);
+        let masked = mask(&text, from > start, to < end);
+        format!(
+            "{}{}{}",
+            if from > start { "…" } else { "" },
+            masked.trim(),
+            if to < end { "…" } else { "" }
+        )
+    }
+}
+
+/// Masks every run of base64 characters long enough to be a secret (24 or more), and any run
+/// cut by the excerpt's edges, keeping at most four characters. Key IDs (20) stay readable.
+pub fn mask(text: &str, cut_left: bool, cut_right: bool) -> String {
+    let is_b64 = |c: char| c.is_ascii_alphanumeric() || matches!(c, '/' | '+');
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if !is_b64(chars[i]) {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let run_start = i;
+        while i < chars.len() && is_b64(chars[i]) {
+            i += 1;
+        }
+        let run = &chars[run_start..i];
+        let at_cut = (cut_left && run_start == 0) || (cut_right && i == chars.len());
+        if run.len() >= 24 || (at_cut && run.len() > 4) {
+            out.extend(run.iter().take(if at_cut { 0 } else { 4 }));
+            out.push_str("****");
+        } else {
+            out.extend(run.iter());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mask_hides_long_runs_and_keeps_key_ids() {
+        let line = "id=AKIAYGTTU3F4ZNIBPSU4 secret=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";
+        assert_eq!(
+            mask(line, false, false),
+            "id=AKIAYGTTU3F4ZNIBPSU4 secret=UYDK****"
+        );
+        assert_eq!(mask("9SGewL2AGe x", true, false), "**** x");
+    }
+}

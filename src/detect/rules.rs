@@ -1,0 +1,363 @@
+//! Secret rules as data: loading `patterns/*.yml` (embedded) and a user's `--rules DIR`,
+//! compiling them once, and checking that each rule's examples hold.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use regex::bytes::Regex;
+use serde::Deserialize;
+
+use crate::finding::Severity;
+
+/// The rule files compiled into the binary.
+const EMBEDDED: &[(&str, &str)] = &[("patterns/aws.yml", include_str!("../../patterns/aws.yml"))];
+const DECOYS: &str = include_str!("../../patterns/decoys.yml");
+const CANARIES: &str = include_str!("../../patterns/canary-accounts.txt");
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuleError {
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// What part a rule plays in AWS credential detection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RuleKind {
+    /// Reported on its own wherever it matches.
+    #[default]
+    Generic,
+    /// An access key ID: the primary location of a credential finding.
+    KeyId,
+    /// A secret: paired with a nearby key ID, or reported alone when named by its context.
+    SecretKey,
+    /// A session token: attached to a nearby temporary key ID, or reported alone.
+    SessionToken,
+    /// A key ID with its secret (and token) nearby; has no pattern of its own.
+    Pair,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PairSpec {
+    pub key: String,
+    pub secret: String,
+    #[serde(default)]
+    pub token: Option<String>,
+    pub lines: usize,
+}
+
+/// One rule as written in a rule file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub kind: RuleKind,
+    pub severity: Severity,
+    #[serde(default = "default_precision")]
+    pub precision: String,
+    /// CWE number for SARIF tags.
+    #[serde(default)]
+    pub cwe: Option<u32>,
+    /// Literals one of which must occur for the pattern to be tried (the prefilter).
+    #[serde(default)]
+    pub literals: Vec<String>,
+    /// Literals that count only when one of `weak_needs_nearby` is within three lines.
+    #[serde(default)]
+    pub weak_literals: Vec<String>,
+    #[serde(default)]
+    pub weak_needs_nearby: Vec<String>,
+    /// Literals match case-insensitively unless this is set.
+    #[serde(default)]
+    pub case_sensitive: bool,
+    /// How many lines after a literal's line the pattern may match on.
+    #[serde(default)]
+    pub context_lines: usize,
+    /// How many bytes either side of a literal the pattern is tried on (within those lines).
+    #[serde(default = "default_reach")]
+    pub reach: usize,
+    #[serde(default)]
+    pub pattern: Option<String>,
+    #[serde(default)]
+    pub pair: Option<PairSpec>,
+    #[serde(default)]
+    pub examples: Vec<String>,
+    #[serde(default)]
+    pub negative_examples: Vec<String>,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub why: String,
+    #[serde(default)]
+    pub remediation: String,
+    #[serde(default)]
+    pub references: Vec<String>,
+}
+
+fn default_precision() -> String {
+    "high".into()
+}
+
+fn default_reach() -> usize {
+    1024
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    rules: Vec<RuleSpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DecoyFile {
+    examples: Vec<String>,
+    placeholder_words: Vec<String>,
+}
+
+/// A rule ready to run: its spec, its compiled pattern and where it came from.
+#[derive(Debug)]
+pub struct Rule {
+    pub spec: RuleSpec,
+    pub regex: Option<Regex>,
+    /// Index of the named capture `secret` in `regex`.
+    pub secret_group: usize,
+    pub source: String,
+}
+
+/// Every rule in force, plus the data the AWS checks use.
+#[derive(Debug)]
+pub struct RuleSet {
+    pub rules: Vec<Rule>,
+    pub decoys: super::aws::Decoys,
+    pub canary_accounts: HashSet<String>,
+}
+
+impl RuleSet {
+    /// The embedded rules, plus every `*.yml`/`*.yaml` file in `extra` if given.
+    pub fn load(extra: Option<&Path>) -> Result<RuleSet, RuleError> {
+        let mut rules = Vec::new();
+        for (path, text) in EMBEDDED {
+            rules.extend(parse(path, text)?);
+        }
+        if let Some(dir) = extra {
+            for path in rule_files(dir)? {
+                let shown = path.display().to_string();
+                let text = std::fs::read_to_string(&path).map_err(|source| RuleError::Io {
+                    path: shown.clone(),
+                    source,
+                })?;
+                rules.extend(parse(&shown, &text)?);
+            }
+        }
+        let mut seen = HashSet::new();
+        for rule in &rules {
+            if !seen.insert(rule.spec.id.clone()) {
+                return Err(invalid(
+                    &rule.source,
+                    format!("rule id `{}` is defined twice", rule.spec.id),
+                ));
+            }
+        }
+        for rule in &rules {
+            if let Some(pair) = &rule.spec.pair {
+                for (role, id) in [
+                    ("key", Some(&pair.key)),
+                    ("secret", Some(&pair.secret)),
+                    ("token", pair.token.as_ref()),
+                ] {
+                    if let Some(id) = id {
+                        if !seen.contains(id) {
+                            return Err(invalid(
+                                &rule.source,
+                                format!(
+                                    "rule `{}`: pair {role} `{id}` is not a rule",
+                                    rule.spec.id
+                                ),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        let decoys: DecoyFile = serde_norway::from_str(DECOYS)
+            .map_err(|e| invalid("patterns/decoys.yml", e.to_string()))?;
+        let canary_accounts = CANARIES
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(String::from)
+            .collect();
+        Ok(RuleSet {
+            rules,
+            decoys: super::aws::Decoys {
+                examples: decoys.examples.into_iter().collect(),
+                placeholder_words: decoys.placeholder_words,
+            },
+            canary_accounts,
+        })
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.spec.id == id)
+    }
+
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.rules.iter().position(|r| r.spec.id == id)
+    }
+}
+
+fn invalid(path: &str, message: String) -> RuleError {
+    RuleError::Invalid {
+        path: path.to_string(),
+        message,
+    }
+}
+
+fn rule_files(dir: &Path) -> Result<Vec<PathBuf>, RuleError> {
+    let io = |source| RuleError::Io {
+        path: dir.display().to_string(),
+        source,
+    };
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let path = entry.map_err(io)?.path();
+        if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("yml" | "yaml")
+        ) {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn parse(path: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
+    let file: RuleFile = serde_norway::from_str(text).map_err(|e| invalid(path, e.to_string()))?;
+    file.rules
+        .into_iter()
+        .map(|spec| compile(path, spec))
+        .collect()
+}
+
+fn compile(path: &str, spec: RuleSpec) -> Result<Rule, RuleError> {
+    let at = |message: String| invalid(path, format!("rule `{}`: {message}", spec.id));
+    if spec.id.is_empty()
+        || !spec
+            .id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
+    {
+        return Err(at("the id must be letters, digits, `.`, `-` and `_`".into()));
+    }
+    let (regex, secret_group) = match (&spec.kind, &spec.pattern) {
+        (RuleKind::Pair, None) => {
+            if spec.pair.is_none() {
+                return Err(at("a pair rule needs `pair`".into()));
+            }
+            (None, 0)
+        }
+        (RuleKind::Pair, Some(_)) => return Err(at("a pair rule has no pattern".into())),
+        (_, None) => return Err(at("a pattern is required".into())),
+        (_, Some(pattern)) => {
+            let regex = Regex::new(pattern).map_err(|e| at(format!("bad pattern: {e}")))?;
+            let group = regex
+                .capture_names()
+                .position(|n| n == Some("secret"))
+                .ok_or_else(|| at("the pattern needs a named capture `(?P<secret>...)`".into()))?;
+            if spec.literals.is_empty() {
+                return Err(at("at least one prefilter literal is required".into()));
+            }
+            (Some(regex), group)
+        }
+    };
+    Ok(Rule {
+        spec,
+        regex,
+        secret_group,
+        source: path.to_string(),
+    })
+}
+
+/// Checks every rule against its own examples: each example must yield a finding of that rule,
+/// no negative example may; a rule without examples or documentation is a problem too.
+/// Returns one line per problem.
+pub fn self_test(engine: &super::Engine) -> Vec<String> {
+    use crate::source::{Blob, Origin};
+    let mut problems = Vec::new();
+    for rule in &engine.rules.rules {
+        let s = &rule.spec;
+        let at = format!("{}: rule `{}`", rule.source, s.id);
+        if s.examples.is_empty() {
+            problems.push(format!("{at}: no examples"));
+        }
+        if s.negative_examples.is_empty() {
+            problems.push(format!("{at}: no negative examples"));
+        }
+        for (field, text) in [
+            ("description", &s.description),
+            ("why", &s.why),
+            ("remediation", &s.remediation),
+        ] {
+            if text.trim().is_empty() {
+                problems.push(format!("{at}: no `{field}` documentation"));
+            }
+        }
+        let fires = |text: &str| {
+            let blob = Blob {
+                origin: Origin::Stdin,
+                bytes: text.as_bytes().into(),
+            };
+            engine
+                .scan(&blob)
+                .findings
+                .iter()
+                .any(|f| f.rule_id == s.id)
+        };
+        for example in &s.examples {
+            if !fires(example) {
+                problems.push(format!("{at}: example does not match: {example:?}"));
+            }
+        }
+        for example in &s.negative_examples {
+            if fires(example) {
+                problems.push(format!("{at}: negative example matches: {example:?}"));
+            }
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_embedded_rule_passes_its_examples() {
+        let engine = super::super::Engine::new(RuleSet::load(None).unwrap(), None).unwrap();
+        let problems = self_test(&engine);
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    #[test]
+    fn embedded_rules_load() {
+        let set = RuleSet::load(None).unwrap();
+        assert!(set.get("aws.access-key-id").is_some());
+        assert!(set.canary_accounts.contains("052310077262"));
+    }
+
+    #[test]
+    fn a_rule_without_a_secret_capture_is_refused() {
+        let text = "rules:\n  - id: x\n    name: x\n    severity: low\n    literals: [a]\n    pattern: 'a+'\n";
+        let err = parse("x.yml", text).unwrap_err().to_string();
+        assert!(err.contains("x.yml") && err.contains("secret"), "{err}");
+    }
+}

@@ -1,0 +1,146 @@
+//! Rotation and revocation guidance per finding, with the exact commands for that key.
+//! Offline, the owning user is unknown: the first step finds it.
+
+use serde::Serialize;
+
+use crate::detect::rules::RuleKind;
+use crate::finding::Facts;
+
+/// What to do about a finding: one line to act on, then the ordered steps.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Remedy {
+    pub summary: String,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Step {
+    pub text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+}
+
+fn step(text: &str, command: Option<String>) -> Step {
+    Step {
+        text: text.to_string(),
+        command,
+    }
+}
+
+/// Guidance for a credential named by its key ID; `exposed` when its secret was found too.
+pub fn for_key(facts: &Facts, exposed: bool) -> Remedy {
+    let key = facts.key_id.as_deref().unwrap_or("KEY_ID");
+    if facts.canary {
+        return Remedy {
+            summary: format!("Do not use {key}: it is a canary token. If your team did not plant it, treat this repository as watched and ask who did."),
+            steps: vec![step("Remove the token from the code if it is not meant to be a tripwire here.", None)],
+        };
+    }
+    if facts.key_type == Some("temporary") {
+        return temporary(key, exposed);
+    }
+    let user = "USER_NAME";
+    let mut steps = vec![step(
+        "Find the owner (account and IAM user) of the key.",
+        Some(format!("aws sts get-access-key-info --access-key-id {key} && aws iam get-access-key-last-used --access-key-id {key}")),
+    )];
+    let deactivate = step(
+        "Deactivate the old key (it can be re-activated if something breaks).",
+        Some(format!(
+            "aws iam update-access-key --user-name {user} --access-key-id {key} --status Inactive"
+        )),
+    );
+    if exposed {
+        steps.push(step(
+            "The secret is exposed: deactivate the key now, before anything else.",
+            deactivate.command.clone(),
+        ));
+    }
+    steps.push(step(
+        "Create a replacement key; better, move the workload to an IAM role or a secrets manager so the next rotation needs no code change.",
+        Some(format!("aws iam create-access-key --user-name {user}")),
+    ));
+    steps.push(step(
+        "Move every consumer to the new credential and deploy.",
+        None,
+    ));
+    steps.push(step(
+        "Check in CloudTrail that nothing still uses the old key, and what it was used for.",
+        Some(format!("aws cloudtrail lookup-events --lookup-attributes AttributeKey=AccessKeyId,AttributeValue={key}")),
+    ));
+    if !exposed {
+        steps.push(deactivate);
+    }
+    steps.push(step(
+        "Delete the old key.",
+        Some(format!(
+            "aws iam delete-access-key --user-name {user} --access-key-id {key}"
+        )),
+    ));
+    steps.push(step(
+        "Remove the key from the code; rewriting git history helps but never replaces rotation.",
+        None,
+    ));
+    let summary = if exposed {
+        format!("Revoke now: aws iam update-access-key --user-name {user} --access-key-id {key} --status Inactive, then rotate")
+    } else {
+        format!("Rotate {key}: create a new key, move consumers to it, deactivate and delete the old one")
+    };
+    Remedy { summary, steps }
+}
+
+/// Temporary credentials cannot be deactivated one by one: revoke the role's older sessions.
+fn temporary(key: &str, exposed: bool) -> Remedy {
+    let now = crate::time::now_rfc3339();
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Action":"*","Resource":"*","Condition":{{"DateLessThan":{{"aws:TokenIssueTime":"{now}"}}}}}}]}}"#
+    );
+    let mut steps = vec![
+        step(
+            "Find the account that issued the session.",
+            Some(format!("aws sts get-access-key-info --access-key-id {key}")),
+        ),
+        step(
+            "Revoke every session of the role issued before now (the console's \"Revoke active sessions\" does the same).",
+            Some(format!("aws iam put-role-policy --role-name ROLE_NAME --policy-name AWSRevokeOlderSessions --policy-document '{policy}'")),
+        ),
+        step(
+            "Check in CloudTrail what the session did.",
+            Some(format!("aws cloudtrail lookup-events --lookup-attributes AttributeKey=AccessKeyId,AttributeValue={key}")),
+        ),
+    ];
+    steps.push(step(
+        "Stop whatever wrote temporary credentials into a file, and remove them from the code.",
+        None,
+    ));
+    let summary = if exposed {
+        format!("Revoke the role's sessions issued before now (aws:TokenIssueTime), then find what wrote {key} here")
+    } else {
+        format!(
+            "Temporary key {key}: revoke the role's older sessions if its secret may be exposed"
+        )
+    };
+    Remedy { summary, steps }
+}
+
+/// Guidance for a secret or token found without its key ID.
+pub fn for_value(kind: RuleKind) -> Remedy {
+    match kind {
+        RuleKind::SecretKey => Remedy {
+            summary: "Find the key ID this secret belongs to and deactivate that key now, then rotate".into(),
+            steps: vec![
+                step("Find the key: its ID is usually in the same configuration, CI variables or a neighbouring file; otherwise list the keys of the likely users.", Some("aws iam list-access-keys --user-name USER_NAME".into())),
+                step("Deactivate it now.", Some("aws iam update-access-key --user-name USER_NAME --access-key-id KEY_ID --status Inactive".into())),
+                step("Create a replacement (better, an IAM role or a secrets manager entry), move consumers to it, then delete the old key.", Some("aws iam delete-access-key --user-name USER_NAME --access-key-id KEY_ID".into())),
+            ],
+        },
+        RuleKind::SessionToken => Remedy {
+            summary: "Revoke the role's sessions issued before now (aws:TokenIssueTime); remove the token from the code".into(),
+            steps: vec![step("In IAM, on the role that issued the session, choose \"Revoke active sessions\", or attach a policy that denies requests whose aws:TokenIssueTime is before now.", None)],
+        },
+        _ => Remedy {
+            summary: "Revoke this credential at its issuer and remove it from the code".into(),
+            steps: Vec::new(),
+        },
+    }
+}

@@ -1,0 +1,80 @@
+//! The JSON report: one document, `{"version", "tool", "findings", "summary"}`; its schema is
+//! documented in the README and stable within a `version`.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::finding::Finding;
+use crate::scan::ScanOutcome;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    rule_id: &'a str,
+    title: &'a str,
+    severity: &'a str,
+    path: String,
+    uri: &'a str,
+    #[serde(flatten)]
+    location: &'a crate::finding::Location,
+    message: &'a str,
+    value: &'a str,
+    excerpt: &'a str,
+    fingerprint: &'a str,
+    facts: &'a crate::finding::Facts,
+    related: &'a [crate::finding::Related],
+    remedy: &'a crate::remedy::Remedy,
+}
+
+fn finding(f: &Finding) -> JsonFinding<'_> {
+    JsonFinding {
+        rule_id: &f.rule_id,
+        title: &f.title,
+        severity: f.severity.as_str(),
+        path: f.origin.display(),
+        uri: f.origin.rel(),
+        location: &f.location,
+        message: &f.message,
+        value: &f.redacted,
+        excerpt: &f.excerpt,
+        fingerprint: &f.fingerprint,
+        facts: &f.facts,
+        related: &f.related,
+        remedy: &f.remedy,
+    }
+}
+
+pub fn render(outcome: &ScanOutcome, out: &mut dyn Write) -> io::Result<()> {
+    let by_severity: serde_json::Map<String, serde_json::Value> = crate::finding::Severity::ALL
+        .iter()
+        .map(|s| {
+            let n = outcome.findings.iter().filter(|f| f.severity == *s).count();
+            (s.as_str().to_string(), json!(n))
+        })
+        .collect();
+    let dropped: Vec<_> = outcome
+        .dropped
+        .iter()
+        .map(|(why, d)| json!({"reason": why.as_str(), "count": d.count, "samples": d.samples}))
+        .collect();
+    let doc = json!({
+        "version": SCHEMA_VERSION,
+        "tool": {"name": "keyrot", "version": env!("CARGO_PKG_VERSION")},
+        "findings": outcome.findings.iter().map(finding).collect::<Vec<_>>(),
+        "summary": {
+            "files_scanned": outcome.files,
+            "bytes_scanned": outcome.bytes,
+            "duration_ms": outcome.duration.as_millis() as u64,
+            "findings": outcome.findings.len(),
+            "by_severity": by_severity,
+            "dropped": dropped,
+            "skipped": {"binary": outcome.skipped_binary, "too_large": outcome.skipped_large},
+            "errors": outcome.problems,
+        },
+    });
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}

@@ -1,0 +1,83 @@
+//! Output formats. Renderers only: they format a `ScanOutcome`, they never analyse.
+
+pub mod json;
+pub mod sarif;
+pub mod text;
+
+use std::collections::BTreeMap;
+
+use crate::finding::Severity;
+use crate::scan::{human_bytes, ScanOutcome};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Sarif,
+}
+
+/// Findings per severity, most severe first, zeros left out.
+pub fn counts(outcome: &ScanOutcome) -> BTreeMap<std::cmp::Reverse<Severity>, usize> {
+    let mut counts = BTreeMap::new();
+    for f in &outcome.findings {
+        *counts.entry(std::cmp::Reverse(f.severity)).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// The human summary lines printed on stderr after every scan, whatever the format.
+pub fn summary_lines(outcome: &ScanOutcome) -> Vec<String> {
+    let mut lines = Vec::new();
+    let n = outcome.findings.len();
+    let by_severity: Vec<String> = counts(outcome)
+        .iter()
+        .map(|(s, c)| format!("{c} {}", s.0))
+        .collect();
+    let findings = match n {
+        0 => "no findings".to_string(),
+        1 => format!("1 finding: {}", by_severity.join(", ")),
+        _ => format!("{n} findings: {}", by_severity.join(", ")),
+    };
+    lines.push(format!(
+        "scanned {} {} ({}) in {:.2}s; {findings}",
+        outcome.files,
+        plural(outcome.files, "file", "files"),
+        human_bytes(outcome.bytes),
+        outcome.duration.as_secs_f64()
+    ));
+    let dropped: usize = outcome.dropped.values().map(|d| d.count).sum();
+    if dropped > 0 {
+        let reasons: Vec<String> = outcome
+            .dropped
+            .iter()
+            .map(|(why, d)| format!("{} {} ({})", d.count, why.as_str(), d.samples.join(", ")))
+            .collect();
+        lines.push(format!(
+            "dropped {dropped} {}: {}",
+            plural(dropped as u64, "candidate", "candidates"),
+            reasons.join("; ")
+        ));
+    }
+    let mut skipped = Vec::new();
+    if outcome.skipped_binary > 0 {
+        skipped.push(format!("{} binary", outcome.skipped_binary));
+    }
+    if outcome.skipped_large > 0 {
+        skipped.push(format!("{} over --max-file-size", outcome.skipped_large));
+    }
+    if !outcome.problems.is_empty() {
+        skipped.push(format!("{} unreadable", outcome.problems.len()));
+    }
+    if !skipped.is_empty() {
+        lines.push(format!("skipped {}", skipped.join(", ")));
+    }
+    lines
+}
+
+fn plural(n: u64, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}

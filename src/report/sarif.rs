@@ -1,0 +1,177 @@
+//! SARIF 2.1.0 as GitHub code scanning accepts it: every rule once with its documentation,
+//! results with 1-based regions relative to `%SRCROOT%`, related locations for paired
+//! secrets, and content-based fingerprints under our own key.
+
+use std::io::{self, Write};
+
+use serde_json::{json, Value};
+
+use crate::detect::{Rule, RuleSet};
+use crate::finding::{Finding, Location};
+use crate::scan::ScanOutcome;
+
+const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+const INFORMATION_URI: &str = "https://github.com/keyrot/keyrot";
+/// Our key in `partialFingerprints`; GitHub computes its own `primaryLocationLineHash`.
+pub const FINGERPRINT_KEY: &str = "keyrotFingerprint/v1";
+
+pub struct SarifOptions<'a> {
+    /// `automationDetails.id` prefix (`category/`), so two uploads do not clash.
+    pub category: Option<&'a str>,
+}
+
+pub fn render(
+    outcome: &ScanOutcome,
+    rules: &RuleSet,
+    opts: &SarifOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let results: Vec<Value> = outcome.findings.iter().map(|f| result(f, rules)).collect();
+    let mut run = json!({
+        "tool": {"driver": {
+            "name": "keyrot",
+            "version": env!("CARGO_PKG_VERSION"),
+            "semanticVersion": env!("CARGO_PKG_VERSION"),
+            "informationUri": INFORMATION_URI,
+            "rules": rules.rules.iter().map(rule).collect::<Vec<_>>(),
+        }},
+        "columnKind": "utf16CodeUnits",
+        "results": results,
+    });
+    if let Some(category) = opts.category {
+        run["automationDetails"] = json!({"id": format!("{}/", category.trim_end_matches('/'))});
+    }
+    let doc = json!({
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [run],
+    });
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}
+
+/// A rule's documentation as plain text and Markdown.
+pub fn help(rule: &Rule) -> (String, String) {
+    let s = &rule.spec;
+    let text = format!(
+        "{}\n\nWhy it matters: {}\n\nRemediation: {}",
+        s.description, s.why, s.remediation
+    );
+    let markdown = format!(
+        "## {}\n\n{}\n\n### Why it matters\n\n{}\n\n### Remediation\n\n{}\n",
+        s.name, s.description, s.why, s.remediation
+    );
+    (text, markdown)
+}
+
+fn rule(rule: &Rule) -> Value {
+    let s = &rule.spec;
+    let (text, markdown) = help(rule);
+    let mut tags = vec!["security".to_string(), "secret".to_string()];
+    if let Some(cwe) = s.cwe {
+        tags.push(format!("external/cwe/cwe-{cwe}"));
+    }
+    json!({
+        "id": s.id,
+        "name": pascal(&s.id),
+        "shortDescription": {"text": truncate(&s.name, 1024)},
+        "fullDescription": {"text": truncate(&s.description, 1024)},
+        "help": {"text": text, "markdown": markdown},
+        "defaultConfiguration": {"level": s.severity.sarif_level()},
+        "properties": {
+            "tags": tags,
+            "precision": s.precision,
+            "security-severity": s.severity.security_severity(),
+        },
+    })
+}
+
+fn result(f: &Finding, rules: &RuleSet) -> Value {
+    let mut message = f.message.clone();
+    message.push_str(". ");
+    message.push_str(&f.remedy.summary);
+    message.push('.');
+    let mut properties = json!({
+        "severity": f.severity.as_str(),
+        "value": f.redacted,
+        "remediation": f.remedy.steps.iter().map(|s| match &s.command {
+            Some(c) => format!("{} `{c}`", s.text),
+            None => s.text.clone(),
+        }).collect::<Vec<_>>(),
+    });
+    if let Some(k) = &f.facts.key_id {
+        properties["keyId"] = json!(k);
+    }
+    if let Some(a) = &f.facts.account_id {
+        properties["accountId"] = json!(a);
+    }
+    if let Some(t) = f.facts.key_type {
+        properties["keyType"] = json!(t);
+    }
+    if f.facts.canary {
+        properties["canary"] = json!(true);
+    }
+    let uri = f.origin.rel();
+    let mut result = json!({
+        "ruleId": f.rule_id,
+        "level": f.severity.sarif_level(),
+        "message": {"text": message},
+        "locations": [physical(uri, &f.location, Some(&f.excerpt))],
+        "partialFingerprints": {FINGERPRINT_KEY: f.fingerprint},
+        "properties": properties,
+    });
+    if let Some(index) = rules.index_of(&f.rule_id) {
+        result["ruleIndex"] = json!(index);
+    }
+    if !f.related.is_empty() {
+        result["relatedLocations"] = f
+            .related
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let mut loc = physical(uri, &r.location, None);
+                loc["id"] = json!(i + 1);
+                loc["message"] = json!({"text": format!("{} ({})", r.role, r.redacted)});
+                loc
+            })
+            .collect();
+    }
+    result
+}
+
+fn physical(uri: &str, loc: &Location, snippet: Option<&str>) -> Value {
+    let mut region = json!({
+        "startLine": loc.line,
+        "startColumn": loc.column,
+        "endLine": loc.end_line,
+        "endColumn": loc.end_column,
+    });
+    if let Some(text) = snippet {
+        region["snippet"] = json!({"text": text});
+    }
+    json!({"physicalLocation": {
+        "artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"},
+        "region": region,
+    }})
+}
+
+/// `aws.access-key-id` becomes `AwsAccessKeyId`.
+fn pascal(id: &str) -> String {
+    id.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let mut c = p.chars();
+            c.next().map_or(String::new(), |f| {
+                f.to_ascii_uppercase().to_string() + c.as_str()
+            })
+        })
+        .collect()
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        s.chars().take(max - 1).collect::<String>() + "…"
+    }
+}

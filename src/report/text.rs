@@ -1,0 +1,75 @@
+//! The terminal report: findings grouped by file, `line:col`, severity, rule, the redacted
+//! line, the facts and one line on what to do. Colour only when asked (a terminal).
+
+use std::io::{self, Write};
+
+use crate::finding::{Finding, Severity};
+use crate::scan::ScanOutcome;
+
+struct Style {
+    color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn severity(&self, s: Severity) -> String {
+        let code = match s {
+            Severity::Critical => "1;31",
+            Severity::High => "31",
+            Severity::Medium => "33",
+            Severity::Low => "36",
+        };
+        self.paint(code, &format!("{:<8}", s.as_str()))
+    }
+}
+
+pub fn render(outcome: &ScanOutcome, color: bool, out: &mut dyn Write) -> io::Result<()> {
+    let style = Style { color };
+    let mut current = None;
+    for finding in &outcome.findings {
+        let path = finding.origin.display();
+        if current.as_ref() != Some(&path) {
+            if current.is_some() {
+                writeln!(out)?;
+            }
+            writeln!(out, "{}", style.paint("1", &path))?;
+            current = Some(path);
+        }
+        write_finding(finding, &style, out)?;
+    }
+    Ok(())
+}
+
+fn write_finding(f: &Finding, style: &Style, out: &mut dyn Write) -> io::Result<()> {
+    let pad = "      ";
+    writeln!(
+        out,
+        "  {:>5}  {} {}  {}",
+        format!("{}:{}", f.location.line, f.location.column),
+        style.severity(f.severity),
+        style.paint("2", &f.rule_id),
+        f.message
+    )?;
+    writeln!(out, "  {pad}  │ {}", f.excerpt)?;
+    for r in &f.related {
+        writeln!(
+            out,
+            "  {pad}  {} at {}:{} ({})",
+            r.role, r.location.line, r.location.column, r.redacted
+        )?;
+    }
+    writeln!(
+        out,
+        "  {pad}  {} {}",
+        style.paint("32", "fix:"),
+        f.remedy.summary
+    )?;
+    Ok(())
+}

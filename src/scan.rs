@@ -1,0 +1,223 @@
+//! One scan from sources to findings: walks the roots (or reads standard input), runs the
+//! engine on every blob in parallel, and tallies what was scanned, skipped and dropped.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::detect::aws::Drop;
+use crate::detect::Engine;
+use crate::finding::Finding;
+use crate::source::fs::{self, Skip, Visitor, WalkOptions};
+use crate::source::{Blob, Origin};
+
+/// What to scan.
+#[derive(Clone, Debug)]
+pub struct ScanRequest {
+    /// Paths to walk; `-` reads standard input.
+    pub paths: Vec<PathBuf>,
+    pub walk: WalkOptions,
+    /// Show progress on stderr after a second (only on a terminal).
+    pub progress: bool,
+}
+
+/// How many candidates were dropped for one reason, with a few of them (redacted).
+#[derive(Clone, Debug, Default)]
+pub struct Dropped {
+    pub count: usize,
+    pub samples: Vec<String>,
+}
+
+/// Everything a scan produced.
+#[derive(Debug, Default)]
+pub struct ScanOutcome {
+    pub findings: Vec<Finding>,
+    pub files: u64,
+    pub bytes: u64,
+    pub skipped_binary: u64,
+    pub skipped_large: u64,
+    /// One line per file or folder that could not be read.
+    pub problems: Vec<String>,
+    /// Notes on files skipped for their size.
+    pub notes: Vec<String>,
+    pub dropped: BTreeMap<Drop, Dropped>,
+    pub duration: Duration,
+}
+
+const SAMPLES: usize = 3;
+
+struct Collector<'a> {
+    engine: &'a Engine,
+    findings: Mutex<Vec<Finding>>,
+    dropped: Mutex<BTreeMap<Drop, Dropped>>,
+    problems: Mutex<Vec<String>>,
+    notes: Mutex<Vec<String>>,
+    files: AtomicU64,
+    bytes: AtomicU64,
+    binary: AtomicU64,
+    large: AtomicU64,
+    max_file_size: u64,
+}
+
+impl Visitor for Collector<'_> {
+    fn blob(&self, blob: &Blob) {
+        self.files.fetch_add(1, Ordering::Relaxed);
+        self.bytes
+            .fetch_add(blob.bytes.len() as u64, Ordering::Relaxed);
+        let report = self.engine.scan(blob);
+        if !report.findings.is_empty() {
+            lock(&self.findings).extend(report.findings);
+        }
+        if !report.dropped.is_empty() {
+            let mut dropped = lock(&self.dropped);
+            for (why, value) in report.dropped {
+                let entry = dropped.entry(why).or_default();
+                entry.count += 1;
+                if entry.samples.len() < SAMPLES && !entry.samples.contains(&value) {
+                    entry.samples.push(value);
+                }
+            }
+        }
+    }
+
+    fn skipped(&self, path: &Path, why: Skip) {
+        match why {
+            Skip::Binary => {
+                self.binary.fetch_add(1, Ordering::Relaxed);
+            }
+            Skip::TooLarge(size) => {
+                self.large.fetch_add(1, Ordering::Relaxed);
+                lock(&self.notes).push(format!(
+                    "{}: skipped: {} is over --max-file-size ({})",
+                    path.display(),
+                    human_bytes(size),
+                    human_bytes(self.max_file_size)
+                ));
+            }
+        }
+    }
+
+    fn problem(&self, message: String) {
+        lock(&self.problems).push(message);
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Runs a scan. Unreadable input is reported in the outcome, never fatal.
+pub fn run(engine: &Engine, request: &ScanRequest) -> ScanOutcome {
+    let started = Instant::now();
+    let collector = Collector {
+        engine,
+        findings: Mutex::default(),
+        dropped: Mutex::default(),
+        problems: Mutex::default(),
+        notes: Mutex::default(),
+        files: AtomicU64::new(0),
+        bytes: AtomicU64::new(0),
+        binary: AtomicU64::new(0),
+        large: AtomicU64::new(0),
+        max_file_size: request.walk.max_file_size,
+    };
+    let done = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        if request.progress && std::io::stderr().is_terminal() {
+            scope.spawn(|| progress(&collector, &done));
+        }
+        let (stdin, paths): (Vec<&PathBuf>, Vec<&PathBuf>) =
+            request.paths.iter().partition(|p| p.as_os_str() == "-");
+        if !stdin.is_empty() {
+            let mut raw = Vec::new();
+            match std::io::stdin().lock().read_to_end(&mut raw) {
+                Ok(_) => fs::visit_bytes(Origin::Stdin, &raw, &collector),
+                Err(err) => collector.problem(format!("<stdin>: {err}")),
+            }
+        }
+        let paths: Vec<PathBuf> = paths.into_iter().cloned().collect();
+        for path in &paths {
+            if std::fs::symlink_metadata(path).is_err() {
+                collector.problem(format!("{}: no such file or directory", path.display()));
+            }
+        }
+        let existing: Vec<PathBuf> = paths
+            .into_iter()
+            .filter(|p| std::fs::symlink_metadata(p).is_ok())
+            .collect();
+        fs::walk(&existing, &request.walk, &collector);
+        done.store(true, Ordering::Relaxed);
+    });
+    let mut findings = collector
+        .findings
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    findings.sort_by_cached_key(Finding::sort_key);
+    let mut problems = collector
+        .problems
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    problems.sort();
+    let mut notes = collector
+        .notes
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    notes.sort();
+    ScanOutcome {
+        findings,
+        files: collector.files.into_inner(),
+        bytes: collector.bytes.into_inner(),
+        skipped_binary: collector.binary.into_inner(),
+        skipped_large: collector.large.into_inner(),
+        problems,
+        notes,
+        dropped: collector
+            .dropped
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+        duration: started.elapsed(),
+    }
+}
+
+/// After a second, one self-overwriting status line on stderr, cleared at the end.
+fn progress(collector: &Collector, done: &AtomicBool) {
+    let started = Instant::now();
+    let mut shown = false;
+    while !done.load(Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(250));
+        if done.load(Ordering::Relaxed) || started.elapsed() < Duration::from_secs(1) {
+            continue;
+        }
+        shown = true;
+        let mut err = std::io::stderr().lock();
+        let _ = write!(
+            err,
+            "\r\x1b[Kscanning: {} files, {}",
+            collector.files.load(Ordering::Relaxed),
+            human_bytes(collector.bytes.load(Ordering::Relaxed))
+        );
+        let _ = err.flush();
+    }
+    if shown {
+        let _ = write!(std::io::stderr(), "\r\x1b[K");
+    }
+}
+
+/// `1.5 MiB`-style sizes.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}

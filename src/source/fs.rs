@@ -1,0 +1,189 @@
+//! The working tree as blobs: a parallel walk (crate `ignore`) honouring .gitignore and .ignore,
+//! scanning hidden files, never `.git/`. Each worker reuses its own read buffer.
+
+use std::borrow::Cow;
+use std::fs::File;
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
+
+use ignore::{WalkBuilder, WalkState};
+
+use super::{classify, Blob, Content, Origin};
+
+#[derive(Clone, Debug)]
+pub struct WalkOptions {
+    /// Worker threads; 0 means one per core.
+    pub threads: usize,
+    /// Scan what .gitignore and .ignore exclude too.
+    pub no_ignore: bool,
+    /// Follow symbolic links (loops and broken links are reported).
+    pub follow_links: bool,
+    /// Larger files are skipped with a note.
+    pub max_file_size: u64,
+}
+
+/// Why a file was not scanned, when that is not an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Skip {
+    Binary,
+    TooLarge(u64),
+}
+
+/// Receives what the walk finds; called from many threads at once.
+pub trait Visitor: Sync {
+    fn blob(&self, blob: &Blob);
+    fn skipped(&self, path: &Path, why: Skip);
+    /// A file or folder that could not be read; the walk goes on.
+    fn problem(&self, message: String);
+}
+
+/// Walks `roots` in parallel and hands every readable text file to `visitor`.
+pub fn walk(roots: &[PathBuf], opts: &WalkOptions, visitor: &dyn Visitor) {
+    let Some((first, rest)) = roots.split_first() else {
+        return;
+    };
+    let bases: Vec<RootBase> = roots.iter().map(|r| RootBase::new(r)).collect();
+    let mut builder = WalkBuilder::new(first);
+    for root in rest {
+        builder.add(root);
+    }
+    builder
+        .hidden(false)
+        .parents(!opts.no_ignore)
+        .ignore(!opts.no_ignore)
+        .git_ignore(!opts.no_ignore)
+        .git_global(!opts.no_ignore)
+        .git_exclude(!opts.no_ignore)
+        .require_git(false)
+        .follow_links(opts.follow_links)
+        .threads(opts.threads)
+        .filter_entry(|entry| entry.file_name() != ".git");
+    builder.build_parallel().run(|| {
+        let bases = &bases;
+        let mut buffer = Vec::new();
+        Box::new(move |result| {
+            let entry = match result {
+                Ok(entry) => entry,
+                Err(err) => {
+                    visitor.problem(one_line(&err.to_string()));
+                    return WalkState::Continue;
+                }
+            };
+            if entry.file_type().is_some_and(|t| t.is_file()) {
+                let path = entry.path();
+                match read_file(path, opts.max_file_size, &mut buffer) {
+                    Ok(true) => visit_bytes(
+                        Origin::File {
+                            path: path.to_path_buf(),
+                            rel: rel_path(bases, path),
+                        },
+                        &buffer,
+                        visitor,
+                    ),
+                    Ok(false) => visitor.skipped(path, Skip::TooLarge(file_len(path))),
+                    Err(err) => visitor.problem(format!(
+                        "{}: {}",
+                        path.display(),
+                        one_line(&err.to_string())
+                    )),
+                }
+            }
+            WalkState::Continue
+        })
+    });
+}
+
+/// Classifies raw bytes and hands the blob on, or reports it as binary.
+pub fn visit_bytes(origin: Origin, raw: &[u8], visitor: &dyn Visitor) {
+    let bytes = match classify(raw) {
+        Content::Bytes(b) => Cow::Borrowed(b),
+        Content::Decoded(d) => Cow::Owned(d),
+        Content::Binary => {
+            let path = match &origin {
+                Origin::File { path, .. } => path.clone(),
+                Origin::Stdin => PathBuf::from("<stdin>"),
+            };
+            visitor.skipped(&path, Skip::Binary);
+            return;
+        }
+    };
+    visitor.blob(&Blob { origin, bytes });
+}
+
+/// Reads `path` into `buffer`; `Ok(false)` when it is larger than `max`.
+fn read_file(path: &Path, max: u64, buffer: &mut Vec<u8>) -> std::io::Result<bool> {
+    let file = File::open(path)?;
+    let len = file.metadata()?.len();
+    if len > max {
+        return Ok(false);
+    }
+    buffer.clear();
+    // Read at most one byte past the limit in case the file grew since its size was taken.
+    file.take(max + 1).read_to_end(buffer)?;
+    Ok(buffer.len() as u64 <= max)
+}
+
+fn file_len(path: &Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |m| m.len())
+}
+
+fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Maps paths under one scan root to paths relative to the report base: the git repository
+/// holding the root if there is one (what GitHub code scanning expects), else the root itself.
+struct RootBase {
+    root: PathBuf,
+    prefix: PathBuf,
+}
+
+impl RootBase {
+    fn new(root: &Path) -> RootBase {
+        let prefix = std::fs::canonicalize(root)
+            .ok()
+            .and_then(|abs| {
+                let dir = if abs.is_dir() {
+                    abs.clone()
+                } else {
+                    abs.parent()?.to_path_buf()
+                };
+                let repo = dir.ancestors().find(|d| d.join(".git").exists())?;
+                let inside = abs.strip_prefix(repo).ok()?.to_path_buf();
+                // A file root keeps its own name in `inside`; the walker yields the root path itself.
+                Some(if abs.is_dir() {
+                    inside
+                } else {
+                    inside.parent().map(Path::to_path_buf).unwrap_or_default()
+                })
+            })
+            .unwrap_or_default();
+        let root = if root.is_dir() {
+            root.to_path_buf()
+        } else {
+            root.parent().map(Path::to_path_buf).unwrap_or_default()
+        };
+        RootBase { root, prefix }
+    }
+}
+
+fn rel_path(bases: &[RootBase], path: &Path) -> String {
+    let (prefix, inner) = bases
+        .iter()
+        .find_map(|b| Some((&b.prefix, path.strip_prefix(&b.root).ok()?)))
+        .unwrap_or((&bases[0].prefix, path));
+    normalize(&prefix.join(inner))
+}
+
+/// Forward slashes, no `.` components.
+pub fn normalize(path: &Path) -> String {
+    let parts: Vec<String> = path
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(part) => Some(part.to_string_lossy().into_owned()),
+            Component::ParentDir => Some("..".into()),
+            _ => None,
+        })
+        .collect();
+    parts.join("/")
+}
