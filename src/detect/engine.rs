@@ -436,15 +436,22 @@ impl Emitter<'_> {
         if let Some(t) = token {
             related.push(self.related("session token", t));
         }
-        let kind = facts.key_type.unwrap_or("unknown");
+        let what = match facts.key_type {
+            Some("temporary") => "temporary access key",
+            Some("service bearer token") => "STS service bearer token",
+            Some("context-specific") => "context-specific credential",
+            _ => "long-term access key",
+        };
         let account = facts.account_id.as_ref().map_or_else(
             || "account not decodable from this older key".to_string(),
             |a| format!("account {a}"),
         );
         let mut message = match secret {
-            Some(_) => format!("AWS {kind} access key {key_id} with its secret access key ({account})"),
-            None if pair_lines > 0 => format!("AWS {kind} access key ID {key_id} ({account}); no secret within {pair_lines} lines"),
-            None => format!("AWS {kind} access key ID {key_id} ({account})"),
+            Some(_) => format!("AWS {what} {key_id} with its secret access key ({account})"),
+            None if pair_lines > 0 => {
+                format!("AWS {what} {key_id} ({account}); no secret within {pair_lines} lines")
+            }
+            None => format!("AWS {what} {key_id} ({account})"),
         };
         let mut severity = spec.severity;
         if canary {
