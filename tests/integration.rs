@@ -1,1 +1,5 @@
+//! The one integration-test binary: runs the real `keyrot` on fixtures and temp trees.
 
+mod sarif;
+mod scan;
+mod util;

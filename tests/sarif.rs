@@ -1,0 +1,113 @@
+//! SARIF output: valid against the OASIS 2.1.0 schema, with what GitHub code scanning needs.
+
+use crate::util::keyrot;
+
+fn schema_validator() -> jsonschema::Validator {
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("sarif-schema-2.1.0.json")).unwrap();
+    jsonschema::validator_for(&schema).expect("the vendored schema compiles")
+}
+
+/// Asserts that `doc` is valid SARIF 2.1.0, listing every schema error.
+pub fn assert_valid_sarif(doc: &serde_json::Value) {
+    let validator = schema_validator();
+    let errors: Vec<String> = validator
+        .iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "SARIF schema errors:\n{}",
+        errors.join("\n")
+    );
+}
+
+#[test]
+fn fixtures_sarif_is_valid_and_complete() {
+    let run = keyrot(&[
+        "scan",
+        "fixtures",
+        "--format",
+        "sarif",
+        "--sarif-category",
+        "secrets",
+    ]);
+    assert_eq!(run.code, 1);
+    let doc = run.json();
+    assert_valid_sarif(&doc);
+    assert_eq!(doc["version"], "2.1.0");
+    let run0 = &doc["runs"][0];
+    assert_eq!(run0["automationDetails"]["id"], "secrets/");
+    let rules = run0["tool"]["driver"]["rules"].as_array().unwrap();
+    let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(ids.len(), unique.len(), "each rule once");
+    for rule in rules {
+        assert!(rule["shortDescription"]["text"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty() && t.len() <= 1024));
+        assert!(rule["fullDescription"]["text"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty() && t.len() <= 1024));
+        assert!(rule["help"]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("Remediation")));
+        let sev: f64 = rule["properties"]["security-severity"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((0.1..=10.0).contains(&sev));
+        assert!(rule["properties"]["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == "external/cwe/cwe-798"));
+    }
+    let results = run0["results"].as_array().unwrap();
+    assert_eq!(results.len(), 16);
+    for r in results {
+        let loc = &r["locations"][0]["physicalLocation"];
+        let uri = loc["artifactLocation"]["uri"].as_str().unwrap();
+        assert!(uri.starts_with("fixtures/"), "{uri}");
+        assert_eq!(loc["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+        assert!(loc["region"]["startLine"].as_u64().unwrap() >= 1);
+        assert!(loc["region"]["startColumn"].as_u64().unwrap() >= 1);
+        assert!(r["partialFingerprints"]["keyrotFingerprint/v1"].is_string());
+        let index = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[index]["id"], r["ruleId"]);
+    }
+    let pair = results
+        .iter()
+        .find(|r| r["ruleId"] == "aws.access-key-pair")
+        .unwrap();
+    assert_eq!(pair["level"], "error");
+    assert!(pair["relatedLocations"][0]["message"]["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("secret access key"));
+    assert!(pair["message"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("account"));
+}
+
+#[test]
+fn clean_scan_sarif_is_valid() {
+    let run = keyrot(&["scan", "fixtures/decoys", "--format", "sarif"]);
+    assert_eq!(run.code, 0);
+    let doc = run.json();
+    assert_valid_sarif(&doc);
+    assert_eq!(doc["runs"][0]["results"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn the_schema_check_catches_invalid_sarif() {
+    let mut doc = keyrot(&["scan", "fixtures/leaks/.env", "--format", "sarif"]).json();
+    doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] =
+        serde_json::json!(0);
+    let errors = schema_validator().iter_errors(&doc).count();
+    assert!(errors > 0, "a startLine of 0 must be rejected");
+}

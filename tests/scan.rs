@@ -1,0 +1,561 @@
+//! `keyrot scan` end to end: the bundled fixtures, exit codes, formats, redaction, bad input.
+
+use crate::util::{keyrot, keyrot_in, keyrot_stdin, rows, Dir};
+
+/// Every secret and token planted in `fixtures/`: none may appear in any output.
+const PLANTED_SECRETS: &[&str] = &[
+    "UYDK9SGewL2AGe4Ae/yHC3A/lCbFs83cEDU3qLyj",
+    "bC5o+X2a7cZmP1gaAWtceE6oqXlDu/zoXYr2mWQi",
+    "3R4CxEu7dPgdbAfxX6SdyzFYxi8Q6KEBLHNiNxPy",
+    "FsbSbFPA141x1wKGXUefQlnz+7rsTTqwKwAKIQX1",
+    "/1owuYtc+bBe88RIJJe2fDkMPsX5B+P7cxj4RCcH",
+    "plOF96kc7rhxlAzouFw2NAw/MoiXeupmUQ8g/TuX",
+    "D36DbXt3WgA06QX7hDwYosjc9kMSgdzVDBF5iGkY",
+    "i9xF+MuXyKhRQ+fMngWdbQ7qHnkayje3zdDA1rHu",
+    "BOyrRHOl3FBOLChmVhM5oZbV3WrkV+VHQcDN18yi",
+    "Omhv2aVq5sz7KcmPLsHIa40ae8fjJ0WSDFS/mFMh",
+    "XjjSaiOFz6K0vhBl3/uJfbQVteqnCWx7uqUy+Rvg",
+    "zLuiVfXi5okFzVgjUVnL7urEacoXbkVYSzZVxlnA",
+    "zKwXCNwsLjuJJnpq0P0xBSk7FwBi63HIrPZT9ku+",
+    // the session token, and the AWS documentation secret
+    "IQoJb3JpZ2luX2VjESHTEbpK",
+    "wJalrXUtnFEMI/K7MDENG",
+];
+
+const SECRET: &str = "UYDK9SGewL2AGe4Ae/yHC3A/lCbFs83cEDU3qLyj";
+const KEY: &str = "AKIAYGTTU3F4ZNIBPSU4";
+
+fn pair(key: &str, secret: &str) -> String {
+    format!("aws_access_key_id = {key}\naws_secret_access_key = {secret}\n")
+}
+
+#[test]
+fn fixtures_give_exactly_the_expected_findings() {
+    let run = keyrot(&["scan", "fixtures", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let got = rows(&run.json());
+    let want: Vec<(String, u64, String, String)> = [
+        (
+            "fixtures/leaks/.aws/credentials",
+            2,
+            "aws.access-key-pair",
+            "critical",
+        ),
+        (
+            "fixtures/leaks/.aws/credentials",
+            6,
+            "aws.access-key-pair",
+            "critical",
+        ),
+        ("fixtures/leaks/.env", 4, "aws.access-key-pair", "critical"),
+        (
+            "fixtures/leaks/Dockerfile",
+            4,
+            "aws.access-key-pair",
+            "critical",
+        ),
+        (
+            "fixtures/leaks/app/settings.py",
+            8,
+            "aws.access-key-pair",
+            "critical",
+        ),
+        (
+            "fixtures/leaks/cmd/uploader/main.go",
+            11,
+            "aws.access-key-id",
+            "high",
+        ),
+        (
+            "fixtures/leaks/config/credentials.json",
+            4,
+            "aws.access-key-pair",
+            "critical",
+        ),
+        (
+            "fixtures/leaks/deploy/values.yaml",
+            7,
+            "aws.secret-access-key",
+            "high",
+        ),
+        (
+            "fixtures/leaks/infra/provider.tf",
+            9,
+            "aws.access-key-pair",
+            "critical",
+        ),
+        (
+            "fixtures/leaks/notebooks/explore.ipynb",
+            18,
+            "aws.access-key-pair",
+            "critical",
+        ),
+        (
+            "fixtures/leaks/ops/honeytoken.cfg",
+            3,
+            "aws.access-key-id",
+            "low",
+        ),
+        (
+            "fixtures/leaks/scripts/deploy.bat",
+            3,
+            "aws.access-key-pair",
+            "critical",
+        ),
+        (
+            "fixtures/leaks/service/src/main/resources/application.properties",
+            4,
+            "aws.access-key-pair",
+            "critical",
+        ),
+        (
+            "fixtures/leaks/web/dist/bundle.min.js",
+            1,
+            "aws.access-key-pair",
+            "critical",
+        ),
+        (
+            "fixtures/leaks/web/dist/bundle.min.js",
+            1,
+            "aws.access-key-id",
+            "high",
+        ),
+        (
+            "fixtures/leaks/web/src/config.js",
+            5,
+            "aws.access-key-pair",
+            "critical",
+        ),
+    ]
+    .iter()
+    .map(|(p, l, r, s)| (p.to_string(), *l, r.to_string(), s.to_string()))
+    .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn decoys_give_no_findings_and_the_summary_says_what_was_dropped() {
+    let run = keyrot(&["scan", "fixtures/decoys"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.stdout, "");
+    assert!(run.stderr.contains("no findings"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("dropped 3 candidates: 2 documentation example (AKIAIOSFODNN7EXAMPLE, wJal****); 1 placeholder (AKIAXXXXXXXXXXXXXXXX)"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn the_json_report_carries_facts_related_locations_and_remedy() {
+    let report = keyrot(&["scan", "fixtures/leaks/.env", "--format", "json"]).json();
+    assert_eq!(report["version"], 1);
+    assert_eq!(report["tool"]["name"], "keyrot");
+    let f = &report["findings"][0];
+    assert_eq!(f["rule_id"], "aws.access-key-pair");
+    assert_eq!(
+        (f["line"].as_u64(), f["column"].as_u64()),
+        (Some(4), Some(19))
+    );
+    assert_eq!(
+        (f["end_line"].as_u64(), f["end_column"].as_u64()),
+        (Some(4), Some(39))
+    );
+    assert_eq!(f["facts"]["key_id"], "ASIAV32JDQJUEINGZBSR");
+    assert_eq!(f["facts"]["key_type"], "temporary");
+    assert_eq!(f["facts"]["account_id"], "403343377000");
+    assert_eq!(f["facts"]["canary"], false);
+    assert_eq!(f["related"][0]["role"], "secret access key");
+    assert_eq!(f["related"][0]["line"], 5);
+    assert_eq!(f["related"][0]["redacted"], "FsbS****");
+    assert_eq!(f["related"][1]["role"], "session token");
+    assert_eq!(f["fingerprint"].as_str().unwrap().len(), 32);
+    let steps = f["remedy"]["steps"].as_array().unwrap();
+    assert!(steps.iter().any(|s| s["command"]
+        .as_str()
+        .is_some_and(|c| c.contains("aws:TokenIssueTime"))));
+    let summary = &report["summary"];
+    assert_eq!(summary["files_scanned"], 1);
+    assert_eq!(summary["findings"], 1);
+    assert_eq!(summary["by_severity"]["critical"], 1);
+}
+
+#[test]
+fn the_remedy_names_the_key_in_every_command() {
+    let report = keyrot(&["scan", "fixtures/leaks/app/settings.py", "--format", "json"]).json();
+    let steps = report["findings"][0]["remedy"]["steps"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let commands: Vec<&str> = steps.iter().filter_map(|s| s["command"].as_str()).collect();
+    assert!(commands
+        .iter()
+        .any(|c| c.starts_with("aws iam update-access-key")
+            && c.contains(KEY)
+            && c.contains("--status Inactive")));
+    assert!(commands
+        .iter()
+        .any(|c| c.starts_with("aws iam create-access-key")));
+    assert!(commands
+        .iter()
+        .any(|c| c.starts_with("aws cloudtrail lookup-events") && c.contains(KEY)));
+    assert!(commands
+        .iter()
+        .any(|c| c.starts_with("aws iam delete-access-key") && c.contains(KEY)));
+    // Exposed secret: deactivation comes before creating the replacement.
+    let deactivate = commands
+        .iter()
+        .position(|c| c.contains("update-access-key"))
+        .unwrap();
+    let create = commands
+        .iter()
+        .position(|c| c.contains("create-access-key"))
+        .unwrap();
+    assert!(deactivate < create);
+}
+
+#[test]
+fn no_planted_secret_appears_in_any_output() {
+    for format in ["text", "json", "sarif"] {
+        let run = keyrot(&["scan", "fixtures", "--format", format, "--color", "always"]);
+        for secret in PLANTED_SECRETS {
+            assert!(
+                !run.stdout.contains(secret),
+                "{format} stdout shows {secret}"
+            );
+            assert!(
+                !run.stderr.contains(secret),
+                "{format} stderr shows {secret}"
+            );
+        }
+        assert!(
+            run.stdout.contains("AKIAYGTTU3F4ZNIBPSU4"),
+            "{format}: key IDs are shown whole"
+        );
+    }
+}
+
+#[test]
+fn text_report_snapshot() {
+    let run = keyrot(&[
+        "scan",
+        "fixtures/leaks/app/settings.py",
+        "fixtures/leaks/ops",
+        "--color",
+        "never",
+    ]);
+    insta::assert_snapshot!(run.stdout, @r#"
+    fixtures/leaks/app/settings.py
+       8:22  critical aws.access-key-pair  AWS long-term access key AKIAYGTTU3F4ZNIBPSU4 with its secret access key (account 563956996473)
+              │ AWS_ACCESS_KEY_ID = "AKIAYGTTU3F4ZNIBPSU4"
+              secret access key at 9:26 (UYDK****)
+              fix: Revoke now: aws iam update-access-key --user-name USER_NAME --access-key-id AKIAYGTTU3F4ZNIBPSU4 --status Inactive, then rotate
+
+    fixtures/leaks/ops/honeytoken.cfg
+       3:21  low      aws.access-key-id  AWS long-term access key AKIAQYLPMN5HOTJ5WRNC (account 052310077262); no secret within 5 lines; a canary token: any use of it alerts whoever planted it
+              │ aws_access_key_id = AKIAQYLPMN5HOTJ5WRNC
+              fix: Do not use AKIAQYLPMN5HOTJ5WRNC: it is a canary token. If your team did not plant it, treat this repository as watched and ask who did.
+    "#);
+}
+
+#[test]
+fn exit_codes_follow_fail_on() {
+    let dir = Dir::new();
+    dir.write("lone.py", format!("KEY = '{KEY}'\n"));
+    let p = dir.path().to_str().unwrap();
+    assert_eq!(keyrot(&["scan", p]).code, 1);
+    assert_eq!(keyrot(&["scan", p, "--fail-on", "high"]).code, 1);
+    assert_eq!(keyrot(&["scan", p, "--fail-on", "critical"]).code, 0);
+    assert_eq!(keyrot(&["scan", p, "--fail-on", "none"]).code, 0);
+    let clean = Dir::new();
+    clean.write("ok.py", "print('hello')\n");
+    assert_eq!(keyrot(&["scan", clean.path().to_str().unwrap()]).code, 0);
+    let usage = keyrot(&["scan", "--fail-on", "sometimes"]);
+    assert_eq!(usage.code, 2);
+    assert!(usage.stderr.contains("sometimes"));
+    assert_eq!(keyrot(&["frobnicate"]).code, 2);
+}
+
+#[test]
+fn a_missing_path_is_reported_and_the_rest_is_scanned() {
+    let dir = Dir::new();
+    dir.write("a.env", pair(KEY, SECRET));
+    let run = keyrot_in(dir.path(), &["scan", "nope", "."]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("keyrot: nope: no such file or directory"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.contains(KEY));
+}
+
+#[test]
+fn hidden_files_are_scanned_gitignore_is_honoured_and_dot_git_is_skipped() {
+    let dir = Dir::new();
+    dir.write(".gitignore", "ignored.txt\n")
+        .write("ignored.txt", format!("{KEY}\n"))
+        .write(
+            ".github/workflows/ci.yml",
+            "env:\n  AWS_ACCESS_KEY_ID: AKIAV3ECFF5UQMMIXKKF\n",
+        )
+        .write(".git/config", "AKIA5N55GKCC4ZJ5X5GG\n");
+    let run = keyrot_in(dir.path(), &["scan", "--format", "json"]);
+    let got: Vec<String> = rows(&run.json()).into_iter().map(|r| r.0).collect();
+    assert_eq!(got, vec![".github/workflows/ci.yml"]);
+    let all = keyrot_in(dir.path(), &["scan", "--format", "json", "--no-ignore"]);
+    let got: Vec<String> = rows(&all.json()).into_iter().map(|r| r.0).collect();
+    assert_eq!(got, vec![".github/workflows/ci.yml", "ignored.txt"]);
+}
+
+#[test]
+fn awkward_encodings_and_line_endings_are_scanned() {
+    let dir = Dir::new();
+    let mut latin1 = b"# caf\xe9 \xff\xfe\n".to_vec();
+    latin1.extend(pair(KEY, SECRET).as_bytes());
+    dir.write("latin1.ini", latin1);
+    dir.write("crlf.bat", "rem x\r\nset K=AKIAV3ECFF5UQMMIXKKF\r\n");
+    dir.write("bom.txt", "\u{feff}AKIA5N55GKCC4ZJ5X5GG\n");
+    let mut utf16 = vec![0xFF, 0xFE];
+    for unit in "id = AKIARPEFIBVG6FYQD575\r\n".encode_utf16() {
+        utf16.extend(unit.to_le_bytes());
+    }
+    dir.write("utf16.reg", utf16);
+    let mut minified = "var a=1;".repeat(250_000);
+    minified.push_str("var k=\"AKIA6E3EKVP6KKVKQGIN\";");
+    dir.write("big.min.js", minified);
+    dir.write("empty.txt", "");
+    let run = keyrot_in(dir.path(), &["scan", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.json();
+    let place = |uri: &str| {
+        let f = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["uri"] == uri)
+            .unwrap_or_else(|| panic!("no finding in {uri}"));
+        (f["line"].as_u64().unwrap(), f["column"].as_u64().unwrap())
+    };
+    assert_eq!(place("latin1.ini"), (2, 21));
+    assert_eq!(place("crlf.bat"), (2, 7));
+    assert_eq!(place("bom.txt"), (1, 1));
+    assert_eq!(place("utf16.reg"), (1, 6));
+    assert_eq!(place("big.min.js"), (1, 2_000_008));
+    assert_eq!(report["summary"]["files_scanned"], 6);
+}
+
+#[test]
+fn binary_and_oversized_files_are_skipped_with_a_note() {
+    let dir = Dir::new();
+    let mut binary = b"\x7fELF\0\0".to_vec();
+    binary.extend(KEY.as_bytes());
+    dir.write("tool.bin", binary);
+    dir.write("huge.log", format!("{}\n{KEY}\n", "x".repeat(2048)));
+    dir.write("small.txt", "nothing here\n");
+    let run = keyrot_in(dir.path(), &["scan", "--max-file-size", "1K"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("huge.log: skipped: 2.0 KiB is over --max-file-size (1.0 KiB)"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("skipped 1 binary, 1 over --max-file-size"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("scanned 1 file"), "{}", run.stderr);
+}
+
+#[test]
+fn broken_links_loops_and_unreadable_files_get_one_line_each() {
+    let dir = Dir::new();
+    dir.write("a/keys.env", pair(KEY, SECRET));
+    std::os::unix::fs::symlink(dir.join("missing"), dir.join("dangling")).unwrap();
+    std::os::unix::fs::symlink(dir.join("a"), dir.join("a/loop")).unwrap();
+    // Reading /proc/self/mem from offset 0 fails with EIO, even as root.
+    std::os::unix::fs::symlink("/proc/self/mem", dir.join("unreadable")).unwrap();
+    let run = keyrot_in(dir.path(), &["scan"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stdout.contains(KEY), "the scan went on");
+    let problems: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("keyrot: ") && !l.contains("scanned") && !l.contains("skipped"))
+        .collect();
+    assert_eq!(problems.len(), 3, "{}", run.stderr);
+    assert!(
+        problems.iter().any(|l| l.contains("dangling")),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        problems.iter().any(|l| l.contains("loop")),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        problems.iter().any(|l| l.contains("unreadable")),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("3 unreadable"), "{}", run.stderr);
+}
+
+#[test]
+fn standard_input_is_scanned_with_dash() {
+    let run = keyrot_stdin(
+        &["scan", "-", "--format", "json"],
+        pair(KEY, SECRET).as_bytes(),
+    );
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        rows(&run.json()),
+        vec![(
+            "stdin".to_string(),
+            1,
+            "aws.access-key-pair".to_string(),
+            "critical".to_string()
+        )]
+    );
+}
+
+#[test]
+fn pairing_distance_is_configurable() {
+    let text = format!("id = {KEY}\n\n\n\nsecret = \"{SECRET}\"\n");
+    let near = keyrot_stdin(&["scan", "-", "--format", "json"], text.as_bytes()).json();
+    assert_eq!(near["findings"][0]["rule_id"], "aws.access-key-pair");
+    let far = keyrot_stdin(
+        &["scan", "-", "--format", "json", "--pair-lines", "2"],
+        text.as_bytes(),
+    )
+    .json();
+    assert_eq!(far["findings"][0]["rule_id"], "aws.access-key-id");
+    assert_eq!(
+        far["findings"].as_array().unwrap().len(),
+        1,
+        "a secret without context is not reported alone"
+    );
+}
+
+#[test]
+fn two_keys_each_get_their_own_secret() {
+    let text = format!(
+        "{}{}",
+        pair(KEY, SECRET),
+        pair(
+            "AKIAV3ECFF5UQMMIXKKF",
+            "bC5o+X2a7cZmP1gaAWtceE6oqXlDu/zoXYr2mWQi"
+        )
+    );
+    let report = keyrot_stdin(&["scan", "-", "--format", "json"], text.as_bytes()).json();
+    let f = report["findings"].as_array().unwrap();
+    assert_eq!(f.len(), 2);
+    assert_eq!(
+        (
+            f[0]["related"][0]["line"].as_u64(),
+            f[0]["related"][0]["redacted"].as_str()
+        ),
+        (Some(2), Some("UYDK****"))
+    );
+    assert_eq!(
+        (
+            f[1]["related"][0]["line"].as_u64(),
+            f[1]["related"][0]["redacted"].as_str()
+        ),
+        (Some(4), Some("bC5o****"))
+    );
+}
+
+#[test]
+fn user_rules_are_added_and_broken_ones_are_named() {
+    let dir = Dir::new();
+    dir.write(
+        "rules/internal.yml",
+        r#"rules:
+  - id: acme.deploy-token
+    name: ACME deploy token
+    severity: medium
+    literals: [acmedt_]
+    pattern: '(?P<secret>acmedt_[a-z0-9]{24})'
+    examples: ['token = acmedt_7f3kq9zm2x8w4r1p6t5y0n3b']
+    negative_examples: ['acmedt_short']
+    description: An ACME deploy token.
+    why: It deploys to production.
+    remediation: Revoke it in the ACME console.
+"#,
+    );
+    dir.write("src/deploy.sh", "TOKEN=acmedt_7f3kq9zm2x8w4r1p6t5y0n3b\n");
+    let run = keyrot_in(
+        dir.path(),
+        &["scan", "src", "--rules", "rules", "--format", "json"],
+    );
+    assert_eq!(
+        rows(&run.json()),
+        vec![(
+            "deploy.sh".to_string(),
+            1,
+            "acme.deploy-token".to_string(),
+            "medium".to_string()
+        )]
+    );
+    assert!(!run.stdout.contains("acmedt_7f3kq9zm2x8w4r1p6t5y0n3b"));
+    dir.write(
+        "bad/broken.yml",
+        "rules:\n  - id: x\n    name: x\n    severity: urgent\n",
+    );
+    let bad = keyrot_in(dir.path(), &["scan", "src", "--rules", "bad"]);
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr.contains("broken.yml") && bad.stderr.contains("urgent"),
+        "{}",
+        bad.stderr
+    );
+    assert_eq!(bad.stderr.lines().count(), 1, "{}", bad.stderr);
+}
+
+#[test]
+fn rules_are_listed_and_explained() {
+    let list = keyrot(&["rules"]);
+    assert_eq!(list.code, 0);
+    for id in [
+        "aws.access-key-id",
+        "aws.secret-access-key",
+        "aws.session-token",
+        "aws.access-key-pair",
+    ] {
+        assert!(list.stdout.contains(id), "{}", list.stdout);
+    }
+    let explain = keyrot(&["explain", "aws.access-key-pair"]);
+    assert_eq!(explain.code, 0);
+    assert!(
+        explain.stdout.contains("### Remediation"),
+        "{}",
+        explain.stdout
+    );
+    let unknown = keyrot(&["explain", "nope"]);
+    assert_eq!(unknown.code, 2);
+    assert!(unknown.stderr.contains("no rule `nope`"));
+}
+
+#[test]
+fn output_goes_to_a_file_when_asked() {
+    let dir = Dir::new();
+    let out = dir.join("report.json");
+    let run = keyrot(&[
+        "scan",
+        "fixtures/leaks/.env",
+        "--format",
+        "json",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.stdout, "");
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(out).unwrap()).unwrap();
+    assert_eq!(report["findings"].as_array().unwrap().len(), 1);
+}
