@@ -1,1 +1,71 @@
-fn main() {}
+//! Throughput of the detection engine on source-like text: a clean corpus (the common case,
+//! where only the literal prefilter runs), one dense with candidates, and one minified line.
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use keyrot::source::{Blob, Origin};
+use keyrot::{Engine, RuleSet};
+
+/// About `size` bytes of plausible code: identifiers, strings, hashes, base64, no credentials.
+fn clean_corpus(size: usize) -> Vec<u8> {
+    let lines = [
+        "fn handle(req: &Request) -> Result<Response, Error> {\n",
+        "    let digest = \"da39a3ee5e6b4b0d3255bfef95601890afd80709\"; // sha1 of nothing\n",
+        "    const logo = \"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==\";\n",
+        "    region = \"eu-west-1\"; bucket = \"assets-prod\"; secret_name = \"app/db\";\n",
+        "    for (i, item) in items.iter().enumerate() { total += item.price * i as u64; }\n",
+        "    user_id = \"AIDAY34FZKBOKMUTVV7A\" # an IAM unique ID, not a key\n",
+        "}\n",
+    ];
+    let mut out = Vec::with_capacity(size + 200);
+    let mut i = 0;
+    while out.len() < size {
+        out.extend_from_slice(lines[i % lines.len()].as_bytes());
+        i += 1;
+    }
+    out
+}
+
+fn with_keys(mut corpus: Vec<u8>, every: usize) -> Vec<u8> {
+    let pair = b"\naws_access_key_id = AKIAYGTTU3F4ZNIBPSU4\naws_secret_access_key = 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\n";
+    let mut out = Vec::with_capacity(corpus.len() * 2);
+    for chunk in corpus.chunks(every) {
+        out.extend_from_slice(chunk);
+        out.extend_from_slice(pair);
+    }
+    corpus.clear();
+    out
+}
+
+fn bench(c: &mut Criterion) {
+    let engine = Engine::new(RuleSet::load(None).unwrap(), None).unwrap();
+    let size = 8 << 20;
+    let cases = [
+        ("clean", clean_corpus(size)),
+        ("key every 64 KiB", with_keys(clean_corpus(size), 64 << 10)),
+        (
+            "minified line",
+            clean_corpus(size)
+                .iter()
+                .map(|&b| if b == b'\n' { b';' } else { b })
+                .collect(),
+        ),
+    ];
+    let mut group = c.benchmark_group("engine");
+    group.sample_size(20);
+    for (name, bytes) in cases {
+        group.throughput(Throughput::Bytes(bytes.len() as u64));
+        let blob = Blob {
+            origin: Origin::Stdin,
+            bytes: bytes.into(),
+        };
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(engine.scan(black_box(&blob))))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
