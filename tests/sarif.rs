@@ -111,3 +111,77 @@ fn the_schema_check_catches_invalid_sarif() {
     let errors = schema_validator().iter_errors(&doc).count();
     assert!(errors > 0, "a startLine of 0 must be rejected");
 }
+
+/// Microsoft's SARIF validator with GitHub's rules (GH1001 to GH1007) turned on. `scripts/test`
+/// installs it; a missing validator fails the test with the way to get it.
+pub fn assert_github_accepts(doc: &serde_json::Value) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tool = std::env::var_os("KEYROT_SARIF_MULTITOOL")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            root.join(".tools/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool")
+        });
+    assert!(
+        tool.is_file(),
+        "the SARIF validator is missing at {}: run ./scripts/test, which installs it (npm install --prefix .tools @microsoft/sarif-multitool-linux)",
+        tool.display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.sarif");
+    let output = dir.path().join("out.sarif");
+    std::fs::write(&input, serde_json::to_vec_pretty(doc).unwrap()).unwrap();
+    let status = std::process::Command::new(&tool)
+        .arg("validate")
+        .arg(&input)
+        .args(["--rule-kind", "Ghas;Sarif", "-c"])
+        .arg(root.join("tests/gh-strict.xml"))
+        .arg("-o")
+        .arg(&output)
+        .args(["--log", "ForceOverwrite", "-q"])
+        .env("DOTNET_SYSTEM_GLOBALIZATION_INVARIANT", "1")
+        .output()
+        .expect("run Sarif.Multitool");
+    assert!(
+        status.status.success(),
+        "Sarif.Multitool failed: {}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    // The validator exits 0 even when it finds errors: read its log.
+    let log: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&output).expect("validator log")).unwrap();
+    let errors: Vec<String> = log["runs"][0]["results"]
+        .as_array()
+        .expect("validator results")
+        .iter()
+        .filter(|r| r["level"] == "error" || r["level"].is_null())
+        .map(|r| format!("{} {}", r["ruleId"], r["message"]))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "GitHub would reject this SARIF:\n{}",
+        errors.join("\n")
+    );
+}
+
+#[test]
+fn github_accepts_the_sarif_of_the_fixtures() {
+    let doc = keyrot(&[
+        "scan",
+        "fixtures",
+        "--format",
+        "sarif",
+        "--sarif-category",
+        "secrets",
+    ])
+    .json();
+    assert_github_accepts(&doc);
+}
+
+#[test]
+fn the_github_check_catches_what_github_rejects() {
+    let mut doc = keyrot(&["scan", "fixtures/leaks/.env", "--format", "sarif"]).json();
+    doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] =
+        serde_json::json!("/abs/path");
+    let caught = std::panic::catch_unwind(|| assert_github_accepts(&doc));
+    assert!(caught.is_err(), "an absolute URI must be reported");
+}
