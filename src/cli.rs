@@ -79,6 +79,10 @@ pub struct ScanArgs {
     #[arg(long, value_name = "NAME")]
     pub sarif_category: Option<String>,
 
+    /// At most this many SARIF results (GitHub's limit); the most severe are kept.
+    #[arg(long, value_name = "N", default_value_t = crate::report::sarif::GITHUB_MAX_RESULTS, hide = true)]
+    pub sarif_max_results: usize,
+
     /// Do not print the summary on standard error.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -89,6 +93,9 @@ pub struct RulesArgs {
     /// Include the rules in this folder.
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
+    /// Write one Markdown page per rule into this folder (the project keeps them in docs/rules/).
+    #[arg(long, value_name = "DIR")]
+    pub write_docs: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -85,6 +85,7 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
         Format::Sarif => {
             let opts = SarifOptions {
                 category: args.sarif_category.as_deref(),
+                max_results: args.sarif_max_results,
             };
             report::sarif::render(&outcome, &engine.rules, &opts, &mut out)?
         }
@@ -111,6 +112,15 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
 
 fn rules(args: RulesArgs) -> anyhow::Result<ExitCode> {
     let rules = RuleSet::load(args.rules.as_deref())?;
+    if let Some(dir) = &args.write_docs {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        for rule in &rules.rules {
+            let path = dir.join(report::docs::page_name(rule));
+            std::fs::write(&path, report::docs::page(rule))
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut out = io::stdout().lock();
     for rule in &rules.rules {
         writeln!(
@@ -127,13 +137,6 @@ fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
     let Some(rule) = rules.get(&args.id) else {
         anyhow::bail!("no rule `{}`; `keyrot rules` lists them", args.id);
     };
-    let (_, markdown) = report::sarif::help(rule);
-    let mut out = io::stdout().lock();
-    writeln!(
-        out,
-        "{} ({}, {})\n",
-        rule.spec.id, rule.spec.severity, rule.source
-    )?;
-    write!(out, "{markdown}")?;
+    write!(io::stdout().lock(), "{}", report::docs::page(rule))?;
     Ok(ExitCode::SUCCESS)
 }

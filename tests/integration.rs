@@ -1,5 +1,6 @@
 //! The one integration-test binary: runs the real `keyrot` on fixtures and temp trees.
 
+mod docs;
 mod sarif;
 mod scan;
 mod util;

@@ -185,3 +185,33 @@ fn the_github_check_catches_what_github_rejects() {
     let caught = std::panic::catch_unwind(|| assert_github_accepts(&doc));
     assert!(caught.is_err(), "an absolute URI must be reported");
 }
+
+#[test]
+fn past_the_result_limit_the_most_severe_are_kept_and_the_run_says_so() {
+    let doc = keyrot(&[
+        "scan",
+        "fixtures/leaks",
+        "--format",
+        "sarif",
+        "--sarif-max-results",
+        "2",
+    ])
+    .json();
+    assert_valid_sarif(&doc);
+    let run = &doc["runs"][0];
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    assert!(results
+        .iter()
+        .all(|r| r["properties"]["severity"] == "critical"));
+    let notes = run["invocations"][0]["toolExecutionNotifications"]
+        .as_array()
+        .unwrap();
+    assert!(
+        notes.iter().any(|n| n["message"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("14 results left out")),
+        "{notes:?}"
+    );
+}

@@ -533,7 +533,7 @@ fn rules_are_listed_and_explained() {
     let explain = keyrot(&["explain", "aws.access-key-pair"]);
     assert_eq!(explain.code, 0);
     assert!(
-        explain.stdout.contains("### Remediation"),
+        explain.stdout.contains("\n## Remediation\n"),
         "{}",
         explain.stdout
     );

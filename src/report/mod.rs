@@ -1,5 +1,6 @@
 //! Output formats. Renderers only: they format a `ScanOutcome`, they never analyse.
 
+pub mod docs;
 pub mod json;
 pub mod sarif;
 pub mod text;

@@ -15,9 +15,14 @@ const INFORMATION_URI: &str = "https://github.com/keyrot/keyrot";
 /// Our key in `partialFingerprints`; GitHub computes its own `primaryLocationLineHash`.
 pub const FINGERPRINT_KEY: &str = "keyrotFingerprint/v1";
 
+/// GitHub code scanning refuses a whole upload over this many results in a run.
+pub const GITHUB_MAX_RESULTS: usize = 25_000;
+
 pub struct SarifOptions<'a> {
     /// `automationDetails.id` prefix (`category/`), so two uploads do not clash.
     pub category: Option<&'a str>,
+    /// At most this many results; past it the most severe are kept and the run says so.
+    pub max_results: usize,
 }
 
 pub fn render(
@@ -26,7 +31,25 @@ pub fn render(
     opts: &SarifOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let results: Vec<Value> = outcome.findings.iter().map(|f| result(f, rules)).collect();
+    let mut kept: Vec<&Finding> = outcome.findings.iter().collect();
+    let left_out = kept.len().saturating_sub(opts.max_results);
+    if left_out > 0 {
+        // Stable: within a severity, the report's order stands.
+        kept.sort_by_key(|f| std::cmp::Reverse(f.severity));
+        kept.truncate(opts.max_results);
+    }
+    let results: Vec<Value> = kept.iter().map(|f| result(f, rules)).collect();
+    let mut notifications: Vec<Value> = outcome
+        .problems
+        .iter()
+        .map(|p| json!({"level": "warning", "message": {"text": p}}))
+        .collect();
+    if left_out > 0 {
+        notifications.push(json!({"level": "warning", "message": {"text": format!(
+            "{left_out} results left out: GitHub code scanning accepts at most {} per run; the most severe were kept",
+            opts.max_results
+        )}}));
+    }
     let mut run = json!({
         "tool": {"driver": {
             "name": "keyrot",
@@ -37,6 +60,10 @@ pub fn render(
         }},
         "columnKind": "utf16CodeUnits",
         "results": results,
+        "invocations": [{
+            "executionSuccessful": true,
+            "toolExecutionNotifications": notifications,
+        }],
     });
     if let Some(category) = opts.category {
         run["automationDetails"] = json!({"id": format!("{}/", category.trim_end_matches('/'))});
@@ -50,23 +77,10 @@ pub fn render(
     writeln!(out)
 }
 
-/// A rule's documentation as plain text and Markdown.
-pub fn help(rule: &Rule) -> (String, String) {
-    let s = &rule.spec;
-    let text = format!(
-        "{}\n\nWhy it matters: {}\n\nRemediation: {}",
-        s.description, s.why, s.remediation
-    );
-    let markdown = format!(
-        "## {}\n\n{}\n\n### Why it matters\n\n{}\n\n### Remediation\n\n{}\n",
-        s.name, s.description, s.why, s.remediation
-    );
-    (text, markdown)
-}
-
 fn rule(rule: &Rule) -> Value {
     let s = &rule.spec;
-    let (text, markdown) = help(rule);
+    let text = super::docs::help_text(rule);
+    let markdown = super::docs::help_markdown(rule);
     let mut tags = vec!["security".to_string(), "secret".to_string()];
     if let Some(cwe) = s.cwe {
         tags.push(format!("external/cwe/cwe-{cwe}"));
@@ -77,6 +91,7 @@ fn rule(rule: &Rule) -> Value {
         "shortDescription": {"text": truncate(&s.name, 1024)},
         "fullDescription": {"text": truncate(&s.description, 1024)},
         "help": {"text": text, "markdown": markdown},
+        "helpUri": format!("{INFORMATION_URI}/blob/main/docs/rules/{}", super::docs::page_name(rule)),
         "defaultConfiguration": {"level": s.severity.sarif_level()},
         "properties": {
             "tags": tags,
