@@ -27,6 +27,20 @@ pub enum Command {
     Rules(RulesArgs),
     /// Print a rule's documentation: what it finds, why it matters, how to fix it.
     Explain(ExplainArgs),
+    /// Record the current findings in a baseline file; `scan --baseline FILE` then reports only new ones.
+    Baseline(ScanArgs),
+    /// Write a git pre-commit hook that runs `keyrot scan --staged`.
+    InstallHook(InstallHookArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InstallHookArgs {
+    /// The repository.
+    #[arg(default_value = ".")]
+    pub repo: PathBuf,
+    /// Replace an existing pre-commit hook.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -34,6 +48,26 @@ pub struct ScanArgs {
     /// Files or folders to scan; `-` reads standard input.
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
+
+    /// Scan the git history of the repository at PATH: every blob reachable from any ref.
+    #[arg(long, conflicts_with = "staged")]
+    pub git: bool,
+
+    /// With --git: only history reachable from this ref (repeatable).
+    #[arg(long, value_name = "REF", requires = "git")]
+    pub branch: Vec<String>,
+
+    /// With --git: only what commits after REV introduced (for pull requests).
+    #[arg(long, value_name = "REV", requires = "git", conflicts_with = "range")]
+    pub since: Option<String>,
+
+    /// With --git: only what the commits of A..B introduced.
+    #[arg(long, value_name = "A..B", requires = "git")]
+    pub range: Option<String>,
+
+    /// Scan exactly what is staged for the next commit (the index), not the working tree.
+    #[arg(long)]
+    pub staged: bool,
 
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
@@ -43,9 +77,22 @@ pub struct ScanArgs {
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Exit 1 when a finding is at or above this severity (`none`: never).
-    #[arg(long, value_enum, default_value_t = FailOn::Low, value_name = "LEVEL")]
-    pub fail_on: FailOn,
+    /// Exit 1 when a finding is at or above this severity (`none`: never) [default: low, or
+    /// the configuration's `fail-on`].
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub fail_on: Option<FailOn>,
+
+    /// Read this configuration instead of the nearest `.keyrot.toml`.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Report only findings that are not in this baseline (see `keyrot baseline`).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Also list suppressed findings (allow comments, configuration, baseline).
+    #[arg(long)]
+    pub show_suppressed: bool,
 
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N", default_value_t = 0)]
@@ -117,6 +164,10 @@ pub enum FailOn {
 }
 
 impl FailOn {
+    pub fn parse(s: &str) -> Option<FailOn> {
+        <FailOn as ValueEnum>::from_str(s, true).ok()
+    }
+
     pub fn threshold(self) -> Option<Severity> {
         match self {
             FailOn::Critical => Some(Severity::Critical),

@@ -116,12 +116,30 @@ pub struct Finding {
     /// The matched value as it may be shown: a key ID whole, a secret by its prefix only.
     pub redacted: String,
     pub fingerprint: String,
+    /// SHA-256 of the matched values: with the rule and path it makes the fingerprint, and it
+    /// tells the same secret apart from another without keeping it.
+    pub value_digest: [u8; 32],
     pub facts: Facts,
     pub message: String,
     pub remedy: Remedy,
+    /// For findings from history: whether the same secret is still at that path at HEAD.
+    pub present_at_head: Option<bool>,
+    /// Set when an allow comment, the configuration or a baseline keeps this finding.
+    pub suppression: Option<crate::suppress::Suppression>,
 }
 
 impl Finding {
+    /// Moves the finding to another origin (the same blob seen at another path or commit).
+    pub fn relocate(&mut self, origin: Origin) {
+        self.fingerprint = fingerprint(&self.rule_id, origin.rel(), &self.value_digest);
+        self.origin = origin;
+    }
+
+    /// The same credential by the same rule, wherever it is.
+    pub fn same_secret(&self, other: &Finding) -> bool {
+        self.rule_id == other.rule_id && self.value_digest == other.value_digest
+    }
+
     /// Output order: by place, then the most severe first.
     pub fn sort_key(&self) -> (String, usize, usize, std::cmp::Reverse<Severity>, String) {
         (
@@ -134,19 +152,28 @@ impl Finding {
     }
 }
 
-/// A content-based identity: the rule, the normalized path and a hash of the values.
+/// SHA-256 of the matched values (a key ID, its secret, ...), salted with our own prefix.
+pub fn value_digest(values: &[&[u8]]) -> [u8; 32] {
+    let mut hash = Sha256::new();
+    hash.update(b"keyrot/values/v1");
+    for value in values {
+        hash.update([0]);
+        hash.update((value.len() as u64).to_le_bytes());
+        hash.update(value);
+    }
+    hash.finalize().into()
+}
+
+/// A content-based identity: the rule, the normalized path and the digest of the values.
 /// Moving a secret within a file keeps it; a different secret in the same place changes it.
-/// The secret itself is one input of a SHA-256 among others, never stored.
-pub fn fingerprint(rule_id: &str, path: &str, values: &[&[u8]]) -> String {
+pub fn fingerprint(rule_id: &str, path: &str, value_digest: &[u8; 32]) -> String {
     let mut hash = Sha256::new();
     hash.update(b"keyrot/fingerprint/v1\0");
     hash.update(rule_id.as_bytes());
     hash.update([0]);
     hash.update(path.as_bytes());
-    for value in values {
-        hash.update([0]);
-        hash.update(value);
-    }
+    hash.update([0]);
+    hash.update(value_digest);
     let digest = hash.finalize();
     digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -228,15 +255,13 @@ mod tests {
 
     #[test]
     fn fingerprint_depends_on_the_secret_not_the_position() {
-        let a = fingerprint("aws.access-key-id", "a.py", &[b"AKIA1", b"s1"]);
-        assert_eq!(
-            a,
-            fingerprint("aws.access-key-id", "a.py", &[b"AKIA1", b"s1"])
-        );
-        assert_ne!(
-            a,
-            fingerprint("aws.access-key-id", "a.py", &[b"AKIA1", b"s2"])
-        );
+        let d1 = value_digest(&[b"AKIA1", b"s1"]);
+        let a = fingerprint("aws.access-key-id", "a.py", &d1);
+        let same = value_digest(&[b"AKIA1", b"s1"]);
+        assert_eq!(a, fingerprint("aws.access-key-id", "a.py", &same));
+        let other = value_digest(&[b"AKIA1", b"s2"]);
+        assert_ne!(a, fingerprint("aws.access-key-id", "a.py", &other));
+        assert_ne!(d1, value_digest(&[b"AKIA", b"1s1"]));
         assert_eq!(a.len(), 32);
     }
 }

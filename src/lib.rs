@@ -4,12 +4,15 @@
 //! formats them. `scan` runs that pipeline; `cli` is the command line the binary parses.
 
 pub mod cli;
+pub mod commands;
+pub mod config;
 pub mod detect;
 pub mod finding;
 pub mod remedy;
 pub mod report;
 pub mod scan;
 pub mod source;
+pub mod suppress;
 pub mod time;
 
 pub use detect::{Engine, RuleSet};

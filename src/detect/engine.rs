@@ -13,7 +13,7 @@ use regex::bytes::Regex;
 
 use super::aws::{self, Drop};
 use super::rules::{Rule, RuleKind, RuleSet};
-use crate::finding::{fingerprint, Facts, Finding, LineIndex, Related, Severity};
+use crate::finding::{fingerprint, value_digest, Facts, Finding, LineIndex, Related, Severity};
 use crate::remedy;
 use crate::source::Blob;
 
@@ -498,6 +498,7 @@ impl Emitter<'_> {
             }
             None => format!("AWS {what} {key_id} ({account})"),
         };
+        let digest = value_digest(&values);
         let mut severity = spec.severity;
         if canary {
             severity = Severity::Low;
@@ -512,16 +513,20 @@ impl Emitter<'_> {
             related,
             excerpt: self.excerpt(key),
             redacted: key_id.clone(),
-            fingerprint: fingerprint(&spec.id, self.blob.origin.rel(), &values),
+            fingerprint: fingerprint(&spec.id, self.blob.origin.rel(), &digest),
+            value_digest: digest,
             remedy: remedy::for_key(&facts, secret.is_some()),
             facts,
             message,
+            present_at_head: None,
+            suppression: None,
         }
     }
 
     fn lone_value(&self, c: &Candidate) -> Finding {
         let spec = &self.engine.rule(c.rule).spec;
         let redacted = self.engine.redact(c.rule, self.value(c).as_bytes());
+        let digest = value_digest(&[self.value(c).as_bytes()]);
         let message = match spec.kind {
             RuleKind::SecretKey => format!(
                 "{} {redacted}; its access key ID is not within reach",
@@ -540,15 +545,14 @@ impl Emitter<'_> {
             location: self.lines.location(c.start, c.end),
             related: Vec::new(),
             excerpt: self.excerpt(c),
-            fingerprint: fingerprint(
-                &spec.id,
-                self.blob.origin.rel(),
-                &[self.value(c).as_bytes()],
-            ),
+            fingerprint: fingerprint(&spec.id, self.blob.origin.rel(), &digest),
+            value_digest: digest,
             remedy: remedy::for_value(spec.kind),
             redacted,
             facts: Facts::default(),
             message,
+            present_at_head: None,
+            suppression: None,
         }
     }
 

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::finding::Finding;
 use crate::scan::ScanOutcome;
+use crate::source::Origin;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -27,6 +28,28 @@ struct JsonFinding<'a> {
     facts: &'a crate::finding::Facts,
     related: &'a [crate::finding::Related],
     remedy: &'a crate::remedy::Remedy,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commit: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    staged: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    present_at_head: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppression: Option<&'a crate::suppress::Suppression>,
+}
+
+/// The commit that introduced a finding from history, as JSON.
+pub fn commit_json(origin: &Origin) -> Option<serde_json::Value> {
+    match origin {
+        Origin::Commit { commit, blob, .. } => Some(json!({
+            "id": commit.id,
+            "author": commit.author,
+            "email": commit.email,
+            "date": crate::time::rfc3339(commit.time),
+            "blob": blob,
+        })),
+        _ => None,
+    }
 }
 
 fn finding(f: &Finding) -> JsonFinding<'_> {
@@ -44,14 +67,18 @@ fn finding(f: &Finding) -> JsonFinding<'_> {
         facts: &f.facts,
         related: &f.related,
         remedy: &f.remedy,
+        commit: commit_json(&f.origin),
+        staged: matches!(f.origin, Origin::Index { .. }),
+        present_at_head: f.present_at_head,
+        suppression: f.suppression.as_ref(),
     }
 }
 
-pub fn render(outcome: &ScanOutcome, out: &mut dyn Write) -> io::Result<()> {
+pub fn render(outcome: &ScanOutcome, show_suppressed: bool, out: &mut dyn Write) -> io::Result<()> {
     let by_severity: serde_json::Map<String, serde_json::Value> = crate::finding::Severity::ALL
         .iter()
         .map(|s| {
-            let n = outcome.findings.iter().filter(|f| f.severity == *s).count();
+            let n = outcome.active().filter(|f| f.severity == *s).count();
             (s.as_str().to_string(), json!(n))
         })
         .collect();
@@ -63,16 +90,25 @@ pub fn render(outcome: &ScanOutcome, out: &mut dyn Write) -> io::Result<()> {
     let doc = json!({
         "version": SCHEMA_VERSION,
         "tool": {"name": "keyrot", "version": env!("CARGO_PKG_VERSION")},
-        "findings": outcome.findings.iter().map(finding).collect::<Vec<_>>(),
+        "findings": outcome
+            .findings
+            .iter()
+            .filter(|f| show_suppressed || f.suppression.is_none())
+            .map(finding)
+            .collect::<Vec<_>>(),
         "summary": {
             "files_scanned": outcome.files,
             "bytes_scanned": outcome.bytes,
             "duration_ms": outcome.duration.as_millis() as u64,
-            "findings": outcome.findings.len(),
+            "findings": outcome.active().count(),
+            "suppressed": outcome.findings.len() - outcome.active().count(),
+            "excluded": outcome.excluded,
             "by_severity": by_severity,
             "dropped": dropped,
             "skipped": {"binary": outcome.skipped_binary, "too_large": outcome.skipped_large},
             "errors": outcome.problems,
+            "notes": outcome.notes,
+            "scope": outcome.scope,
         },
     });
     serde_json::to_writer_pretty(&mut *out, &doc)?;

@@ -20,7 +20,7 @@ pub enum Format {
 /// Findings per severity, most severe first, zeros left out.
 pub fn counts(outcome: &ScanOutcome) -> BTreeMap<std::cmp::Reverse<Severity>, usize> {
     let mut counts = BTreeMap::new();
-    for f in &outcome.findings {
+    for f in outcome.active() {
         *counts.entry(std::cmp::Reverse(f.severity)).or_insert(0) += 1;
     }
     counts
@@ -29,7 +29,7 @@ pub fn counts(outcome: &ScanOutcome) -> BTreeMap<std::cmp::Reverse<Severity>, us
 /// The human summary lines printed on stderr after every scan, whatever the format.
 pub fn summary_lines(outcome: &ScanOutcome) -> Vec<String> {
     let mut lines = Vec::new();
-    let n = outcome.findings.len();
+    let n = outcome.active().count();
     let by_severity: Vec<String> = counts(outcome)
         .iter()
         .map(|(s, c)| format!("{c} {}", s.0))
@@ -39,6 +39,9 @@ pub fn summary_lines(outcome: &ScanOutcome) -> Vec<String> {
         1 => format!("1 finding: {}", by_severity.join(", ")),
         _ => format!("{n} findings: {}", by_severity.join(", ")),
     };
+    if let Some(scope) = &outcome.scope {
+        lines.push(scope.clone());
+    }
     lines.push(format!(
         "scanned {} {} ({}) in {:.2}s; {findings}",
         outcome.files,
@@ -59,7 +62,30 @@ pub fn summary_lines(outcome: &ScanOutcome) -> Vec<String> {
             reasons.join("; ")
         ));
     }
+    let suppressed: Vec<&str> = outcome
+        .findings
+        .iter()
+        .filter_map(|f| f.suppression.as_ref().map(|s| s.by))
+        .collect();
+    if !suppressed.is_empty() {
+        let mut by: BTreeMap<&str, usize> = BTreeMap::new();
+        for s in &suppressed {
+            *by.entry(s).or_insert(0) += 1;
+        }
+        let parts: Vec<String> = by.iter().map(|(k, v)| format!("{v} {k}")).collect();
+        lines.push(format!(
+            "suppressed {} ({}); --show-suppressed lists them",
+            suppressed.len(),
+            parts.join(", ")
+        ));
+    }
     let mut skipped = Vec::new();
+    if outcome.excluded > 0 {
+        skipped.push(format!(
+            "{} excluded by the configuration",
+            outcome.excluded
+        ));
+    }
     if outcome.skipped_binary > 0 {
         skipped.push(format!("{} binary", outcome.skipped_binary));
     }

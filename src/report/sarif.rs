@@ -126,6 +126,12 @@ fn result(f: &Finding, rules: &RuleSet) -> Value {
     if f.facts.canary {
         properties["canary"] = json!(true);
     }
+    if let Some(commit) = super::json::commit_json(&f.origin) {
+        properties["commit"] = commit;
+    }
+    if let Some(at_head) = f.present_at_head {
+        properties["presentAtHead"] = json!(at_head);
+    }
     let uri = f.origin.rel();
     let mut result = json!({
         "ruleId": f.rule_id,
@@ -137,6 +143,13 @@ fn result(f: &Finding, rules: &RuleSet) -> Value {
     });
     if let Some(index) = rules.index_of(&f.rule_id) {
         result["ruleIndex"] = json!(index);
+    }
+    if let Some(s) = &f.suppression {
+        let mut suppression = json!({"kind": s.kind, "status": "accepted"});
+        if let Some(why) = &s.justification {
+            suppression["justification"] = json!(why);
+        }
+        result["suppressions"] = json!([suppression]);
     }
     if !f.related.is_empty() {
         result["relatedLocations"] = f

@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use crate::finding::{Finding, Severity};
 use crate::scan::ScanOutcome;
+use crate::source::Origin;
 
 struct Style {
     color: bool,
@@ -30,10 +31,19 @@ impl Style {
     }
 }
 
-pub fn render(outcome: &ScanOutcome, color: bool, out: &mut dyn Write) -> io::Result<()> {
+pub fn render(
+    outcome: &ScanOutcome,
+    color: bool,
+    show_suppressed: bool,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let style = Style { color };
     let mut current = None;
-    for finding in &outcome.findings {
+    let shown = outcome
+        .findings
+        .iter()
+        .filter(|f| show_suppressed || f.suppression.is_none());
+    for finding in shown {
         let path = finding.origin.display();
         if current.as_ref() != Some(&path) {
             if current.is_some() {
@@ -58,12 +68,32 @@ fn write_finding(f: &Finding, style: &Style, out: &mut dyn Write) -> io::Result<
         f.message
     )?;
     writeln!(out, "  {pad}  │ {}", f.excerpt)?;
+    if let Origin::Commit { commit, .. } = &f.origin {
+        let short = &commit.id[..commit.id.len().min(12)];
+        let date = crate::time::rfc3339(commit.time);
+        let head = match f.present_at_head {
+            Some(true) => "; still at HEAD",
+            Some(false) => "; no longer at HEAD, but still in history",
+            None => "",
+        };
+        writeln!(
+            out,
+            "  {pad}  introduced in {short} by {} <{}> on {}{head}",
+            commit.author,
+            commit.email,
+            &date[..10]
+        )?;
+    }
     for r in &f.related {
         writeln!(
             out,
             "  {pad}  {} at {}:{} ({})",
             r.role, r.location.line, r.location.column, r.redacted
         )?;
+    }
+    if let Some(s) = &f.suppression {
+        let why = s.justification.as_deref().unwrap_or("no reason given");
+        writeln!(out, "  {pad}  suppressed ({}): {why}", s.by)?;
     }
     writeln!(
         out,

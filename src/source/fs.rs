@@ -101,7 +101,7 @@ pub fn visit_bytes(origin: Origin, raw: &[u8], visitor: &dyn Visitor) {
         Content::Binary => {
             let path = match &origin {
                 Origin::File { path, .. } => path.clone(),
-                Origin::Stdin => PathBuf::from("<stdin>"),
+                other => PathBuf::from(other.display()),
             };
             visitor.skipped(&path, Skip::Binary);
             return;

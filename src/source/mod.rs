@@ -2,9 +2,11 @@
 //! every later stage speaks in byte offsets inside a blob.
 
 pub mod fs;
+pub mod git;
 
 use std::borrow::Cow;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Where a blob was read.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -14,6 +16,14 @@ pub enum Origin {
     File { path: PathBuf, rel: String },
     /// Standard input.
     Stdin,
+    /// A blob at a path, as a commit introduced it.
+    Commit {
+        commit: Arc<git::CommitInfo>,
+        path: String,
+        blob: String,
+    },
+    /// A file staged in the index, not yet committed.
+    Index { path: String },
 }
 
 impl Origin {
@@ -22,6 +32,10 @@ impl Origin {
         match self {
             Origin::File { path, .. } => path.display().to_string(),
             Origin::Stdin => "<stdin>".to_string(),
+            Origin::Commit { commit, path, .. } => {
+                format!("{path} @ {}", &commit.id[..12.min(commit.id.len())])
+            }
+            Origin::Index { path } => format!("{path} (staged)"),
         }
     }
 
@@ -30,6 +44,7 @@ impl Origin {
         match self {
             Origin::File { rel, .. } => rel,
             Origin::Stdin => "stdin",
+            Origin::Commit { path, .. } | Origin::Index { path } => path,
         }
     }
 }

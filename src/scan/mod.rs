@@ -1,5 +1,8 @@
 //! One scan from sources to findings: walks the roots (or reads standard input), runs the
 //! engine on every blob in parallel, and tallies what was scanned, skipped and dropped.
+//! `git` does the same for a history or the index.
+
+pub mod git;
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Read, Write};
@@ -8,6 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::config::PathFilter;
 use crate::detect::aws::Drop;
 use crate::detect::Engine;
 use crate::finding::Finding;
@@ -22,6 +26,8 @@ pub struct ScanRequest {
     pub walk: WalkOptions,
     /// Show progress on stderr after a second (only on a terminal).
     pub progress: bool,
+    /// Which paths are scanned (from the configuration).
+    pub filter: PathFilter,
 }
 
 /// How many candidates were dropped for one reason, with a few of them (redacted).
@@ -39,18 +45,24 @@ pub struct ScanOutcome {
     pub bytes: u64,
     pub skipped_binary: u64,
     pub skipped_large: u64,
+    /// Files left out by the configuration's `include` and `exclude`.
+    pub excluded: u64,
     /// One line per file or folder that could not be read.
     pub problems: Vec<String>,
     /// Notes on files skipped for their size.
     pub notes: Vec<String>,
     pub dropped: BTreeMap<Drop, Dropped>,
     pub duration: Duration,
+    /// What was read, when it is not a plain tree: commits and blobs, or staged files.
+    pub scope: Option<String>,
 }
 
 const SAMPLES: usize = 3;
 
 struct Collector<'a> {
     engine: &'a Engine,
+    filter: &'a PathFilter,
+    excluded: AtomicU64,
     findings: Mutex<Vec<Finding>>,
     dropped: Mutex<BTreeMap<Drop, Dropped>>,
     problems: Mutex<Vec<String>>,
@@ -62,15 +74,34 @@ struct Collector<'a> {
     max_file_size: u64,
 }
 
-impl Visitor for Collector<'_> {
-    fn blob(&self, blob: &Blob) {
+impl<'e> Collector<'e> {
+    fn new(engine: &'e Engine, filter: &'e PathFilter, max_file_size: u64) -> Collector<'e> {
+        Collector {
+            engine,
+            filter,
+            excluded: AtomicU64::new(0),
+            findings: Mutex::default(),
+            dropped: Mutex::default(),
+            problems: Mutex::default(),
+            notes: Mutex::default(),
+            files: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+            binary: AtomicU64::new(0),
+            large: AtomicU64::new(0),
+            max_file_size,
+        }
+    }
+
+    /// Scans one blob, counting it and what was dropped, and returns its findings.
+    fn scan_blob(&self, blob: &Blob) -> Vec<Finding> {
+        if !self.filter.allows(blob.origin.rel()) {
+            self.excluded.fetch_add(1, Ordering::Relaxed);
+            return Vec::new();
+        }
         self.files.fetch_add(1, Ordering::Relaxed);
         self.bytes
             .fetch_add(blob.bytes.len() as u64, Ordering::Relaxed);
         let report = self.engine.scan(blob);
-        if !report.findings.is_empty() {
-            lock(&self.findings).extend(report.findings);
-        }
         if !report.dropped.is_empty() {
             let mut dropped = lock(&self.dropped);
             for (why, value) in report.dropped {
@@ -81,6 +112,53 @@ impl Visitor for Collector<'_> {
                 }
             }
         }
+        let mut findings = report.findings;
+        if !findings.is_empty() {
+            crate::suppress::inline(&blob.bytes, &mut findings);
+        }
+        findings
+    }
+
+    fn note(&self, message: String) {
+        lock(&self.notes).push(message);
+    }
+
+    /// Everything tallied, with `findings` (sorted here) as the outcome's findings.
+    fn finish(self, mut findings: Vec<Finding>, started: Instant) -> ScanOutcome {
+        findings.sort_by_cached_key(Finding::sort_key);
+        let mut problems = into_inner(self.problems);
+        problems.sort();
+        let mut notes = into_inner(self.notes);
+        notes.sort();
+        ScanOutcome {
+            findings,
+            files: self.files.into_inner(),
+            bytes: self.bytes.into_inner(),
+            skipped_binary: self.binary.into_inner(),
+            skipped_large: self.large.into_inner(),
+            excluded: self.excluded.into_inner(),
+            problems,
+            notes,
+            dropped: into_inner(self.dropped),
+            duration: started.elapsed(),
+            scope: None,
+        }
+    }
+}
+
+impl ScanOutcome {
+    /// Findings that count: not suppressed.
+    pub fn active(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.suppression.is_none())
+    }
+}
+
+impl Visitor for Collector<'_> {
+    fn blob(&self, blob: &Blob) {
+        let findings = self.scan_blob(blob);
+        if !findings.is_empty() {
+            lock(&self.findings).extend(findings);
+        }
     }
 
     fn skipped(&self, path: &Path, why: Skip) {
@@ -90,7 +168,7 @@ impl Visitor for Collector<'_> {
             }
             Skip::TooLarge(size) => {
                 self.large.fetch_add(1, Ordering::Relaxed);
-                lock(&self.notes).push(format!(
+                self.note(format!(
                     "{}: skipped: {} is over --max-file-size ({})",
                     path.display(),
                     human_bytes(size),
@@ -109,21 +187,15 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+fn into_inner<T>(m: Mutex<T>) -> T {
+    m.into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Runs a scan. Unreadable input is reported in the outcome, never fatal.
 pub fn run(engine: &Engine, request: &ScanRequest) -> ScanOutcome {
     let started = Instant::now();
-    let collector = Collector {
-        engine,
-        findings: Mutex::default(),
-        dropped: Mutex::default(),
-        problems: Mutex::default(),
-        notes: Mutex::default(),
-        files: AtomicU64::new(0),
-        bytes: AtomicU64::new(0),
-        binary: AtomicU64::new(0),
-        large: AtomicU64::new(0),
-        max_file_size: request.walk.max_file_size,
-    };
+    let mut collector = Collector::new(engine, &request.filter, request.walk.max_file_size);
     let done = AtomicBool::new(false);
     std::thread::scope(|scope| {
         if request.progress && std::io::stderr().is_terminal() {
@@ -138,48 +210,19 @@ pub fn run(engine: &Engine, request: &ScanRequest) -> ScanOutcome {
                 Err(err) => collector.problem(format!("<stdin>: {err}")),
             }
         }
-        let paths: Vec<PathBuf> = paths.into_iter().cloned().collect();
-        for path in &paths {
-            if std::fs::symlink_metadata(path).is_err() {
+        let mut existing = Vec::new();
+        for path in paths {
+            if std::fs::symlink_metadata(path).is_ok() {
+                existing.push(path.clone());
+            } else {
                 collector.problem(format!("{}: no such file or directory", path.display()));
             }
         }
-        let existing: Vec<PathBuf> = paths
-            .into_iter()
-            .filter(|p| std::fs::symlink_metadata(p).is_ok())
-            .collect();
         fs::walk(&existing, &request.walk, &collector);
         done.store(true, Ordering::Relaxed);
     });
-    let mut findings = collector
-        .findings
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    findings.sort_by_cached_key(Finding::sort_key);
-    let mut problems = collector
-        .problems
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    problems.sort();
-    let mut notes = collector
-        .notes
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    notes.sort();
-    ScanOutcome {
-        findings,
-        files: collector.files.into_inner(),
-        bytes: collector.bytes.into_inner(),
-        skipped_binary: collector.binary.into_inner(),
-        skipped_large: collector.large.into_inner(),
-        problems,
-        notes,
-        dropped: collector
-            .dropped
-            .into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner),
-        duration: started.elapsed(),
-    }
+    let findings = into_inner(std::mem::take(&mut collector.findings));
+    collector.finish(findings, started)
 }
 
 /// After a second, one self-overwriting status line on stderr, cleared at the end.

@@ -1,0 +1,294 @@
+//! Scans of git content: a history (each distinct blob once, findings mapped back to the commit
+//! that introduced them) and the index (exactly what the next commit will hold).
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use gix::ObjectId;
+
+use super::{lock, progress, Collector, ScanOutcome};
+use crate::detect::Engine;
+use crate::finding::Finding;
+use crate::source::git::{self, Change, GitError, Selection};
+use crate::source::{classify, Blob, Content, Origin};
+
+/// Options for git scans.
+#[derive(Clone, Debug)]
+pub struct GitOptions {
+    pub threads: usize,
+    pub filter: crate::config::PathFilter,
+    pub max_file_size: u64,
+    pub progress: bool,
+}
+
+/// Reads one blob and scans it as `origin`; `None` when it was skipped or unreadable (counted).
+fn scan_object(
+    repo: &gix::Repository,
+    collector: &Collector,
+    id: ObjectId,
+    origin: Origin,
+) -> Option<Vec<Finding>> {
+    let raw = match git::read_blob(repo, id) {
+        Ok(raw) => raw,
+        Err(err) => {
+            super::Visitor::problem(collector, format!("{}: {err}", origin.display()));
+            return None;
+        }
+    };
+    if raw.len() as u64 > collector.max_file_size {
+        super::Visitor::skipped(
+            collector,
+            Path::new(&origin.display()),
+            crate::source::fs::Skip::TooLarge(raw.len() as u64),
+        );
+        return None;
+    }
+    let bytes = match classify(&raw) {
+        Content::Bytes(b) => std::borrow::Cow::Borrowed(b),
+        Content::Decoded(d) => std::borrow::Cow::Owned(d),
+        Content::Binary => {
+            super::Visitor::skipped(
+                collector,
+                Path::new(&origin.display()),
+                crate::source::fs::Skip::Binary,
+            );
+            return None;
+        }
+    };
+    Some(collector.scan_blob(&Blob { origin, bytes }))
+}
+
+/// Findings of blob `id`, scanned at most once (as `origin` if not yet scanned).
+struct BlobCache<'a> {
+    repo: &'a gix::Repository,
+    collector: &'a Collector<'a>,
+    found: HashMap<ObjectId, Vec<Finding>>,
+}
+
+impl BlobCache<'_> {
+    fn get(&mut self, id: ObjectId, origin: impl FnOnce() -> Origin) -> &[Finding] {
+        if !self.found.contains_key(&id) {
+            let findings = scan_object(self.repo, self.collector, id, origin()).unwrap_or_default();
+            self.found.insert(id, findings);
+        }
+        &self.found[&id]
+    }
+}
+
+/// Scans a history: every blob the selected commits introduced, each distinct blob once, in
+/// parallel; a finding is reported once, at the earliest commit that introduced its secret at
+/// that path, and says whether HEAD still has it.
+pub fn history(
+    engine: &Engine,
+    repo_path: &Path,
+    selection: &Selection,
+    opts: &GitOptions,
+) -> Result<ScanOutcome, GitError> {
+    let started = Instant::now();
+    let repo = git::open(repo_path)?;
+    let walked = git::history(&repo, selection)?;
+    let collector = Collector::new(engine, &opts.filter, opts.max_file_size);
+    for problem in &walked.problems {
+        super::Visitor::problem(&collector, problem.clone());
+    }
+    if walked.shallow {
+        collector.note(
+            "the repository is a shallow clone: commits before its oldest ones were not scanned"
+                .into(),
+        );
+    }
+
+    // Each distinct blob once, first seen at the path of its first change.
+    let mut jobs: Vec<(ObjectId, Origin)> = Vec::new();
+    let mut seen = HashSet::new();
+    for change in &walked.changes {
+        if seen.insert(change.blob) {
+            jobs.push((change.blob, origin_of(change)));
+        }
+    }
+    let found = scan_parallel(&repo, &collector, jobs, opts);
+    let mut cache = BlobCache {
+        repo: &repo,
+        collector: &collector,
+        found,
+    };
+
+    // A change introduces the findings of its blob that the blob before it did not have.
+    let mut earliest: HashMap<String, Finding> = HashMap::new();
+    let mut introduced_at: HashMap<String, i64> = HashMap::new();
+    for change in &walked.changes {
+        let before: Vec<Finding> = match change.before {
+            Some(id) => cache.get(id, || origin_of(change)).to_vec(),
+            None => Vec::new(),
+        };
+        for finding in cache.get(change.blob, || origin_of(change)).to_vec() {
+            if before.iter().any(|b| b.same_secret(&finding)) {
+                continue;
+            }
+            let mut finding = finding;
+            finding.relocate(origin_of(change));
+            let time = change.commit.time;
+            let key = finding.fingerprint.clone();
+            if introduced_at.get(&key).is_none_or(|&t| time < t) {
+                introduced_at.insert(key.clone(), time);
+                earliest.insert(key, finding);
+            }
+        }
+    }
+    let mut findings: Vec<Finding> = earliest.into_values().collect();
+    for finding in &mut findings {
+        let path = finding.origin.rel().to_string();
+        let at_head = match walked.head.get(&path) {
+            Some(&id) => {
+                let head_origin = || Origin::Index { path: path.clone() };
+                cache
+                    .get(id, head_origin)
+                    .iter()
+                    .any(|f| f.same_secret(finding))
+            }
+            None => false,
+        };
+        finding.present_at_head = Some(at_head);
+    }
+    let blobs = seen.len();
+    let mut outcome = collector.finish(findings, started);
+    outcome.scope = Some(format!(
+        "history: {} {}, {blobs} distinct {}",
+        walked.commits,
+        if walked.commits == 1 {
+            "commit"
+        } else {
+            "commits"
+        },
+        if blobs == 1 { "blob" } else { "blobs" }
+    ));
+    Ok(outcome)
+}
+
+fn origin_of(change: &Change) -> Origin {
+    Origin::Commit {
+        commit: change.commit.clone(),
+        path: change.path.clone(),
+        blob: change.blob.to_string(),
+    }
+}
+
+/// Scans `jobs` on `opts.threads` workers, each with its own handle on the repository.
+fn scan_parallel(
+    repo: &gix::Repository,
+    collector: &Collector,
+    jobs: Vec<(ObjectId, Origin)>,
+    opts: &GitOptions,
+) -> HashMap<ObjectId, Vec<Finding>> {
+    let threads = match opts.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
+    .min(jobs.len().max(1));
+    let shared = repo.clone().into_sync();
+    let next = AtomicUsize::new(0);
+    let found = Mutex::new(HashMap::new());
+    let done = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        if opts.progress && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            scope.spawn(|| progress(collector, &done));
+        }
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let repo = shared.to_thread_local();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some((id, origin)) = jobs.get(i) else {
+                            break;
+                        };
+                        // Skipped and unreadable blobs are remembered too, so no one reads them again.
+                        let findings = scan_object(&repo, collector, *id, origin.clone());
+                        lock(&found).insert(*id, findings.unwrap_or_default());
+                    }
+                })
+            })
+            .collect();
+        for worker in workers {
+            let _ = worker.join();
+        }
+        done.store(true, Ordering::Relaxed);
+    });
+    found
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Scans exactly what is staged for the next commit. A finding the HEAD version of the same
+/// file already had is not the commit's doing and is left out.
+pub fn staged(
+    engine: &Engine,
+    repo_path: &Path,
+    opts: &GitOptions,
+) -> Result<ScanOutcome, GitError> {
+    let started = Instant::now();
+    let repo = git::open(repo_path)?;
+    let staged = git::staged(&repo)?;
+    let collector = Collector::new(engine, &opts.filter, opts.max_file_size);
+    let mut findings = Vec::new();
+    for file in &staged.files {
+        let origin = Origin::Index {
+            path: file.path.clone(),
+        };
+        let Some(found) = scan_object(&repo, &collector, file.blob, origin.clone()) else {
+            continue;
+        };
+        if found.is_empty() {
+            continue;
+        }
+        let before = match file.head {
+            Some(id) => scan_quietly(&repo, engine, id, origin),
+            None => Vec::new(),
+        };
+        findings.extend(
+            found
+                .into_iter()
+                .filter(|f| !before.iter().any(|b| b.same_secret(f))),
+        );
+    }
+    let n = staged.files.len();
+    let mut outcome = collector.finish(findings, started);
+    outcome.scope = Some(if n == 0 {
+        format!(
+            "staged: nothing to scan, the index matches {} ({} entries)",
+            if staged.unborn {
+                "an empty repository"
+            } else {
+                "HEAD"
+            },
+            staged.index_entries
+        )
+    } else {
+        format!(
+            "staged: {n} {} changed against {} ({} entries in the index)",
+            if n == 1 { "file" } else { "files" },
+            if staged.unborn {
+                "an empty repository"
+            } else {
+                "HEAD"
+            },
+            staged.index_entries
+        )
+    });
+    Ok(outcome)
+}
+
+/// Findings of a blob without counting it in the scan's figures (a comparison baseline).
+fn scan_quietly(
+    repo: &gix::Repository,
+    engine: &Engine,
+    id: ObjectId,
+    origin: Origin,
+) -> Vec<Finding> {
+    let everything = crate::config::PathFilter::default();
+    let quiet = Collector::new(engine, &everything, u64::MAX);
+    scan_object(repo, &quiet, id, origin).unwrap_or_default()
+}

@@ -1,0 +1,306 @@
+//! Git as a source of blobs (crate `gix`): every blob a history introduced, mapped to the
+//! commit and path that introduced it, or exactly what the index holds for the next commit.
+//! Trees are diffed against the first parent, so a blob is listed where it changed, not in
+//! every commit that carries it.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use gix::bstr::ByteSlice;
+use gix::ObjectId;
+
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error("{0}: not a git repository (or any parent folder)")]
+    NotARepository(String),
+    #[error("{0}: {1}")]
+    Failed(String, String),
+}
+
+fn failed(what: impl Into<String>, err: impl std::fmt::Display) -> GitError {
+    GitError::Failed(what.into(), err.to_string())
+}
+
+/// Who made a commit and when.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CommitInfo {
+    pub id: String,
+    pub author: String,
+    pub email: String,
+    /// Author time, seconds since the Unix epoch.
+    pub time: i64,
+}
+
+/// A blob as a commit changed it at a path, with the blob that was there before, if any.
+#[derive(Clone, Debug)]
+pub struct Change {
+    pub commit: Arc<CommitInfo>,
+    pub path: String,
+    pub blob: ObjectId,
+    pub before: Option<ObjectId>,
+}
+
+/// Which commits to read.
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    /// Start from these refs (`--branch`); all refs when empty.
+    pub tips: Vec<String>,
+    /// Leave out what this revision already has (`--since REV`, the `A` of `--range A..B`).
+    pub hidden: Option<String>,
+}
+
+/// What a history walk found.
+pub struct History {
+    pub changes: Vec<Change>,
+    pub commits: usize,
+    /// Path to blob at HEAD, to tell whether a finding is still there.
+    pub head: HashMap<String, ObjectId>,
+    pub shallow: bool,
+    /// Objects that could not be read; the walk went on without them.
+    pub problems: Vec<String>,
+}
+
+/// Opens the repository holding `path`.
+pub fn open(path: &Path) -> Result<gix::Repository, GitError> {
+    gix::discover(path).map_err(|err| {
+        let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        if abs.ancestors().any(|dir| dir.join(".git").exists()) {
+            failed(path.display().to_string(), err)
+        } else {
+            GitError::NotARepository(path.display().to_string())
+        }
+    })
+}
+
+/// Every change of every commit reachable from the selection's tips and not from its hidden
+/// revision, newest first.
+pub fn history(repo: &gix::Repository, selection: &Selection) -> Result<History, GitError> {
+    let tips = if selection.tips.is_empty() {
+        all_tips(repo)?
+    } else {
+        selection
+            .tips
+            .iter()
+            .map(|t| resolve_commit(repo, t))
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    let mut walk = repo.rev_walk(tips);
+    if let Some(hidden) = &selection.hidden {
+        walk = walk.with_hidden([resolve_commit(repo, hidden)?]);
+    }
+    let shallow = repo.is_shallow().unwrap_or(false);
+    let mut history = History {
+        changes: Vec::new(),
+        commits: 0,
+        head: head_blobs(repo)?,
+        shallow,
+        problems: Vec::new(),
+    };
+    for info in walk.all().map_err(|e| failed("walking history", e))? {
+        let info = match info {
+            Ok(info) => info,
+            Err(err) => {
+                history.problems.push(format!("walking history: {err}"));
+                continue;
+            }
+        };
+        history.commits += 1;
+        if let Err(err) = commit_changes(repo, info.id, &mut history.changes) {
+            history.problems.push(format!("commit {}: {err}", info.id));
+        }
+    }
+    Ok(history)
+}
+
+fn commit_changes(
+    repo: &gix::Repository,
+    id: ObjectId,
+    out: &mut Vec<Change>,
+) -> Result<(), GitError> {
+    let commit = repo
+        .find_commit(id)
+        .map_err(|e| failed("reading commit", e))?;
+    let author = commit.author().map_err(|e| failed("reading author", e))?;
+    let info = Arc::new(CommitInfo {
+        id: id.to_string(),
+        author: author.name.trim().to_str_lossy().into_owned(),
+        email: author.email.trim().to_str_lossy().into_owned(),
+        time: author.seconds(),
+    });
+    let tree = commit
+        .tree_id()
+        .map_err(|e| failed("reading tree", e))?
+        .detach();
+    // A parent missing from a shallow clone counts as no parent: its files are all new here.
+    let parent_tree = commit
+        .parent_ids()
+        .next()
+        .and_then(|p| repo.find_commit(p.detach()).ok())
+        .and_then(|p| p.tree_id().ok().map(|t| t.detach()));
+    let mut changed = Vec::new();
+    diff_trees(repo, parent_tree, tree, "", &mut changed)?;
+    out.extend(changed.into_iter().map(|(path, blob, before)| Change {
+        commit: info.clone(),
+        path,
+        blob,
+        before,
+    }));
+    Ok(())
+}
+
+/// Blobs of `new` that differ from `old` at the same path: `(path, blob, blob before)`.
+fn diff_trees(
+    repo: &gix::Repository,
+    old: Option<ObjectId>,
+    new: ObjectId,
+    prefix: &str,
+    out: &mut Vec<(String, ObjectId, Option<ObjectId>)>,
+) -> Result<(), GitError> {
+    if old == Some(new) {
+        return Ok(());
+    }
+    let new_tree = repo
+        .find_tree(new)
+        .map_err(|e| failed(format!("tree {new}"), e))?;
+    let new_entries = new_tree
+        .decode()
+        .map_err(|e| failed(format!("tree {new}"), e))?;
+    let old_tree = match old {
+        Some(id) => Some(
+            repo.find_tree(id)
+                .map_err(|e| failed(format!("tree {id}"), e))?,
+        ),
+        None => None,
+    };
+    let old_entries: HashMap<&[u8], (gix::object::tree::EntryMode, ObjectId)> = match &old_tree {
+        Some(tree) => tree
+            .decode()
+            .map_err(|e| failed("tree", e))?
+            .entries
+            .into_iter()
+            .map(|e| (e.filename.as_bytes(), (e.mode, e.oid.to_owned())))
+            .collect(),
+        None => HashMap::new(),
+    };
+    for entry in &new_entries.entries {
+        let name = entry.filename.to_str_lossy();
+        let path = if prefix.is_empty() {
+            name.into_owned()
+        } else {
+            format!("{prefix}/{name}")
+        };
+        let before = old_entries.get(entry.filename.as_bytes());
+        let oid = entry.oid.to_owned();
+        if entry.mode.is_tree() {
+            let old_sub = before.filter(|(mode, _)| mode.is_tree()).map(|(_, id)| *id);
+            diff_trees(repo, old_sub, oid, &path, out)?;
+        } else if entry.mode.is_blob() {
+            let old_blob = before.filter(|(mode, _)| mode.is_blob()).map(|(_, id)| *id);
+            if old_blob != Some(oid) {
+                out.push((path, oid, old_blob));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The commits all references point at (tags peeled), plus HEAD.
+fn all_tips(repo: &gix::Repository) -> Result<Vec<ObjectId>, GitError> {
+    let mut tips = HashSet::new();
+    let platform = repo
+        .references()
+        .map_err(|e| failed("listing references", e))?;
+    for reference in platform
+        .all()
+        .map_err(|e| failed("listing references", e))?
+    {
+        let Ok(mut reference) = reference else {
+            continue;
+        };
+        if let Ok(commit) = reference.peel_to_commit() {
+            tips.insert(commit.id);
+        }
+    }
+    if let Ok(head) = repo.head_commit() {
+        tips.insert(head.id);
+    }
+    let mut tips: Vec<ObjectId> = tips.into_iter().collect();
+    tips.sort();
+    Ok(tips)
+}
+
+fn resolve_commit(repo: &gix::Repository, spec: &str) -> Result<ObjectId, GitError> {
+    let id = repo
+        .rev_parse_single(spec)
+        .map_err(|e| failed(format!("revision `{spec}`"), e))?;
+    let commit = id
+        .object()
+        .and_then(|o| o.peel_to_commit())
+        .map_err(|e| failed(format!("revision `{spec}`"), e))?;
+    Ok(commit.id)
+}
+
+/// Path to blob for every file at HEAD (empty for a repository without commits).
+pub fn head_blobs(repo: &gix::Repository) -> Result<HashMap<String, ObjectId>, GitError> {
+    let mut out = HashMap::new();
+    let Ok(tree) = repo.head_tree_id() else {
+        return Ok(out);
+    };
+    let mut changes = Vec::new();
+    diff_trees(repo, None, tree.detach(), "", &mut changes)?;
+    out.extend(changes.into_iter().map(|(path, blob, _)| (path, blob)));
+    Ok(out)
+}
+
+/// A file staged for the next commit, with what HEAD has at that path.
+pub struct StagedFile {
+    pub path: String,
+    pub blob: ObjectId,
+    pub head: Option<ObjectId>,
+}
+
+/// What the index holds that HEAD does not: the content of the next commit.
+pub struct Staged {
+    pub files: Vec<StagedFile>,
+    /// Entries in the index, changed or not.
+    pub index_entries: usize,
+    /// The repository has no commit yet.
+    pub unborn: bool,
+}
+
+pub fn staged(repo: &gix::Repository) -> Result<Staged, GitError> {
+    let index = repo
+        .index_or_empty()
+        .map_err(|e| failed("reading the index", e))?;
+    let head = head_blobs(repo)?;
+    let unborn = repo.head_tree_id().is_err();
+    let mut files = Vec::new();
+    for entry in index.entries() {
+        let file = gix::index::entry::Mode::FILE | gix::index::entry::Mode::FILE_EXECUTABLE;
+        if entry.stage_raw() != 0 || !file.contains(entry.mode) {
+            continue;
+        }
+        let path = entry.path(&index).to_str_lossy().into_owned();
+        let before = head.get(&path).copied();
+        if before != Some(entry.id) {
+            files.push(StagedFile {
+                path,
+                blob: entry.id,
+                head: before,
+            });
+        }
+    }
+    Ok(Staged {
+        files,
+        index_entries: index.entries().len(),
+        unborn,
+    })
+}
+
+/// A blob's bytes.
+pub fn read_blob(repo: &gix::Repository, id: ObjectId) -> Result<Vec<u8>, GitError> {
+    repo.find_blob(id)
+        .map(|mut blob| blob.take_data())
+        .map_err(|e| failed(format!("blob {id}"), e))
+}
