@@ -106,3 +106,70 @@ pub fn rows(report: &serde_json::Value) -> Vec<(String, u64, String, String)> {
         })
         .collect()
 }
+
+/// A real repository made with the `git` command in a temp folder.
+pub struct Repo {
+    pub dir: Dir,
+    clock: std::cell::Cell<i64>,
+}
+
+impl Repo {
+    pub fn new() -> Repo {
+        let repo = Repo {
+            dir: Dir::new(),
+            clock: std::cell::Cell::new(1_700_000_000),
+        };
+        repo.git(&["init", "-q", "-b", "main"]);
+        repo.git(&["config", "user.name", "Alice Example"]);
+        repo.git(&["config", "user.email", "alice@example.com"]);
+        repo.git(&["config", "commit.gpgsign", "false"]);
+        repo
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Runs git; panics with its output when it fails.
+    pub fn git(&self, args: &[&str]) -> String {
+        let t = self.clock.get();
+        let date = format!("{t} +0000");
+        let out = Command::new("git")
+            .current_dir(self.path())
+            .args(args)
+            .env("GIT_AUTHOR_DATE", &date)
+            .env("GIT_COMMITTER_DATE", &date)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", self.path())
+            .output()
+            .expect("git is installed");
+        assert!(
+            out.status.success(),
+            "git {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    pub fn write(&self, rel: &str, content: impl AsRef<[u8]>) -> &Repo {
+        self.dir.write(rel, content);
+        self
+    }
+
+    pub fn remove(&self, rel: &str) -> &Repo {
+        std::fs::remove_file(self.dir.join(rel)).unwrap();
+        self
+    }
+
+    /// Stages everything and commits, a day after the previous commit; returns the commit id.
+    pub fn commit(&self, message: &str) -> String {
+        self.clock.set(self.clock.get() + 86_400);
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "--allow-empty", "-m", message]);
+        self.git(&["rev-parse", "HEAD"])
+    }
+
+    pub fn keyrot(&self, args: &[&str]) -> Run {
+        keyrot_in(self.path(), args)
+    }
+}

@@ -1,0 +1,318 @@
+//! Git sources on real repositories built with `git`: history, ranges, the index, and the
+//! ways a repository can be odd (no commits, shallow, missing objects).
+
+use crate::util::{rows, Repo};
+
+const KEY: &str = "AKIAYGTTU3F4ZNIBPSU4";
+const SECRET: &str = "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";
+const KEY2: &str = "AKIAV3ECFF5UQMMIXKKF";
+const SECRET2: &str = "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";
+
+fn pair(key: &str, secret: &str) -> String {
+    format!("aws_access_key_id = {key}\naws_secret_access_key = {secret}\n")
+}
+
+fn json(run: &crate::util::Run) -> serde_json::Value {
+    assert!(run.code <= 1, "exit {}: {}", run.code, run.stderr);
+    run.json()
+}
+
+#[test]
+fn a_key_deleted_later_is_still_found_at_the_commit_that_added_it() {
+    let repo = Repo::new();
+    repo.write("README.md", "hello\n").commit("start");
+    let added = repo
+        .write("config/prod.env", pair(KEY, SECRET))
+        .commit("add prod config");
+    repo.remove("config/prod.env").commit("remove the key");
+    repo.write("README.md", "hello again\n").commit("docs");
+    let report = json(&repo.keyrot(&["scan", "--git", "--format", "json"]));
+    let f = &report["findings"].as_array().unwrap();
+    assert_eq!(f.len(), 1, "{report:#}");
+    assert_eq!(f[0]["uri"], "config/prod.env");
+    assert_eq!(f[0]["rule_id"], "aws.access-key-pair");
+    assert_eq!(f[0]["line"], 1);
+    assert_eq!(f[0]["commit"]["id"], added.as_str());
+    assert_eq!(f[0]["commit"]["author"], "Alice Example");
+    assert_eq!(f[0]["commit"]["email"], "alice@example.com");
+    assert_eq!(f[0]["commit"]["date"], "2023-11-16T22:13:20Z");
+    assert_eq!(f[0]["present_at_head"], false);
+    assert!(
+        report["summary"]["scope"]
+            .as_str()
+            .unwrap()
+            .starts_with("history: 4 commits"),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn each_blob_is_scanned_once_and_reported_at_its_first_commit() {
+    let repo = Repo::new();
+    let first = repo
+        .write("app.py", format!("KEY = '{KEY}'\n"))
+        .commit("key");
+    for i in 0..5 {
+        repo.write("other.txt", format!("{i}\n"))
+            .commit("unrelated");
+    }
+    // The key moves down the file: a new blob, the same secret, still one finding.
+    repo.write("app.py", format!("import os\n\nKEY = '{KEY}'\n"))
+        .commit("imports");
+    let run = repo.keyrot(&["scan", "--git", "--format", "json"]);
+    let report = json(&run);
+    let f = report["findings"].as_array().unwrap();
+    assert_eq!(f.len(), 1, "{report:#}");
+    assert_eq!(f[0]["commit"]["id"], first.as_str());
+    assert_eq!(f[0]["present_at_head"], true);
+    // app.py twice, other.txt five times: seven distinct blobs.
+    assert_eq!(
+        report["summary"]["scope"],
+        "history: 7 commits, 7 distinct blobs"
+    );
+    assert_eq!(report["summary"]["files_scanned"], 7);
+}
+
+#[test]
+fn branches_merges_and_renames() {
+    let repo = Repo::new();
+    repo.write("a.txt", "a\n").commit("start");
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    let on_branch = repo
+        .write("feature.env", pair(KEY, SECRET))
+        .commit("feature key");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("b.txt", "b\n").commit("main work");
+    // Only main: the feature branch's key is not reachable.
+    let main_only = json(&repo.keyrot(&["scan", "--git", "--branch", "main", "--format", "json"]));
+    assert!(
+        main_only["findings"].as_array().unwrap().is_empty(),
+        "{main_only:#}"
+    );
+    // All refs: found once, at the branch commit, even after a merge carries it to main.
+    repo.git(&["merge", "-q", "--no-ff", "-m", "merge feature", "feature"]);
+    let all = json(&repo.keyrot(&["scan", "--git", "--format", "json"]));
+    let f = all["findings"].as_array().unwrap();
+    assert_eq!(f.len(), 1, "{all:#}");
+    assert_eq!(f[0]["commit"]["id"], on_branch.as_str());
+    // A rename puts the secret at a new path: reported there too, and the old path is gone from HEAD.
+    repo.git(&["mv", "feature.env", "renamed.env"]);
+    repo.commit("rename");
+    let renamed = json(&repo.keyrot(&["scan", "--git", "--format", "json"]));
+    let got: Vec<(String, bool)> = renamed["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["uri"].as_str().unwrap().to_string(),
+                f["present_at_head"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("feature.env".to_string(), false),
+            ("renamed.env".to_string(), true)
+        ]
+    );
+}
+
+#[test]
+fn since_and_range_report_only_what_the_commits_introduced() {
+    let repo = Repo::new();
+    repo.write("old.env", pair(KEY, SECRET));
+    let base = repo.commit("old key");
+    repo.write("new.env", pair(KEY2, SECRET2)).commit("new key");
+    // Editing a file that already held a key does not re-introduce it.
+    repo.write("old.env", format!("# touched\n{}", pair(KEY, SECRET)))
+        .commit("touch");
+    let tip = repo.git(&["rev-parse", "HEAD"]);
+    let since = json(&repo.keyrot(&["scan", "--git", "--since", &base, "--format", "json"]));
+    assert_eq!(
+        rows(&since).into_iter().map(|r| r.0).collect::<Vec<_>>(),
+        vec!["new.env"]
+    );
+    assert_eq!(
+        since["summary"]["scope"],
+        "history: 2 commits, 2 distinct blobs"
+    );
+    let range = json(&repo.keyrot(&[
+        "scan",
+        "--git",
+        "--range",
+        &format!("{base}..{tip}"),
+        "--format",
+        "json",
+    ]));
+    assert_eq!(
+        rows(&range).into_iter().map(|r| r.0).collect::<Vec<_>>(),
+        vec!["new.env"]
+    );
+    let none = repo.keyrot(&["scan", "--git", "--since", &tip]);
+    assert_eq!(none.code, 0, "{}", none.stderr);
+    let bad = repo.keyrot(&["scan", "--git", "--since", "no-such-ref"]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("no-such-ref"), "{}", bad.stderr);
+}
+
+#[test]
+fn staged_scans_the_index_not_the_working_tree() {
+    let repo = Repo::new();
+    repo.write("app.py", "print('hi')\n").commit("start");
+    // Clean staged version, key only in the working copy: clean.
+    repo.write("app.py", "print('hello')\n");
+    repo.git(&["add", "app.py"]);
+    repo.write("app.py", format!("print('hello')\nKEY = '{KEY}'\n"));
+    let clean = repo.keyrot(&["scan", "--staged"]);
+    assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
+    assert!(
+        clean
+            .stderr
+            .contains("staged: 1 file changed against HEAD (1 entries in the index)"),
+        "{}",
+        clean.stderr
+    );
+    // The reverse: key staged, then removed from the working copy: a finding.
+    repo.write("creds.env", pair(KEY2, SECRET2));
+    repo.git(&["add", "creds.env"]);
+    repo.remove("creds.env");
+    let run = repo.keyrot(&["scan", "--staged", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.json();
+    assert_eq!(
+        rows(&report),
+        vec![(
+            "creds.env".to_string(),
+            1,
+            "aws.access-key-pair".to_string(),
+            "critical".to_string()
+        )]
+    );
+    assert_eq!(report["findings"][0]["staged"], true);
+}
+
+#[test]
+fn staged_ignores_keys_the_commit_did_not_add_and_says_when_nothing_is_staged() {
+    let repo = Repo::new();
+    repo.write("legacy.env", pair(KEY, SECRET)).commit("legacy");
+    let nothing = repo.keyrot(&["scan", "--staged"]);
+    assert_eq!(nothing.code, 0);
+    assert!(
+        nothing
+            .stderr
+            .contains("staged: nothing to scan, the index matches HEAD (1 entries)"),
+        "{}",
+        nothing.stderr
+    );
+    repo.write("legacy.env", format!("# comment\n{}", pair(KEY, SECRET)));
+    repo.git(&["add", "legacy.env"]);
+    let touched = repo.keyrot(&["scan", "--staged"]);
+    assert_eq!(
+        touched.code, 0,
+        "a key already in HEAD is not this commit's doing: {}",
+        touched.stdout
+    );
+}
+
+#[test]
+fn staged_works_in_a_repository_without_commits() {
+    let repo = Repo::new();
+    repo.write("first.env", pair(KEY, SECRET));
+    repo.git(&["add", "first.env"]);
+    let run = repo.keyrot(&["scan", "--staged"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("staged: 1 file changed against an empty repository"),
+        "{}",
+        run.stderr
+    );
+    let empty = Repo::new();
+    let run = empty.keyrot(&["scan", "--staged"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("nothing to scan"), "{}", run.stderr);
+    let history = empty.keyrot(&["scan", "--git"]);
+    assert_eq!(history.code, 0, "{}", history.stderr);
+}
+
+#[test]
+fn outside_a_repository_is_one_clear_error() {
+    let dir = crate::util::Dir::new();
+    for flag in ["--git", "--staged"] {
+        let run = crate::util::keyrot_in(dir.path(), &["scan", flag]);
+        assert_eq!(run.code, 2);
+        assert_eq!(
+            run.stderr.trim(),
+            "keyrot: error: .: not a git repository (or any parent folder)"
+        );
+    }
+}
+
+#[test]
+fn a_shallow_clone_is_scanned_and_said_to_be_shallow() {
+    let origin = Repo::new();
+    origin.write("old.env", pair(KEY, SECRET)).commit("old");
+    origin.write("new.env", pair(KEY2, SECRET2)).commit("new");
+    let clone = crate::util::Dir::new();
+    let url = format!("file://{}", origin.path().display());
+    let status = std::process::Command::new("git")
+        .args(["clone", "-q", "--depth", "1", &url])
+        .arg(clone.join("c"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let run = crate::util::keyrot_in(&clone.join("c"), &["scan", "--git", "--format", "json"]);
+    assert!(run.stderr.contains("shallow clone"), "{}", run.stderr);
+    // Both files are in the one commit the clone has.
+    assert_eq!(rows(&json(&run)).len(), 2);
+}
+
+#[test]
+fn a_missing_object_is_reported_and_the_rest_is_scanned() {
+    let repo = Repo::new();
+    repo.write("keep.env", pair(KEY, SECRET));
+    repo.write("lost.txt", "this blob will go missing\n");
+    repo.commit("two files");
+    let blob = repo.git(&["rev-parse", "HEAD:lost.txt"]);
+    let object = repo
+        .path()
+        .join(".git/objects")
+        .join(&blob[..2])
+        .join(&blob[2..]);
+    std::fs::remove_file(object).unwrap();
+    let run = repo.keyrot(&["scan", "--git", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&blob),
+        "the missing blob is named: {}",
+        run.stderr
+    );
+    assert_eq!(rows(&run.json()).len(), 1);
+}
+
+#[test]
+fn history_sarif_is_valid_and_keeps_the_path_at_that_commit() {
+    let repo = Repo::new();
+    repo.write("deploy/old.env", pair(KEY, SECRET))
+        .commit("add");
+    repo.remove("deploy/old.env").commit("remove");
+    let doc = json(&repo.keyrot(&[
+        "scan",
+        "--git",
+        "--format",
+        "sarif",
+        "--sarif-category",
+        "history",
+    ]));
+    crate::sarif::assert_valid_sarif(&doc);
+    crate::sarif::assert_github_accepts(&doc);
+    let r = &doc["runs"][0]["results"][0];
+    assert_eq!(
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "deploy/old.env"
+    );
+    assert_eq!(r["properties"]["commit"]["author"], "Alice Example");
+    assert_eq!(r["properties"]["presentAtHead"], false);
+}
