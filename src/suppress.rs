@@ -27,8 +27,9 @@ const FOREIGN_MARKERS: &[&str] = &[
 ];
 const MARKER: &str = "keyrot:allow";
 
-/// Marks findings whose line, or the line before, carries an allow comment. `keyrot:allow RULE`
-/// allows only that rule; `reason="..."` records why.
+/// Marks findings whose line carries an allow comment, or whose previous line is a comment
+/// holding `keyrot:allow` alone. `keyrot:allow RULE` allows only that rule; `reason="..."`
+/// records why. Other scanners' markers count on the same line only, as they do there.
 pub fn inline(bytes: &[u8], findings: &mut [Finding]) {
     for finding in findings.iter_mut().filter(|f| f.suppression.is_none()) {
         let mut places = vec![finding.location.start];
@@ -40,8 +41,11 @@ pub fn inline(bytes: &[u8], findings: &mut [Finding]) {
             } else {
                 None
             };
-            for (s, e) in std::iter::once((start, end)).chain(previous) {
-                let text = String::from_utf8_lossy(&bytes[s..e]);
+            let same = String::from_utf8_lossy(&bytes[start..end]).into_owned();
+            let above = previous
+                .map(|(s, e)| String::from_utf8_lossy(&bytes[s..e]).into_owned())
+                .filter(|text| comment_only(text));
+            for text in std::iter::once(same).chain(above) {
                 if let Some(justification) = allows(&text, &finding.rule_id) {
                     finding.suppression = Some(Suppression {
                         kind: "inSource",
@@ -55,6 +59,16 @@ pub fn inline(bytes: &[u8], findings: &mut [Finding]) {
             }
         }
     }
+}
+
+/// A line that is only a comment holding our marker: nothing but comment punctuation before it.
+fn comment_only(line: &str) -> bool {
+    line.find(MARKER).is_some_and(|i| {
+        line[..i]
+            .trim()
+            .chars()
+            .all(|c| matches!(c, '#' | '/' | '*' | ';' | '-' | '<' | '!' | '\'' | '%' | '"'))
+    })
 }
 
 fn line_around(bytes: &[u8], at: usize) -> (usize, usize) {

@@ -4,4 +4,5 @@ mod docs;
 mod git;
 mod sarif;
 mod scan;
+mod suppress;
 mod util;
