@@ -31,6 +31,65 @@ pub enum Command {
     Baseline(ScanArgs),
     /// Write a git pre-commit hook that runs `keyrot scan --staged`.
     InstallHook(InstallHookArgs),
+    /// Audit every access key of AWS accounts: age, status, last use, root keys, MFA.
+    Audit(AuditArgs),
+}
+
+/// How to reach AWS (the standard credential chain does the rest).
+#[derive(Debug, Args, Clone)]
+pub struct AwsArgs {
+    /// The AWS profile to use.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// The AWS region for the API calls (IAM is global; default us-east-1).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Rotation policy: keys older than this many days are out of policy [default: 90, or the
+    /// configuration's `max-key-age`].
+    #[arg(long, value_name = "DAYS")]
+    pub max_key_age: Option<u32>,
+    /// Compute ages at this date (YYYY-MM-DD) instead of now.
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub as_of: Option<i64>,
+    /// Timeout for one AWS call, retries included, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 20)]
+    pub aws_timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Keys unused for more than this many days are findings.
+    #[arg(long, value_name = "DAYS", default_value_t = 90)]
+    pub max_unused_days: u32,
+    /// Assume this role in each account of --accounts or --org.
+    #[arg(long, value_name = "NAME")]
+    pub role_name: Option<String>,
+    /// Accounts to audit, comma-separated (with --role-name).
+    #[arg(long, value_name = "ID,...", value_delimiter = ',')]
+    pub accounts: Vec<String>,
+    /// Audit every account of the AWS organization (with --role-name).
+    #[arg(long, requires = "role_name")]
+    pub org: bool,
+    /// How long to wait for the credential report, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 120)]
+    pub report_timeout: u64,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Write the report to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit 1 when a finding is at or above this severity (`none`: never).
+    #[arg(long, value_enum, value_name = "LEVEL", default_value_t = FailOn::Low)]
+    pub fail_on: FailOn,
+    /// SARIF `automationDetails.id` category.
+    #[arg(long, value_name = "NAME")]
+    pub sarif_category: Option<String>,
+    /// Do not print the summary on standard error.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -68,6 +127,17 @@ pub struct ScanArgs {
     /// Scan exactly what is staged for the next commit (the index), not the working tree.
     #[arg(long)]
     pub staged: bool,
+
+    /// Look every key found up in live IAM: owner, status, age, last use.
+    #[arg(long)]
+    pub iam: bool,
+
+    /// With --iam: fail (exit 2) when AWS cannot be reached, instead of reporting offline.
+    #[arg(long, requires = "iam")]
+    pub iam_required: bool,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
 
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
@@ -184,6 +254,10 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+fn parse_date(s: &str) -> Result<i64, String> {
+    crate::time::parse_date(s).ok_or_else(|| format!("`{s}` is not a date like 2026-01-31"))
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {

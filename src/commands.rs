@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use crate::cli::{
-    Cli, ColorChoice, Command, ExplainArgs, FailOn, InstallHookArgs, RulesArgs, ScanArgs,
+    AuditArgs, Cli, ColorChoice, Command, ExplainArgs, FailOn, InstallHookArgs, RulesArgs, ScanArgs,
 };
 use crate::config::Config;
 use crate::report::{self, sarif::SarifOptions, Format};
@@ -25,6 +25,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Rules(args) => rules(args),
         Command::Explain(args) => explain(args),
         Command::InstallHook(args) => install_hook(args),
+        Command::Audit(args) => audit(args),
     }
 }
 
@@ -98,11 +99,133 @@ fn execute(args: &ScanArgs) -> anyhow::Result<Scanned> {
         },
     };
     policy.apply(&mut outcome.findings);
+    if args.iam {
+        let max_age = args.aws.max_key_age.or(config.max_key_age).unwrap_or(90);
+        iam_facts(args, max_age, &mut outcome)?;
+    }
     Ok(Scanned {
         engine,
         outcome,
         fail_on,
     })
+}
+
+/// `--iam`: live facts for every distinct key found (never a canary-token key). When AWS
+/// cannot be reached, one line says why and the offline findings stand, unless `--iam-required`.
+#[cfg(feature = "aws")]
+fn iam_facts(args: &ScanArgs, max_age: u32, outcome: &mut ScanOutcome) -> anyhow::Result<()> {
+    let mut keys: Vec<String> = outcome
+        .findings
+        .iter()
+        .filter(|f| !f.facts.canary && f.facts.key_type.is_some())
+        .filter_map(|f| f.facts.key_id.clone())
+        .collect();
+    keys.sort();
+    keys.dedup();
+    if keys.is_empty() {
+        return Ok(());
+    }
+    match crate::iam::lookup::lookup(&keys, &aws_options(&args.aws)) {
+        Ok(facts) => {
+            let policy = crate::iam::lookup::AgePolicy {
+                max_key_age_days: i64::from(max_age),
+                as_of: args.aws.as_of.unwrap_or_else(crate::time::now),
+            };
+            crate::iam::lookup::enrich(&mut outcome.findings, &facts, policy);
+            outcome
+                .findings
+                .sort_by_cached_key(crate::Finding::sort_key);
+            Ok(())
+        }
+        Err(err) if args.iam_required => Err(anyhow::anyhow!("--iam: cannot reach AWS: {err}")),
+        Err(err) => {
+            outcome.problems.push(format!(
+                "--iam: cannot reach AWS, findings are offline only: {err}"
+            ));
+            Ok(())
+        }
+    }
+}
+
+#[cfg(not(feature = "aws"))]
+fn iam_facts(_: &ScanArgs, _: u32, _: &mut ScanOutcome) -> anyhow::Result<()> {
+    anyhow::bail!("--iam needs keyrot built with the `aws` feature")
+}
+
+#[cfg(feature = "aws")]
+fn aws_options(args: &crate::cli::AwsArgs) -> crate::iam::AwsOptions {
+    crate::iam::AwsOptions {
+        profile: args.profile.clone(),
+        region: args.region.clone(),
+        timeout: std::time::Duration::from_secs(args.aws_timeout.max(1)),
+        ..Default::default()
+    }
+}
+
+#[cfg(feature = "aws")]
+fn audit(args: AuditArgs) -> anyhow::Result<u8> {
+    let started = std::time::Instant::now();
+    let rules = RuleSet::load(None)?;
+    let opts = crate::iam::audit::AuditOptions {
+        aws: aws_options(&args.aws),
+        max_key_age_days: i64::from(args.aws.max_key_age.unwrap_or(90)),
+        max_unused_days: i64::from(args.max_unused_days),
+        as_of: args.aws.as_of.unwrap_or_else(crate::time::now),
+        role_name: args.role_name.clone(),
+        accounts: args.accounts.clone(),
+        org: args.org,
+        report_timeout: std::time::Duration::from_secs(args.report_timeout),
+    };
+    let audited = crate::iam::audit::run(&rules, &opts)?;
+    let keys: usize = audited.metrics.iter().map(|m| m.keys).sum();
+    let outcome = ScanOutcome {
+        findings: audited.findings,
+        problems: audited.problems,
+        scope: Some(format!(
+            "audit: {} {}, {keys} access {}",
+            audited.metrics.len(),
+            if audited.metrics.len() == 1 {
+                "account"
+            } else {
+                "accounts"
+            },
+            if keys == 1 { "key" } else { "keys" }
+        )),
+        metrics: Some(serde_json::to_value(&audited.metrics)?),
+        duration: started.elapsed(),
+        ..Default::default()
+    };
+    print_notes(&outcome)?;
+    let mut out = output(args.output.as_deref())?;
+    let color = args.output.is_none()
+        && io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none();
+    match args.format {
+        Format::Text => report::text::render(&outcome, color, false, &mut out)?,
+        Format::Json => report::json::render(&outcome, false, &mut out)?,
+        Format::Sarif => {
+            let opts = SarifOptions {
+                category: args.sarif_category.as_deref(),
+                max_results: report::sarif::GITHUB_MAX_RESULTS,
+            };
+            report::sarif::render(&outcome, &rules, &opts, &mut out)?
+        }
+    }
+    out.flush()?;
+    drop(out);
+    if !args.quiet {
+        print_summary(&outcome)?;
+    }
+    let failing = args
+        .fail_on
+        .threshold()
+        .is_some_and(|t| outcome.active().any(|f| f.severity >= t));
+    Ok(u8::from(failing))
+}
+
+#[cfg(not(feature = "aws"))]
+fn audit(_: AuditArgs) -> anyhow::Result<u8> {
+    anyhow::bail!("audit needs keyrot built with the `aws` feature")
 }
 
 fn selection(args: &ScanArgs) -> anyhow::Result<Selection> {

@@ -101,6 +101,68 @@ pub struct Facts {
     pub account_id: Option<String>,
     /// The account is a known canary-token account: any use of the key alerts its owner.
     pub canary: bool,
+    /// What live IAM says about the key (`scan --iam`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iam: Option<KeyFacts>,
+}
+
+/// Where a key stands in IAM.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeyState {
+    Active,
+    Inactive,
+    /// IAM no longer knows the key.
+    Deleted,
+    /// Another account owns it: no further calls are made.
+    OtherAccount,
+    /// A call failed; `error` says which.
+    Unknown,
+}
+
+/// The last recorded use of a key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LastUse {
+    pub date: String,
+    pub service: String,
+    pub region: String,
+}
+
+/// What IAM says about one key.
+#[derive(Clone, Debug, Serialize)]
+pub struct KeyFacts {
+    pub state: KeyState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// Creation date, RFC 3339.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub age_days: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_used: Option<LastUse>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Creation date, seconds since the epoch.
+    #[serde(skip)]
+    pub created_secs: Option<i64>,
+}
+
+impl KeyFacts {
+    pub fn new(state: KeyState) -> KeyFacts {
+        KeyFacts {
+            state,
+            account: None,
+            user: None,
+            created: None,
+            age_days: None,
+            last_used: None,
+            error: None,
+            created_secs: None,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -8,6 +8,8 @@ pub mod commands;
 pub mod config;
 pub mod detect;
 pub mod finding;
+#[cfg(feature = "aws")]
+pub mod iam;
 pub mod remedy;
 pub mod report;
 pub mod scan;

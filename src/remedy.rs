@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::detect::rules::RuleKind;
-use crate::finding::Facts;
+use crate::finding::{Facts, KeyState};
 
 /// What to do about a finding: one line to act on, then the ordered steps.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -39,11 +39,38 @@ pub fn for_key(facts: &Facts, exposed: bool) -> Remedy {
     if facts.key_type == Some("temporary") {
         return temporary(key, exposed);
     }
-    let user = "USER_NAME";
-    let mut steps = vec![step(
-        "Find the owner (account and IAM user) of the key.",
-        Some(format!("aws sts get-access-key-info --access-key-id {key} && aws iam get-access-key-last-used --access-key-id {key}")),
-    )];
+    let user = facts
+        .iam
+        .as_ref()
+        .and_then(|i| i.user.as_deref())
+        .unwrap_or("USER_NAME");
+    match facts.iam.as_ref().map(|i| i.state) {
+        Some(KeyState::Deleted) => {
+            return Remedy {
+                summary: format!("{key} no longer exists in IAM: remove it from the code, and from the history of any shared repository"),
+                steps: vec![step("Remove the key from the code; rewrite history only where the repository is shared.", None)],
+            }
+        }
+        Some(KeyState::Inactive) => {
+            let delete = format!("aws iam delete-access-key --user-name {user} --access-key-id {key}");
+            return Remedy {
+                summary: format!("{key} is inactive: delete it ({delete}) and remove it from the code"),
+                steps: vec![
+                    step("Check in CloudTrail that nothing tried to use it since it was deactivated.", Some(format!("aws cloudtrail lookup-events --lookup-attributes AttributeKey=AccessKeyId,AttributeValue={key}"))),
+                    step("Delete it.", Some(delete)),
+                    step("Remove the key from the code.", None),
+                ],
+            };
+        }
+        _ => {}
+    }
+    let mut steps = Vec::new();
+    if user == "USER_NAME" {
+        steps.push(step(
+            "Find the owner (account and IAM user) of the key.",
+            Some(format!("aws sts get-access-key-info --access-key-id {key} && aws iam get-access-key-last-used --access-key-id {key}")),
+        ));
+    }
     let deactivate = step(
         "Deactivate the old key (it can be re-activated if something breaks).",
         Some(format!(

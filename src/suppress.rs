@@ -64,10 +64,12 @@ pub fn inline(bytes: &[u8], findings: &mut [Finding]) {
 /// A line that is only a comment holding our marker: nothing but comment punctuation before it.
 fn comment_only(line: &str) -> bool {
     line.find(MARKER).is_some_and(|i| {
-        line[..i]
-            .trim()
-            .chars()
-            .all(|c| matches!(c, '#' | '/' | '*' | ';' | '-' | '<' | '!' | '\'' | '%' | '"'))
+        line[..i].trim().chars().all(|c| {
+            matches!(
+                c,
+                '#' | '/' | '*' | ';' | '-' | '<' | '!' | '\'' | '%' | '"'
+            )
+        })
     })
 }
 

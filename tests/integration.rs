@@ -2,6 +2,7 @@
 
 mod docs;
 mod git;
+mod iam;
 mod sarif;
 mod scan;
 mod suppress;

@@ -143,7 +143,9 @@ pub fn assert_github_accepts(doc: &serde_json::Value) {
         .expect("run Sarif.Multitool");
     assert!(
         status.status.success(),
-        "Sarif.Multitool failed: {}",
+        "Sarif.Multitool failed on {}: {}{}",
+        serde_json::to_string(doc).unwrap(),
+        String::from_utf8_lossy(&status.stdout),
         String::from_utf8_lossy(&status.stderr)
     );
     // The validator exits 0 even when it finds errors: read its log.

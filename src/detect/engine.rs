@@ -164,7 +164,7 @@ impl Engine {
                 RuleKind::KeyId => keys.push(cand),
                 RuleKind::SecretKey => named_secrets.push(cand),
                 RuleKind::SessionToken => tokens.push(cand),
-                RuleKind::Generic | RuleKind::Pair => generic.push(cand),
+                RuleKind::Generic | RuleKind::Pair | RuleKind::Audit => generic.push(cand),
             }
         }
         if keys.is_empty() && named_secrets.is_empty() && tokens.is_empty() && generic.is_empty() {
@@ -292,7 +292,7 @@ impl Engine {
         // literal anywhere in the match.
         let (from, cover) = match rule.spec.kind {
             RuleKind::KeyId | RuleKind::SessionToken => (start.saturating_sub(1), Some(start)),
-            RuleKind::SecretKey | RuleKind::Pair => (start, None),
+            RuleKind::SecretKey | RuleKind::Pair | RuleKind::Audit => (start, None),
             RuleKind::Generic => (
                 line_start.max(start.saturating_sub(rule.spec.reach)),
                 Some(start),
@@ -471,6 +471,7 @@ impl Emitter<'_> {
             key_id: Some(key_id.clone()),
             account_id,
             canary,
+            iam: None,
         };
         let mut related = Vec::new();
         let mut values: Vec<&[u8]> = vec![key_id.as_bytes()];

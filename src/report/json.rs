@@ -109,6 +109,7 @@ pub fn render(outcome: &ScanOutcome, show_suppressed: bool, out: &mut dyn Write)
             "errors": outcome.problems,
             "notes": outcome.notes,
             "scope": outcome.scope,
+            "metrics": outcome.metrics,
         },
     });
     serde_json::to_writer_pretty(&mut *out, &doc)?;

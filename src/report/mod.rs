@@ -49,6 +49,18 @@ pub fn summary_lines(outcome: &ScanOutcome) -> Vec<String> {
         human_bytes(outcome.bytes),
         outcome.duration.as_secs_f64()
     ));
+    if let Some(accounts) = outcome.metrics.as_ref().and_then(|m| m.as_array()) {
+        for m in accounts {
+            lines.push(format!(
+                "account {}: {} users, {} keys ({} active); active key age average {:.0} days, max {}; {} rotated in the last 90 days; rotation compliance {:.0}%",
+                m["account"].as_str().unwrap_or("?"),
+                m["users"], m["keys"], m["active_keys"],
+                m["average_active_age_days"].as_f64().unwrap_or(0.0),
+                m["max_active_age_days"], m["rotated_last_90_days"],
+                m["rotation_compliance"].as_f64().unwrap_or(1.0) * 100.0
+            ));
+        }
+    }
     let dropped: usize = outcome.dropped.values().map(|d| d.count).sum();
     if dropped > 0 {
         let reasons: Vec<String> = outcome

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use crate::detect::{Rule, RuleSet};
 use crate::finding::{Finding, Location};
 use crate::scan::ScanOutcome;
+use crate::source::Origin;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 const INFORMATION_URI: &str = "https://github.com/keyrot/keyrot";
@@ -81,7 +82,15 @@ fn rule(rule: &Rule) -> Value {
     let s = &rule.spec;
     let text = super::docs::help_text(rule);
     let markdown = super::docs::help_markdown(rule);
-    let mut tags = vec!["security".to_string(), "secret".to_string()];
+    let mut tags = vec!["security".to_string()];
+    tags.push(
+        if s.kind == crate::detect::RuleKind::Audit {
+            "iam"
+        } else {
+            "secret"
+        }
+        .to_string(),
+    );
     if let Some(cwe) = s.cwe {
         tags.push(format!("external/cwe/cwe-{cwe}"));
     }
@@ -102,9 +111,9 @@ fn rule(rule: &Rule) -> Value {
 }
 
 fn result(f: &Finding, rules: &RuleSet) -> Value {
-    let mut message = f.message.clone();
+    let mut message = f.message.trim_end_matches('.').to_string();
     message.push_str(". ");
-    message.push_str(&f.remedy.summary);
+    message.push_str(f.remedy.summary.trim_end_matches('.'));
     message.push('.');
     let mut properties = json!({
         "severity": f.severity.as_str(),
@@ -137,7 +146,7 @@ fn result(f: &Finding, rules: &RuleSet) -> Value {
         "ruleId": f.rule_id,
         "level": f.severity.sarif_level(),
         "message": {"text": message},
-        "locations": [physical(uri, &f.location, Some(&f.excerpt))],
+        "locations": [location(f)],
         "partialFingerprints": {FINGERPRINT_KEY: f.fingerprint},
         "properties": properties,
     });
@@ -165,6 +174,26 @@ fn result(f: &Finding, rules: &RuleSet) -> Value {
             .collect();
     }
     result
+}
+
+/// A file region, or for audit findings the IAM user as a logical location.
+fn location(f: &Finding) -> Value {
+    match &f.origin {
+        Origin::Iam { account, user } => {
+            let arn = if user == "<root_account>" {
+                format!("arn:aws:iam::{account}:root")
+            } else {
+                format!("arn:aws:iam::{account}:user/{user}")
+            };
+            // GitHub code scanning needs a physical location on every result: a stable
+            // pseudo-path per account and user, beside the logical one that names the ARN.
+            let mut loc = physical(&format!("aws-iam/{account}/{user}"), &f.location, None);
+            loc["logicalLocations"] =
+                json!([{"name": user, "fullyQualifiedName": arn, "kind": "resource"}]);
+            loc
+        }
+        _ => physical(f.origin.rel(), &f.location, Some(&f.excerpt)),
+    }
 }
 
 fn physical(uri: &str, loc: &Location, snippet: Option<&str>) -> Value {

@@ -55,6 +55,8 @@ pub struct ScanOutcome {
     pub duration: Duration,
     /// What was read, when it is not a plain tree: commits and blobs, or staged files.
     pub scope: Option<String>,
+    /// Per-account figures of an audit.
+    pub metrics: Option<serde_json::Value>,
 }
 
 const SAMPLES: usize = 3;
@@ -142,6 +144,7 @@ impl<'e> Collector<'e> {
             dropped: into_inner(self.dropped),
             duration: started.elapsed(),
             scope: None,
+            metrics: None,
         }
     }
 }

@@ -24,6 +24,8 @@ pub enum Origin {
     },
     /// A file staged in the index, not yet committed.
     Index { path: String },
+    /// An IAM user of an AWS account (`audit`): a logical place, not a file.
+    Iam { account: String, user: String },
 }
 
 impl Origin {
@@ -36,15 +38,20 @@ impl Origin {
                 format!("{path} @ {}", &commit.id[..12.min(commit.id.len())])
             }
             Origin::Index { path } => format!("{path} (staged)"),
+            Origin::Iam { account, user } => format!("aws account {account}, IAM user {user}"),
         }
     }
 
     /// The normalized path used in SARIF and fingerprints.
     pub fn rel(&self) -> &str {
+        if let Origin::Iam { .. } = self {
+            return "";
+        }
         match self {
             Origin::File { rel, .. } => rel,
             Origin::Stdin => "stdin",
             Origin::Commit { path, .. } | Origin::Index { path } => path,
+            Origin::Iam { .. } => "",
         }
     }
 }

@@ -1,0 +1,517 @@
+//! `keyrot audit`: every access key of an account, without any files. The credential report
+//! (generated, then polled) gives the root user's keys and each user's MFA; `ListUsers`,
+//! `ListAccessKeys`, `ListMFADevices` and `GetAccessKeyLastUsed` give each key's owner, age,
+//! status and last use. Several accounts are audited by assuming a role in each.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use aws_config::SdkConfig;
+use serde::Serialize;
+
+use super::lookup::list_keys;
+use super::{aws_error, paginate, sdk_config, secs, AwsOptions, IamError, Page};
+use crate::detect::RuleSet;
+use crate::finding::{
+    fingerprint, value_digest, Facts, Finding, KeyFacts, KeyState, LastUse, Location,
+};
+use crate::remedy::{Remedy, Step};
+use crate::source::Origin;
+
+#[derive(Clone, Debug)]
+pub struct AuditOptions {
+    pub aws: AwsOptions,
+    pub max_key_age_days: i64,
+    pub max_unused_days: i64,
+    /// Ages are computed at this instant, seconds since the epoch.
+    pub as_of: i64,
+    /// Assume this role in each of `accounts` (or every account of the organization).
+    pub role_name: Option<String>,
+    pub accounts: Vec<String>,
+    pub org: bool,
+    /// How long to wait for the credential report.
+    pub report_timeout: Duration,
+}
+
+/// Figures for one account.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct AccountMetrics {
+    pub account: String,
+    pub users: usize,
+    pub keys: usize,
+    pub active_keys: usize,
+    pub average_active_age_days: f64,
+    pub max_active_age_days: i64,
+    /// Keys created within the last 90 days.
+    pub rotated_last_90_days: usize,
+    /// Share of active keys within the rotation policy, 0 to 1 (1 when there are none).
+    pub rotation_compliance: f64,
+}
+
+/// What an audit found.
+#[derive(Debug, Default)]
+pub struct AuditOutcome {
+    pub findings: Vec<Finding>,
+    pub metrics: Vec<AccountMetrics>,
+    /// Accounts or calls that failed; the audit went on without them.
+    pub problems: Vec<String>,
+}
+
+/// One key as the audit sees it.
+struct KeyRecord {
+    user: String,
+    facts: KeyFacts,
+    key_id: String,
+}
+
+pub fn run(rules: &RuleSet, opts: &AuditOptions) -> Result<AuditOutcome, IamError> {
+    let rt = super::runtime()?;
+    rt.block_on(async {
+        let base = sdk_config(&opts.aws).await;
+        let targets = targets(&base, opts).await?;
+        let mut outcome = AuditOutcome::default();
+        for (account, config) in targets {
+            let config = match config {
+                Ok(config) => config,
+                Err(e) => {
+                    outcome.problems.push(format!("account {account}: {e}"));
+                    continue;
+                }
+            };
+            match audit_account(&config, rules, opts).await {
+                Ok((findings, metrics)) => {
+                    outcome.findings.extend(findings);
+                    outcome.metrics.push(metrics);
+                }
+                Err(e) => outcome.problems.push(format!("account {account}: {e}")),
+            }
+        }
+        outcome.findings.sort_by_cached_key(Finding::sort_key);
+        Ok(outcome)
+    })
+}
+
+type Target = (String, Result<SdkConfig, IamError>);
+
+/// The accounts to audit, each with a configuration signed in to it.
+async fn targets(base: &SdkConfig, opts: &AuditOptions) -> Result<Vec<Target>, IamError> {
+    let sts = aws_sdk_sts::Client::new(base);
+    let caller = sts
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| aws_error("sts:GetCallerIdentity", e))?;
+    let own = caller.account().unwrap_or_default().to_string();
+    let mut accounts = opts.accounts.clone();
+    if opts.org {
+        let org = aws_sdk_organizations::Client::new(base);
+        let mut token: Option<String> = None;
+        loop {
+            let page = org
+                .list_accounts()
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| aws_error("organizations:ListAccounts", e))?;
+            accounts.extend(
+                page.accounts()
+                    .iter()
+                    .filter_map(|a| a.id().map(str::to_string)),
+            );
+            match page.next_token() {
+                Some(next) if Some(next) != token.as_deref() => token = Some(next.to_string()),
+                _ => break,
+            }
+        }
+    }
+    let Some(role) = &opts.role_name else {
+        if !accounts.is_empty() && accounts.iter().any(|a| a != &own) {
+            return Err(IamError("auditing other accounts needs --role-name".into()));
+        }
+        return Ok(vec![(own, Ok(base.clone()))]);
+    };
+    accounts.sort();
+    accounts.dedup();
+    let mut out = Vec::new();
+    for account in accounts {
+        let arn = format!("arn:aws:iam::{account}:role/{role}");
+        let assumed = sts
+            .assume_role()
+            .role_arn(&arn)
+            .role_session_name("keyrot-audit")
+            .send()
+            .await
+            .map_err(|e| aws_error(&format!("sts:AssumeRole {arn}"), e))
+            .and_then(|out| {
+                let c = out
+                    .credentials()
+                    .ok_or_else(|| IamError(format!("sts:AssumeRole {arn}: no credentials")))?;
+                let creds = aws_credential_types::Credentials::new(
+                    c.access_key_id(),
+                    c.secret_access_key(),
+                    Some(c.session_token().to_string()),
+                    None,
+                    "keyrot-assumed-role",
+                );
+                Ok(base
+                    .clone()
+                    .into_builder()
+                    .credentials_provider(
+                        aws_credential_types::provider::SharedCredentialsProvider::new(creds),
+                    )
+                    .build())
+            });
+        out.push((account, assumed));
+    }
+    Ok(out)
+}
+
+async fn audit_account(
+    config: &SdkConfig,
+    rules: &RuleSet,
+    opts: &AuditOptions,
+) -> Result<(Vec<Finding>, AccountMetrics), IamError> {
+    let sts = aws_sdk_sts::Client::new(config);
+    let iam = aws_sdk_iam::Client::new(config);
+    let account = sts
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| aws_error("sts:GetCallerIdentity", e))?
+        .account()
+        .unwrap_or_default()
+        .to_string();
+    let report = credential_report(&iam, opts.report_timeout).await?;
+    let iam_ref = &iam;
+    let users = paginate("iam:ListUsers", |marker| async move {
+        let out = iam_ref
+            .list_users()
+            .set_marker(marker)
+            .send()
+            .await
+            .map_err(|e| aws_error("iam:ListUsers", e))?;
+        Ok(Page {
+            items: out
+                .users()
+                .iter()
+                .map(|u| u.user_name().to_string())
+                .collect(),
+            next: if out.is_truncated() {
+                out.marker().map(str::to_string)
+            } else {
+                None
+            },
+        })
+    })
+    .await?;
+
+    let mut keys = Vec::new();
+    let mut mfa: HashMap<String, bool> = HashMap::new();
+    for user in &users {
+        let devices = paginate("iam:ListMFADevices", |marker| async move {
+            let out = iam_ref
+                .list_mfa_devices()
+                .user_name(user)
+                .set_marker(marker)
+                .send()
+                .await
+                .map_err(|e| aws_error("iam:ListMFADevices", e))?;
+            Ok(Page {
+                items: out
+                    .mfa_devices()
+                    .iter()
+                    .map(|d| d.serial_number().to_string())
+                    .collect(),
+                next: if out.is_truncated() {
+                    out.marker().map(str::to_string)
+                } else {
+                    None
+                },
+            })
+        })
+        .await?;
+        let report_mfa = report
+            .get(user.as_str())
+            .is_some_and(|row| row.get("mfa_active") == Some(&"true".to_string()));
+        mfa.insert(user.clone(), !devices.is_empty() || report_mfa);
+        for meta in list_keys(&iam, user).await? {
+            let Some(key_id) = meta.access_key_id().map(str::to_string) else {
+                continue;
+            };
+            let last = iam
+                .get_access_key_last_used()
+                .access_key_id(&key_id)
+                .send()
+                .await
+                .map_err(|e| aws_error("iam:GetAccessKeyLastUsed", e))?;
+            let last_used = last.access_key_last_used().and_then(|u| {
+                u.last_used_date().map(|d| LastUse {
+                    date: crate::time::rfc3339(secs(d)),
+                    service: u.service_name().to_string(),
+                    region: u.region().to_string(),
+                })
+            });
+            let created_secs = meta.create_date().map(secs);
+            let state = if meta.status().map(|s| s.as_str()) == Some("Active") {
+                KeyState::Active
+            } else {
+                KeyState::Inactive
+            };
+            keys.push(KeyRecord {
+                user: user.clone(),
+                key_id,
+                facts: KeyFacts {
+                    account: Some(account.clone()),
+                    user: Some(user.clone()),
+                    created: created_secs.map(crate::time::rfc3339),
+                    created_secs,
+                    age_days: created_secs.map(|c| (opts.as_of - c).div_euclid(86_400)),
+                    last_used,
+                    ..KeyFacts::new(state)
+                },
+            });
+        }
+    }
+
+    let mut findings = Vec::new();
+    let make = |rule: &str, user: &str, key: Option<&KeyRecord>, detail: String| {
+        finding(rules, &account, rule, user, key, detail)
+    };
+    if let Some(root) = report.get("<root_account>") {
+        for n in ["1", "2"] {
+            if root
+                .get(&format!("access_key_{n}_active"))
+                .map(String::as_str)
+                == Some("true")
+            {
+                findings.push(make(
+                    "iam.root-access-key",
+                    "<root_account>",
+                    None,
+                    format!("the root user has an active access key (key {n})"),
+                ));
+            }
+        }
+    }
+    for key in keys.iter().filter(|k| k.facts.state == KeyState::Active) {
+        let age = key.facts.age_days.unwrap_or(0);
+        if age > opts.max_key_age_days {
+            findings.push(make(
+                "iam.key-too-old",
+                &key.user,
+                Some(key),
+                format!(
+                    "active key {} of user {} is {age} days old, over the {}-day rotation policy",
+                    key.key_id, key.user, opts.max_key_age_days
+                ),
+            ));
+        }
+        let idle = match &key.facts.last_used {
+            Some(u) => {
+                crate::time::parse_date(&u.date[..10]).map(|d| (opts.as_of - d).div_euclid(86_400))
+            }
+            None => Some(age),
+        };
+        if let Some(idle) = idle.filter(|&d| d > opts.max_unused_days) {
+            let since = if key.facts.last_used.is_some() {
+                "last used"
+            } else {
+                "created and never used"
+            };
+            findings.push(make(
+                "iam.key-unused",
+                &key.user,
+                Some(key),
+                format!(
+                    "active key {} of user {} was {since} {idle} days ago (limit {})",
+                    key.key_id, key.user, opts.max_unused_days
+                ),
+            ));
+        }
+    }
+    for user in &users {
+        let active: Vec<&KeyRecord> = keys
+            .iter()
+            .filter(|k| &k.user == user && k.facts.state == KeyState::Active)
+            .collect();
+        if active.len() >= 2 {
+            findings.push(make(
+                "iam.two-active-keys",
+                user,
+                active.first().copied(),
+                format!("user {user} has {} active access keys", active.len()),
+            ));
+        }
+        if !active.is_empty() && !mfa.get(user).copied().unwrap_or(false) {
+            findings.push(make(
+                "iam.no-mfa",
+                user,
+                None,
+                format!("user {user} has active access keys and no MFA device"),
+            ));
+        }
+    }
+
+    let active: Vec<&KeyRecord> = keys
+        .iter()
+        .filter(|k| k.facts.state == KeyState::Active)
+        .collect();
+    let ages: Vec<i64> = active.iter().filter_map(|k| k.facts.age_days).collect();
+    let within = ages.iter().filter(|&&a| a <= opts.max_key_age_days).count();
+    let metrics = AccountMetrics {
+        account: account.clone(),
+        users: users.len(),
+        keys: keys.len(),
+        active_keys: active.len(),
+        average_active_age_days: if ages.is_empty() {
+            0.0
+        } else {
+            ages.iter().sum::<i64>() as f64 / ages.len() as f64
+        },
+        max_active_age_days: ages.iter().copied().max().unwrap_or(0),
+        rotated_last_90_days: keys
+            .iter()
+            .filter(|k| k.facts.age_days.is_some_and(|a| a <= 90))
+            .count(),
+        rotation_compliance: if active.is_empty() {
+            1.0
+        } else {
+            within as f64 / active.len() as f64
+        },
+    };
+    Ok((findings, metrics))
+}
+
+/// The credential report as rows keyed by user, generated and polled until complete.
+async fn credential_report(
+    iam: &aws_sdk_iam::Client,
+    timeout: Duration,
+) -> Result<HashMap<String, HashMap<String, String>>, IamError> {
+    let started = Instant::now();
+    let mut wait = Duration::from_millis(200);
+    loop {
+        let state = iam
+            .generate_credential_report()
+            .send()
+            .await
+            .map_err(|e| aws_error("iam:GenerateCredentialReport", e))?;
+        if state.state().map(|s| s.as_str()) == Some("COMPLETE") {
+            break;
+        }
+        if started.elapsed() > timeout {
+            return Err(IamError(format!(
+                "the credential report was not ready within {}s",
+                timeout.as_secs()
+            )));
+        }
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(Duration::from_secs(5));
+    }
+    let out = iam
+        .get_credential_report()
+        .send()
+        .await
+        .map_err(|e| aws_error("iam:GetCredentialReport", e))?;
+    let text = out
+        .content()
+        .map(|b| String::from_utf8_lossy(b.as_ref()).into_owned())
+        .unwrap_or_default();
+    Ok(parse_report(&text))
+}
+
+/// The report's CSV: a header row, then one row per user (no field holds a comma).
+fn parse_report(text: &str) -> HashMap<String, HashMap<String, String>> {
+    let mut lines = text.lines();
+    let Some(header) = lines.next() else {
+        return HashMap::new();
+    };
+    let columns: Vec<&str> = header.split(',').collect();
+    lines
+        .filter(|l| !l.trim().is_empty())
+        .filter_map(|line| {
+            let row: HashMap<String, String> = columns
+                .iter()
+                .zip(line.split(','))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            Some((row.get("user")?.clone(), row))
+        })
+        .collect()
+}
+
+/// An audit finding, located at the IAM user (a logical location).
+fn finding(
+    rules: &RuleSet,
+    account: &str,
+    rule_id: &str,
+    user: &str,
+    key: Option<&KeyRecord>,
+    detail: String,
+) -> Finding {
+    let rule = rules.get(rule_id).map(|r| &r.spec);
+    let origin = Origin::Iam {
+        account: account.to_string(),
+        user: user.to_string(),
+    };
+    let digest = value_digest(&[
+        account.as_bytes(),
+        user.as_bytes(),
+        key.map_or(b"" as &[u8], |k| k.key_id.as_bytes()),
+    ]);
+    let facts = Facts {
+        key_id: key.map(|k| k.key_id.clone()),
+        key_type: key.map(|_| "long-term"),
+        account_id: Some(account.to_string()),
+        canary: false,
+        iam: key.map(|k| k.facts.clone()),
+    };
+    let remedy = match (rule_id, key) {
+        ("iam.key-too-old", Some(_)) => crate::remedy::for_key(&facts, false),
+        ("iam.key-unused", Some(k)) => Remedy {
+            summary: format!("Deactivate the unused key: aws iam update-access-key --user-name {} --access-key-id {} --status Inactive, then delete it", k.user, k.key_id),
+            steps: vec![Step {
+                text: "Delete it once nothing complains.".into(),
+                command: Some(format!("aws iam delete-access-key --user-name {} --access-key-id {}", k.user, k.key_id)),
+            }],
+        },
+        _ => Remedy {
+            summary: rule.map_or_else(String::new, |r| r.remediation.clone()),
+            steps: Vec::new(),
+        },
+    };
+    Finding {
+        rule_id: rule_id.to_string(),
+        title: rule.map_or_else(|| rule_id.to_string(), |r| r.name.clone()),
+        severity: rule.map_or(crate::finding::Severity::Medium, |r| r.severity),
+        fingerprint: fingerprint(rule_id, origin.rel(), &digest),
+        origin,
+        location: Location {
+            start: 0,
+            end: 0,
+            line: 1,
+            column: 1,
+            end_line: 1,
+            end_column: 1,
+        },
+        related: Vec::new(),
+        excerpt: String::new(),
+        redacted: key.map_or_else(|| user.to_string(), |k| k.key_id.clone()),
+        value_digest: digest,
+        facts,
+        message: format!("account {account}: {detail}"),
+        remedy,
+        present_at_head: None,
+        suppression: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn report_rows_are_keyed_by_user() {
+        let csv = "user,arn,mfa_active,access_key_1_active\n<root_account>,arn:aws:iam::1:root,false,true\nalice,arn:aws:iam::1:user/alice,true,false\n";
+        let rows = super::parse_report(csv);
+        assert_eq!(rows["<root_account>"]["access_key_1_active"], "true");
+        assert_eq!(rows["alice"]["mfa_active"], "true");
+    }
+}

@@ -1,0 +1,165 @@
+//! Live AWS: facts about found keys (`lookup`) and audits of whole accounts (`audit`).
+//! Only `scan --iam` and `audit` come here; credentials and region come from `aws-config`'s
+//! standard chain, and `AWS_ENDPOINT_URL` points the clients at any compatible endpoint.
+//! A found secret is never used to sign anything, and canary-token keys are never sent.
+
+pub mod audit;
+pub mod lookup;
+
+use std::future::Future;
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+/// How keyrot reaches AWS.
+#[derive(Clone, Debug)]
+pub struct AwsOptions {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    /// Per call, retries included.
+    pub timeout: Duration,
+    /// Calls in flight at once.
+    pub concurrency: usize,
+}
+
+impl Default for AwsOptions {
+    fn default() -> Self {
+        AwsOptions {
+            profile: None,
+            region: None,
+            timeout: Duration::from_secs(20),
+            concurrency: 8,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct IamError(pub String);
+
+/// `what: error`, with the SDK's whole cause chain on one line.
+pub(crate) fn aws_error(what: &str, err: impl std::error::Error) -> IamError {
+    let mut message = format!("{what}: {err}");
+    let mut source = err.source();
+    while let Some(cause) = source {
+        message.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    IamError(message)
+}
+
+/// The shared SDK configuration: standard retries with backoff on throttling, a timeout per
+/// call and per attempt. IAM is global; without a configured region, us-east-1 is used.
+pub async fn sdk_config(opts: &AwsOptions) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(RetryConfig::standard().with_max_attempts(4))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(5).min(opts.timeout))
+                .operation_attempt_timeout(opts.timeout / 2)
+                .operation_timeout(opts.timeout)
+                .build(),
+        );
+    if let Some(profile) = &opts.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(region) = &opts.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    let config = loader.load().await;
+    if config.region().is_none() {
+        return config
+            .into_builder()
+            .region(Region::new("us-east-1"))
+            .build();
+    }
+    config
+}
+
+/// A tokio runtime for one command; keyrot is synchronous everywhere else.
+pub fn runtime() -> Result<tokio::runtime::Runtime, IamError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| IamError(format!("cannot start the AWS client runtime: {e}")))
+}
+
+/// One page of a `Marker`-paginated IAM listing: items and the next marker when truncated.
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<String>,
+}
+
+/// Follows `Marker`/`IsTruncated` pagination to the end. A marker seen twice ends the listing
+/// with an error rather than a loop.
+pub async fn paginate<T, F, Fut>(what: &str, mut fetch: F) -> Result<Vec<T>, IamError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<Page<T>, IamError>>,
+{
+    let mut items = Vec::new();
+    let mut marker = None;
+    let mut seen = std::collections::HashSet::new();
+    loop {
+        let page = fetch(marker.clone()).await?;
+        items.extend(page.items);
+        match page.next {
+            Some(next) if !seen.insert(next.clone()) => {
+                return Err(IamError(format!(
+                    "{what}: the service repeated marker {next}"
+                )));
+            }
+            Some(next) => marker = Some(next),
+            None => return Ok(items),
+        }
+    }
+}
+
+/// Seconds since the Unix epoch of an SDK date.
+pub(crate) fn secs(date: &aws_smithy_types::DateTime) -> i64 {
+    date.secs()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stand-in for one paginated IAM call, since moto never truncates its listings.
+    fn pages(
+        n: usize,
+    ) -> impl FnMut(Option<String>) -> std::future::Ready<Result<Page<usize>, IamError>> {
+        move |marker| {
+            let at: usize = marker.map_or(0, |m| m.parse().unwrap());
+            let next = (at + 1 < n).then(|| (at + 1).to_string());
+            std::future::ready(Ok(Page {
+                items: vec![at * 10, at * 10 + 1],
+                next,
+            }))
+        }
+    }
+
+    #[test]
+    fn pagination_follows_markers_to_the_end() {
+        let rt = runtime().unwrap();
+        let items = rt.block_on(paginate("ListUsers", pages(3))).unwrap();
+        assert_eq!(items, vec![0, 1, 10, 11, 20, 21]);
+        let single = rt.block_on(paginate("ListUsers", pages(1))).unwrap();
+        assert_eq!(single, vec![0, 1]);
+    }
+
+    #[test]
+    fn a_repeated_marker_is_an_error_not_a_loop() {
+        let rt = runtime().unwrap();
+        let stuck = |_m: Option<String>| {
+            std::future::ready(Ok(Page {
+                items: vec![1],
+                next: Some("same".to_string()),
+            }))
+        };
+        let err = rt.block_on(paginate("ListAccessKeys", stuck)).unwrap_err();
+        assert!(err.0.contains("repeated marker"), "{err}");
+    }
+}

@@ -1,0 +1,565 @@
+//! Live IAM against a real IAM API: `moto_server` (PyPI `moto[server]`) on loopback, started
+//! once for this test binary. Users and keys are made through the AWS SDK, planted in files,
+//! and looked up by the real binary.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use aws_config::{BehaviorVersion, Region};
+use aws_credential_types::Credentials;
+
+use crate::util::{Dir, Run};
+
+const CALLER_ACCOUNT: &str = "123456789012";
+
+/// The moto server's URL, started on first use; it stops when this test process ends.
+fn moto() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let server = std::env::var_os("KEYROT_MOTO_SERVER")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join(".tools/venv/bin/moto_server"));
+        assert!(
+            server.is_file(),
+            "moto_server is missing at {}: run ./scripts/test, which installs it (pip install 'moto[server]' into .tools/venv)",
+            server.display()
+        );
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        // A watchdog shell ends the server when this test process is gone.
+        let script = format!(
+            "'{}' -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; trap 'kill $m' EXIT; while kill -0 {} 2>/dev/null; do sleep 1; done",
+            server.display(),
+            std::process::id()
+        );
+        // Never waited on: the watchdog lives as long as this process and reaps the server.
+        #[allow(clippy::zombie_processes)]
+        Command::new("sh").args(["-c", &script]).stdin(Stdio::null()).spawn().expect("start moto_server");
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(started.elapsed() < Duration::from_secs(60), "moto_server did not start on port {port}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        format!("http://127.0.0.1:{port}")
+    })
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// SDK clients signed in to moto, as the default account or as a role assumed in `account`.
+async fn clients(account: Option<&str>) -> (aws_sdk_iam::Client, aws_sdk_sts::Client) {
+    let base = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(moto())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+        .load()
+        .await;
+    let config = match account {
+        None => base,
+        Some(account) => {
+            let sts = aws_sdk_sts::Client::new(&base);
+            let c = sts
+                .assume_role()
+                .role_arn(format!("arn:aws:iam::{account}:role/keyrot-audit"))
+                .role_session_name("keyrot-tests")
+                .send()
+                .await
+                .unwrap();
+            let c = c.credentials().unwrap();
+            let creds = Credentials::new(
+                c.access_key_id(),
+                c.secret_access_key(),
+                Some(c.session_token().to_string()),
+                None,
+                "assumed",
+            );
+            base.into_builder()
+                .credentials_provider(
+                    aws_credential_types::provider::SharedCredentialsProvider::new(creds),
+                )
+                .build()
+        }
+    };
+    (
+        aws_sdk_iam::Client::new(&config),
+        aws_sdk_sts::Client::new(&config),
+    )
+}
+
+/// Creates a user (if needed) and an access key for it: `(key id, secret)`.
+fn create_key(account: Option<&str>, user: &str) -> (String, String) {
+    rt().block_on(async {
+        let (iam, _) = clients(account).await;
+        let _ = iam.create_user().user_name(user).send().await;
+        let key = iam
+            .create_access_key()
+            .user_name(user)
+            .send()
+            .await
+            .unwrap();
+        let key = key.access_key().unwrap();
+        (
+            key.access_key_id().to_string(),
+            key.secret_access_key().to_string(),
+        )
+    })
+}
+
+/// Signs one request with the key, so IAM records its last use.
+fn use_key(key: &(String, String)) {
+    rt().block_on(async {
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(moto())
+            .region(Region::new("eu-west-1"))
+            .credentials_provider(Credentials::new(
+                key.0.clone(),
+                key.1.clone(),
+                None,
+                None,
+                "test",
+            ))
+            .load()
+            .await;
+        aws_sdk_sts::Client::new(&config)
+            .get_caller_identity()
+            .send()
+            .await
+            .unwrap();
+    })
+}
+
+fn set_status(user: &str, key: &str, status: &str) {
+    rt().block_on(async {
+        let (iam, _) = clients(None).await;
+        iam.update_access_key()
+            .user_name(user)
+            .access_key_id(key)
+            .status(status.into())
+            .send()
+            .await
+            .unwrap();
+    })
+}
+
+fn delete_key(user: &str, key: &str) {
+    rt().block_on(async {
+        let (iam, _) = clients(None).await;
+        iam.delete_access_key()
+            .user_name(user)
+            .access_key_id(key)
+            .send()
+            .await
+            .unwrap();
+    })
+}
+
+/// Runs keyrot with credentials for moto's default account and no user configuration.
+fn keyrot_aws(cwd: &Path, endpoint: &str, args: &[&str]) -> Run {
+    crate::util::bin()
+        .current_dir(cwd)
+        .args(args)
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .output()
+        .expect("run keyrot")
+        .into()
+}
+
+/// `YYYY-MM-DD`, `days` from today.
+fn date_in(days: i64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    keyrot::time::rfc3339(now + days * 86_400)[..10].to_string()
+}
+
+fn finding_for<'a>(report: &'a serde_json::Value, key: &str) -> &'a serde_json::Value {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["facts"]["key_id"] == key)
+        .unwrap_or_else(|| panic!("no finding for {key}: {report:#}"))
+}
+
+#[test]
+fn scan_iam_names_owner_status_age_and_last_use() {
+    let pair = create_key(None, "scan-alice");
+    use_key(&pair);
+    let lone = create_key(None, "scan-bob");
+    let dir = Dir::new();
+    dir.write(
+        "settings.py",
+        format!(
+            "AWS_ACCESS_KEY_ID = '{}'\nAWS_SECRET_ACCESS_KEY = '{}'\n",
+            pair.0, pair.1
+        ),
+    );
+    dir.write("lone.py", format!("KEY = '{}'\n", lone.0));
+    let as_of = date_in(200);
+    let run = keyrot_aws(
+        dir.path(),
+        moto(),
+        &["scan", "--iam", "--as-of", &as_of, "--format", "json"],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.json();
+
+    let f = finding_for(&report, &pair.0);
+    let iam = &f["facts"]["iam"];
+    assert_eq!(iam["state"], "active");
+    assert_eq!(iam["user"], "scan-alice");
+    assert_eq!(iam["account"], CALLER_ACCOUNT);
+    let age = iam["age_days"].as_i64().unwrap();
+    assert!((199..=200).contains(&age), "age {age}");
+    assert_eq!(iam["created"].as_str().unwrap()[..10], date_in(0));
+    assert_eq!(iam["last_used"]["service"], "sts");
+    assert_eq!(iam["last_used"]["date"].as_str().unwrap()[..10], date_in(0));
+    assert_eq!(f["severity"], "critical");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("over the 90-day rotation policy"),
+        "{f:#}"
+    );
+    let commands: Vec<&str> = f["remedy"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["command"].as_str())
+        .collect();
+    assert!(commands.iter().any(|c| c == &format!("aws iam update-access-key --user-name scan-alice --access-key-id {} --status Inactive", pair.0)), "{commands:?}");
+    assert!(commands
+        .iter()
+        .any(|c| c.starts_with("aws iam create-access-key --user-name scan-alice")));
+
+    // An old lone key goes up a level, and says it was never used.
+    let g = finding_for(&report, &lone.0);
+    assert_eq!(g["severity"], "critical");
+    assert!(
+        g["message"].as_str().unwrap().contains("never used"),
+        "{g:#}"
+    );
+    assert!(
+        g["message"]
+            .as_str()
+            .unwrap()
+            .contains("(severity high -> critical)"),
+        "{g:#}"
+    );
+
+    // Within policy: no change of severity.
+    let today = keyrot_aws(dir.path(), moto(), &["scan", "--iam", "--format", "json"]).json();
+    assert_eq!(finding_for(&today, &lone.0)["severity"], "high");
+    let policy = keyrot_aws(
+        dir.path(),
+        moto(),
+        &[
+            "scan",
+            "--iam",
+            "--as-of",
+            &date_in(30),
+            "--max-key-age",
+            "10",
+            "--format",
+            "json",
+        ],
+    )
+    .json();
+    assert_eq!(finding_for(&policy, &lone.0)["severity"], "critical");
+}
+
+#[test]
+fn inactive_deleted_and_foreign_keys() {
+    let inactive = create_key(None, "scan-carol");
+    set_status("scan-carol", &inactive.0, "Inactive");
+    let deleted = create_key(None, "scan-dave");
+    delete_key("scan-dave", &deleted.0);
+    let foreign = create_key(Some("111111111111"), "someone-else");
+    let dir = Dir::new();
+    dir.write(
+        "a.py",
+        format!(
+            "A = '{}'\n\n\n\n\n\n\n\nB = '{}'\n\n\n\n\n\n\n\nC = '{}'\n",
+            inactive.0, deleted.0, foreign.0
+        ),
+    );
+    let report = keyrot_aws(dir.path(), moto(), &["scan", "--iam", "--format", "json"]).json();
+    let a = finding_for(&report, &inactive.0);
+    assert_eq!(a["facts"]["iam"]["state"], "inactive");
+    assert_eq!(a["severity"], "medium");
+    assert!(
+        a["remedy"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("delete-access-key --user-name scan-carol"),
+        "{a:#}"
+    );
+    let b = finding_for(&report, &deleted.0);
+    assert_eq!(b["facts"]["iam"]["state"], "deleted");
+    assert_eq!(b["severity"], "low");
+    assert!(
+        b["message"].as_str().unwrap().contains("no longer exists"),
+        "{b:#}"
+    );
+    let c = finding_for(&report, &foreign.0);
+    assert_eq!(c["facts"]["iam"]["state"], "other-account");
+    assert_eq!(c["facts"]["iam"]["account"], "111111111111");
+    assert!(
+        c["facts"]["iam"]["user"].is_null(),
+        "no further calls for a foreign key"
+    );
+}
+
+#[test]
+fn an_unreachable_endpoint_leaves_the_offline_findings() {
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let endpoint = format!("http://127.0.0.1:{closed}");
+    let dir = Dir::new();
+    dir.write("a.py", "K = 'AKIAYGTTU3F4ZNIBPSU4'\n");
+    let run = keyrot_aws(
+        dir.path(),
+        &endpoint,
+        &["scan", "--iam", "--aws-timeout", "3", "--format", "json"],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.json()["findings"][0]["severity"], "high");
+    let lines: Vec<&str> = run.stderr.lines().filter(|l| l.contains("--iam")).collect();
+    assert_eq!(lines.len(), 1, "{}", run.stderr);
+    assert!(lines[0].contains("cannot reach AWS"), "{}", run.stderr);
+    let required = keyrot_aws(
+        dir.path(),
+        &endpoint,
+        &["scan", "--iam", "--iam-required", "--aws-timeout", "3"],
+    );
+    assert_eq!(required.code, 2, "{}", required.stderr);
+    assert!(
+        required.stderr.contains("cannot reach AWS"),
+        "{}",
+        required.stderr
+    );
+}
+
+#[test]
+fn a_slow_endpoint_times_out() {
+    // Accepts connections and never answers.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let held = std::thread::spawn(move || {
+        let mut open = Vec::new();
+        listener.set_nonblocking(true).unwrap();
+        let until = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < until {
+            if let Ok((stream, _)) = listener.accept() {
+                open.push(stream);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+    let dir = Dir::new();
+    dir.write("a.py", "K = 'AKIAYGTTU3F4ZNIBPSU4'\n");
+    let run = keyrot_aws(
+        dir.path(),
+        &endpoint,
+        &["scan", "--iam", "--aws-timeout", "2"],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("cannot reach AWS"), "{}", run.stderr);
+    drop(held);
+}
+
+#[test]
+fn canary_keys_are_never_sent() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let run = keyrot_aws(
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        &endpoint,
+        &["scan", "--iam", "fixtures/leaks/ops/honeytoken.cfg"],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        listener.accept().is_err(),
+        "no connection may be made for a canary token"
+    );
+}
+
+#[test]
+fn audit_finds_old_unused_doubled_and_mfa_less_keys_with_metrics() {
+    let account = "333333333333";
+    let bob1 = create_key(Some(account), "audit-bob");
+    let _bob2 = create_key(Some(account), "audit-bob");
+    let carol = create_key(Some(account), "audit-carol");
+    rt().block_on(async {
+        let (iam, _) = clients(Some(account)).await;
+        let mfa = iam
+            .create_virtual_mfa_device()
+            .virtual_mfa_device_name("carol-mfa")
+            .send()
+            .await
+            .unwrap();
+        let serial = mfa
+            .virtual_mfa_device()
+            .unwrap()
+            .serial_number()
+            .to_string();
+        iam.enable_mfa_device()
+            .user_name("audit-carol")
+            .serial_number(serial)
+            .authentication_code1("123456")
+            .authentication_code2("654321")
+            .send()
+            .await
+            .unwrap();
+    });
+    use_key(&carol);
+    let dir = Dir::new();
+    let args = [
+        "audit",
+        "--role-name",
+        "keyrot-audit",
+        "--accounts",
+        account,
+        "--format",
+        "json",
+    ];
+    let today = keyrot_aws(dir.path(), moto(), &args);
+    assert_eq!(today.code, 1, "{}", today.stderr);
+    let report = today.json();
+    let mut got: Vec<(String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule_id"].as_str().unwrap().to_string(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    let rules: Vec<&str> = got.iter().map(|g| g.0.as_str()).collect();
+    assert_eq!(rules, vec!["iam.no-mfa", "iam.two-active-keys"], "{got:#?}");
+    assert!(got[0].1.contains("audit-bob") && got[0].1.starts_with("account 333333333333"));
+    let m = &report["summary"]["metrics"][0];
+    assert_eq!(
+        (
+            m["account"].as_str(),
+            m["users"].as_u64(),
+            m["keys"].as_u64(),
+            m["active_keys"].as_u64()
+        ),
+        (Some(account), Some(2), Some(3), Some(3))
+    );
+    assert_eq!(m["rotation_compliance"], 1.0);
+    assert_eq!(m["rotated_last_90_days"], 3);
+
+    let mut later_args = args.to_vec();
+    let as_of = date_in(200);
+    later_args.extend(["--as-of", &as_of]);
+    let later = keyrot_aws(dir.path(), moto(), &later_args).json();
+    let count = |rule: &str| {
+        later["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule_id"] == rule)
+            .count()
+    };
+    assert_eq!(count("iam.key-too-old"), 3, "{later:#}");
+    assert_eq!(count("iam.key-unused"), 3, "{later:#}");
+    let unused_bob = later["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule_id"] == "iam.key-unused" && f["facts"]["key_id"] == bob1.0.as_str())
+        .unwrap();
+    assert!(
+        unused_bob["message"]
+            .as_str()
+            .unwrap()
+            .contains("created and never used"),
+        "{unused_bob:#}"
+    );
+    let m = &later["summary"]["metrics"][0];
+    assert_eq!(m["rotation_compliance"], 0.0);
+    assert!(m["max_active_age_days"].as_i64().unwrap() >= 199);
+}
+
+#[test]
+fn audit_covers_several_accounts_through_an_assumed_role() {
+    let (a, b) = ("444444444444", "555555555555");
+    create_key(Some(a), "multi-erin");
+    create_key(Some(a), "multi-erin");
+    create_key(Some(b), "multi-frank");
+    let dir = Dir::new();
+    let accounts = format!("{a},{b}");
+    let run = keyrot_aws(
+        dir.path(),
+        moto(),
+        &[
+            "audit",
+            "--role-name",
+            "keyrot-audit",
+            "--accounts",
+            &accounts,
+            "--format",
+            "sarif",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let doc = run.json();
+    crate::sarif::assert_valid_sarif(&doc);
+    crate::sarif::assert_github_accepts(&doc);
+    let results = doc["runs"][0]["results"].as_array().unwrap();
+    let accounts_seen: std::collections::BTreeSet<String> = results
+        .iter()
+        .map(|r| r["properties"]["accountId"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        accounts_seen.into_iter().collect::<Vec<_>>(),
+        vec![a.to_string(), b.to_string()]
+    );
+    let logical = &results[0]["locations"][0]["logicalLocations"][0];
+    assert!(
+        logical["fullyQualifiedName"]
+            .as_str()
+            .unwrap()
+            .starts_with("arn:aws:iam::"),
+        "{logical:#}"
+    );
+    assert!(run.stderr.contains("audit: 2 accounts"), "{}", run.stderr);
+}
+
+#[test]
+fn audit_of_other_accounts_needs_a_role() {
+    let run = keyrot_aws(
+        Path::new("."),
+        moto(),
+        &["audit", "--accounts", "666666666666"],
+    );
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--role-name"), "{}", run.stderr);
+}
