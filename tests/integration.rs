@@ -2,6 +2,7 @@
 
 mod docs;
 mod git;
+#[cfg(feature = "aws")]
 mod iam;
 mod sarif;
 mod scan;
