@@ -10,6 +10,7 @@ pub mod detect;
 pub mod finding;
 #[cfg(feature = "aws")]
 pub mod iam;
+pub mod policy;
 pub mod remedy;
 pub mod report;
 pub mod scan;

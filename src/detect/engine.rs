@@ -164,7 +164,9 @@ impl Engine {
                 RuleKind::KeyId => keys.push(cand),
                 RuleKind::SecretKey => named_secrets.push(cand),
                 RuleKind::SessionToken => tokens.push(cand),
-                RuleKind::Generic | RuleKind::Pair | RuleKind::Audit => generic.push(cand),
+                RuleKind::Generic | RuleKind::Pair | RuleKind::Audit | RuleKind::Policy => {
+                    generic.push(cand)
+                }
             }
         }
         if keys.is_empty() && named_secrets.is_empty() && tokens.is_empty() && generic.is_empty() {
@@ -292,7 +294,9 @@ impl Engine {
         // literal anywhere in the match.
         let (from, cover) = match rule.spec.kind {
             RuleKind::KeyId | RuleKind::SessionToken => (start.saturating_sub(1), Some(start)),
-            RuleKind::SecretKey | RuleKind::Pair | RuleKind::Audit => (start, None),
+            RuleKind::SecretKey | RuleKind::Pair | RuleKind::Audit | RuleKind::Policy => {
+                (start, None)
+            }
             RuleKind::Generic => (
                 line_start.max(start.saturating_sub(rule.spec.reach)),
                 Some(start),

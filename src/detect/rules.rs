@@ -45,6 +45,8 @@ pub enum RuleKind {
     Pair,
     /// A check of live IAM (`audit`): documentation only, no pattern.
     Audit,
+    /// An IAM policy check (code in `policy::checks`): documentation only, no pattern.
+    Policy,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -162,6 +164,12 @@ impl RuleSet {
                 rules.extend(parse(&shown, &text)?);
             }
         }
+        rules.extend(crate::policy::rule_specs().into_iter().map(|spec| Rule {
+            spec,
+            regex: None,
+            secret_group: 0,
+            source: "src/policy/checks".to_string(),
+        }));
         let mut seen = HashSet::new();
         for rule in &rules {
             if !seen.insert(rule.spec.id.clone()) {
@@ -270,10 +278,10 @@ fn compile(path: &str, spec: RuleSpec) -> Result<Rule, RuleError> {
             }
             (None, 0)
         }
-        (RuleKind::Pair | RuleKind::Audit, Some(_)) => {
+        (RuleKind::Pair | RuleKind::Audit | RuleKind::Policy, Some(_)) => {
             return Err(at("pair and audit rules have no pattern".into()))
         }
-        (RuleKind::Audit, None) => (None, 0),
+        (RuleKind::Audit | RuleKind::Policy, None) => (None, 0),
         (_, None) => return Err(at("a pattern is required".into())),
         (_, Some(pattern)) => {
             let regex = Regex::new(pattern).map_err(|e| at(format!("bad pattern: {e}")))?;
@@ -305,7 +313,8 @@ pub fn self_test(engine: &super::Engine) -> Vec<String> {
         let s = &rule.spec;
         let at = format!("{}: rule `{}`", rule.source, s.id);
         // Audit checks read live IAM: tests against a real IAM API prove them instead.
-        let needs_examples = s.kind != RuleKind::Audit;
+        // Policy checks are proven by their fixtures in every format.
+        let needs_examples = !matches!(s.kind, RuleKind::Audit | RuleKind::Policy);
         if needs_examples && s.examples.is_empty() {
             problems.push(format!("{at}: no examples"));
         }

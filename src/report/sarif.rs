@@ -84,7 +84,10 @@ fn rule(rule: &Rule) -> Value {
     let markdown = super::docs::help_markdown(rule);
     let mut tags = vec!["security".to_string()];
     tags.push(
-        if s.kind == crate::detect::RuleKind::Audit {
+        if matches!(
+            s.kind,
+            crate::detect::RuleKind::Audit | crate::detect::RuleKind::Policy
+        ) {
             "iam"
         } else {
             "secret"

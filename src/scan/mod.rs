@@ -115,6 +115,10 @@ impl<'e> Collector<'e> {
             }
         }
         let mut findings = report.findings;
+        match crate::policy::scan(blob) {
+            Ok(policy) => findings.extend(policy),
+            Err(err) => lock(&self.problems).push(format!("{}: {err}", blob.origin.display())),
+        }
         if !findings.is_empty() {
             crate::suppress::inline(&blob.bytes, &mut findings);
         }

@@ -1,0 +1,139 @@
+//! From a file to policy documents and IaC facts. Only files that look like IaC (by name and a
+//! cheap content check) are parsed, so plain source files cost nothing extra.
+
+pub mod cloudformation;
+pub mod serverless;
+pub mod terraform;
+
+use super::model::{doc_from_node, DocKind, PolicyDoc};
+use super::node::{parse_json, parse_yaml, Node};
+
+/// Something the IaC declares that is a finding by itself, not a policy.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FactKind {
+    /// A long-lived access key created by code.
+    AccessKey,
+    /// A policy attached directly to a user.
+    UserPolicy,
+    /// An AWS-managed policy attached, by its ARN or name.
+    ManagedPolicy(String),
+    /// A Lambda permission for any principal; whether a source ARN or account restricts it.
+    LambdaPublic { restricted: bool },
+}
+
+#[derive(Clone, Debug)]
+pub struct IacFact {
+    pub kind: FactKind,
+    pub context: String,
+    pub start: usize,
+    pub end: usize,
+}
+
+#[derive(Default, Debug)]
+pub struct Extracted {
+    pub docs: Vec<PolicyDoc>,
+    pub facts: Vec<IacFact>,
+}
+
+/// Which format a file is, from its name and a look at its text.
+fn format_of(path: &str, text: &str) -> Option<&'static str> {
+    let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+    let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
+    match ext {
+        "tf" if text.contains("aws_") => Some("terraform"),
+        "yml" | "yaml" if name.starts_with("serverless.") => Some("serverless"),
+        "yml" | "yaml" | "template" if text.contains("AWS::") && text.contains("Resources") => {
+            Some("cloudformation")
+        }
+        "json" | "template" if text.contains("AWS::") && text.contains("\"Resources\"") => {
+            Some("cloudformation-json")
+        }
+        "json" if text.contains("\"Statement\"") => Some("policy-json"),
+        _ => None,
+    }
+}
+
+/// Parses `text` if it looks like IaC. `Err` when it looks like IaC and does not parse.
+pub fn extract(path: &str, text: &str) -> Result<Extracted, String> {
+    let Some(format) = format_of(path, text) else {
+        return Ok(Extracted::default());
+    };
+    match format {
+        "terraform" => terraform::extract(text),
+        "serverless" => {
+            let root = parse_yaml(text).ok_or("not valid YAML")?;
+            Ok(serverless::extract(&root))
+        }
+        "cloudformation" => {
+            let root = parse_yaml(text).ok_or("not valid YAML")?;
+            Ok(cloudformation::extract(&root))
+        }
+        "cloudformation-json" => {
+            let root = parse_json(text).ok_or("not valid JSON")?;
+            Ok(cloudformation::extract(&root))
+        }
+        _ => Ok(policy_json(text)),
+    }
+}
+
+/// A policy document anywhere in a JSON file: the root, or any object with `Statement`
+/// entries holding `Effect` (e.g. `aws iam get-policy-version` output).
+fn policy_json(text: &str) -> Extracted {
+    let mut out = Extracted::default();
+    if let Some(root) = parse_json(text) {
+        find_docs(&root, &mut out.docs, 0);
+    }
+    out
+}
+
+fn find_docs(node: &Node, docs: &mut Vec<PolicyDoc>, depth: usize) {
+    if depth > 64 {
+        return;
+    }
+    if let Some(statement) = node.get("Statement") {
+        let looks_like_policy = statement.items().iter().any(|s| s.get("Effect").is_some());
+        if looks_like_policy {
+            let kind = if statement
+                .items()
+                .iter()
+                .any(|s| s.get("Principal").is_some() || s.get("NotPrincipal").is_some())
+            {
+                if statement.items().iter().all(|s| {
+                    s.get("Action").is_some_and(|a| {
+                        a.items().iter().all(|a| {
+                            a.as_str().is_some_and(|t| {
+                                t.to_ascii_lowercase().starts_with("sts:assumerole")
+                            })
+                        })
+                    })
+                }) {
+                    DocKind::Trust
+                } else {
+                    DocKind::Resource
+                }
+            } else {
+                DocKind::Identity
+            };
+            if let Some(doc) = doc_from_node(node, kind, "policy document".into()) {
+                docs.push(doc);
+            }
+            return;
+        }
+    }
+    match &node.kind {
+        super::node::Kind::Map(entries) => entries
+            .iter()
+            .for_each(|(_, v)| find_docs(v, docs, depth + 1)),
+        super::node::Kind::List(items) => items.iter().for_each(|v| find_docs(v, docs, depth + 1)),
+        _ => {}
+    }
+}
+
+/// The AWS-managed policies that grant (nearly) everything.
+pub fn is_admin_managed_policy(name: &str) -> bool {
+    let last = name.rsplit('/').next().unwrap_or(name);
+    matches!(
+        last,
+        "AdministratorAccess" | "IAMFullAccess" | "PowerUserAccess"
+    ) && (name == last || name.contains(":aws:policy/"))
+}

@@ -1,0 +1,41 @@
+//! Serverless framework `serverless.yml`: `provider.iam.role.statements` and the older
+//! `provider.iamRoleStatements`. The framework writes the policy document around them.
+
+use super::Extracted;
+use crate::policy::model::{statement_from_node, DocKind, PolicyDoc};
+use crate::policy::node::{Kind, Node};
+
+pub fn extract(root: &Node) -> Extracted {
+    let mut out = Extracted::default();
+    let Some(provider) = root.get("provider") else {
+        return out;
+    };
+    let places = [
+        (
+            provider
+                .get("iam")
+                .and_then(|i| i.get("role"))
+                .and_then(|r| r.get("statements")),
+            "provider.iam.role.statements",
+        ),
+        (
+            provider.get("iamRoleStatements"),
+            "provider.iamRoleStatements",
+        ),
+    ];
+    for (node, context) in places {
+        let Some(list) = node.filter(|n| matches!(n.kind, Kind::List(_))) else {
+            continue;
+        };
+        out.docs.push(PolicyDoc {
+            kind: DocKind::Identity,
+            context: context.to_string(),
+            version: None,
+            version_implied: true,
+            statements: list.items().into_iter().map(statement_from_node).collect(),
+            start: list.start,
+            end: list.end,
+        });
+    }
+    out
+}

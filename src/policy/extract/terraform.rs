@@ -1,0 +1,487 @@
+//! Terraform, parsed with tree-sitter's HCL grammar. Policies written as `jsonencode({...})`,
+//! heredocs, literal JSON strings, or `data.aws_iam_policy_document.X.json` (resolved within the
+//! file) become documents; `data "aws_iam_policy_document"` blocks become statements.
+
+use std::collections::HashMap;
+
+use tree_sitter::{Node as TsNode, Parser};
+
+use super::{is_admin_managed_policy, Extracted, FactKind, IacFact};
+use crate::policy::model::{doc_from_node, DocKind, PolicyDoc};
+use crate::policy::node::{parse_json_at, Kind, Node};
+
+pub fn extract(text: &str) -> Result<Extracted, String> {
+    let mut parser = Parser::new();
+    parser
+        .set_language(&tree_sitter_hcl::LANGUAGE.into())
+        .map_err(|e| format!("HCL grammar: {e}"))?;
+    let tree = parser.parse(text, None).ok_or("HCL parser gave up")?;
+    let root = tree.root_node();
+    let hcl = Hcl { src: text };
+    let Some(body) = named(root).into_iter().find(|n| n.kind() == "body") else {
+        return Ok(Extracted::default());
+    };
+
+    // First the data documents, so that resources can refer to them.
+    let mut data_docs: HashMap<String, (Node, bool)> = HashMap::new();
+    let blocks: Vec<(String, Vec<String>, TsNode)> = hcl.blocks(body);
+    for (kind, labels, block_body) in &blocks {
+        if kind == "data" && labels.first().map(String::as_str) == Some("aws_iam_policy_document") {
+            if let Some(name) = labels.get(1) {
+                data_docs.insert(name.clone(), (hcl.data_document(*block_body), false));
+            }
+        }
+    }
+
+    let mut out = Extracted::default();
+    for (kind, labels, block_body) in &blocks {
+        if kind != "resource" || labels.len() < 2 {
+            continue;
+        }
+        let (rtype, name) = (labels[0].as_str(), labels[1].as_str());
+        let ctx = |what: &str| format!("{rtype}.{name}{what}");
+        let attrs = hcl.attributes(*block_body);
+        let attr = |key: &str| attrs.iter().find(|(k, _)| k == key).map(|(_, v)| *v);
+        let mut policy_at = |key: &str, doc_kind: DocKind, what: &str, out: &mut Extracted| {
+            if let Some(expr) = attr(key) {
+                if let Some(doc) = hcl.policy(expr, &mut data_docs, doc_kind, ctx(what)) {
+                    out.docs.push(doc);
+                }
+            }
+        };
+        match rtype {
+            "aws_iam_policy" | "aws_iam_role_policy" | "aws_iam_group_policy" => {
+                policy_at("policy", DocKind::Identity, "", &mut out)
+            }
+            "aws_iam_user_policy" => {
+                policy_at("policy", DocKind::Identity, "", &mut out);
+                out.facts
+                    .push(fact(FactKind::UserPolicy, ctx(""), *block_body));
+            }
+            "aws_iam_role" => {
+                policy_at(
+                    "assume_role_policy",
+                    DocKind::Trust,
+                    " (assume_role_policy)",
+                    &mut out,
+                );
+                for (inner_kind, _, inner_body) in hcl.blocks(*block_body) {
+                    if inner_kind == "inline_policy" {
+                        let inner = hcl.attributes(inner_body);
+                        if let Some((_, expr)) = inner.iter().find(|(k, _)| k == "policy") {
+                            if let Some(doc) = hcl.policy(
+                                *expr,
+                                &mut data_docs,
+                                DocKind::Identity,
+                                ctx(" (inline_policy)"),
+                            ) {
+                                out.docs.push(doc);
+                            }
+                        }
+                    }
+                }
+                if let Some(arns) = attr("managed_policy_arns") {
+                    managed(&hcl, arns, ctx(" (managed_policy_arns)"), &mut out);
+                }
+            }
+            "aws_iam_user_policy_attachment"
+            | "aws_iam_role_policy_attachment"
+            | "aws_iam_group_policy_attachment"
+            | "aws_iam_policy_attachment" => {
+                if rtype == "aws_iam_user_policy_attachment" {
+                    out.facts
+                        .push(fact(FactKind::UserPolicy, ctx(""), *block_body));
+                }
+                if let Some(arn) = attr("policy_arn") {
+                    managed(&hcl, arn, ctx(""), &mut out);
+                }
+            }
+            "aws_iam_access_key" => out
+                .facts
+                .push(fact(FactKind::AccessKey, ctx(""), *block_body)),
+            "aws_s3_bucket_policy"
+            | "aws_sqs_queue_policy"
+            | "aws_sns_topic_policy"
+            | "aws_kms_key"
+            | "aws_ecr_repository_policy"
+            | "aws_secretsmanager_secret_policy" => {
+                policy_at("policy", DocKind::Resource, "", &mut out)
+            }
+            "aws_lambda_permission" => {
+                if let Some(principal) =
+                    attr("principal").filter(|p| hcl.string(*p).as_deref() == Some("*"))
+                {
+                    let restricted =
+                        attr("source_arn").is_some() || attr("source_account").is_some();
+                    out.facts.push(fact(
+                        FactKind::LambdaPublic { restricted },
+                        ctx(" (principal)"),
+                        principal,
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    // Data documents no resource here refers to are still checked, as what they most look like.
+    let mut unused: Vec<_> = data_docs
+        .into_iter()
+        .filter(|(_, (_, used))| !used)
+        .collect();
+    unused.sort_by_key(|(_, (node, _))| node.start);
+    for (name, (node, _)) in unused {
+        let statements = node.get("Statement").map(|s| s.items()).unwrap_or_default();
+        let trust = statements.iter().any(|s| s.get("Principal").is_some())
+            && statements.iter().all(|s| {
+                s.get("Action").is_some_and(|a| {
+                    a.items().iter().all(|a| {
+                        a.as_str()
+                            .is_some_and(|t| t.to_ascii_lowercase().starts_with("sts:assumerole"))
+                    })
+                })
+            });
+        let kind = if trust {
+            DocKind::Trust
+        } else if statements.iter().any(|s| s.get("Principal").is_some()) {
+            DocKind::Resource
+        } else {
+            DocKind::Identity
+        };
+        if let Some(mut doc) =
+            doc_from_node(&node, kind, format!("data.aws_iam_policy_document.{name}"))
+        {
+            doc.version_implied = true;
+            out.docs.push(doc);
+        }
+    }
+    Ok(out)
+}
+
+fn fact(kind: FactKind, context: String, at: TsNode) -> IacFact {
+    IacFact {
+        kind,
+        context,
+        start: at.start_byte(),
+        end: at.end_byte(),
+    }
+}
+
+fn managed(hcl: &Hcl, expr: TsNode, context: String, out: &mut Extracted) {
+    let node = hcl.value(expr);
+    for arn in node.items() {
+        if let Some(name) = arn.as_str().filter(|n| is_admin_managed_policy(n)) {
+            out.facts.push(IacFact {
+                kind: FactKind::ManagedPolicy(name.to_string()),
+                context: context.clone(),
+                start: arn.start,
+                end: arn.end,
+            });
+        }
+    }
+}
+
+fn named(node: TsNode) -> Vec<TsNode> {
+    let mut cursor = node.walk();
+    node.named_children(&mut cursor).collect()
+}
+
+struct Hcl<'a> {
+    src: &'a str,
+}
+
+impl<'a> Hcl<'a> {
+    fn text(&self, node: TsNode) -> &'a str {
+        &self.src[node.start_byte()..node.end_byte()]
+    }
+
+    /// `(block type, labels, body)` of every block in a body.
+    fn blocks(&self, body: TsNode<'a>) -> Vec<(String, Vec<String>, TsNode<'a>)> {
+        named(body)
+            .into_iter()
+            .filter(|n| n.kind() == "block")
+            .filter_map(|block| {
+                let parts = named(block);
+                let kind = self
+                    .text(*parts.iter().find(|p| p.kind() == "identifier")?)
+                    .to_string();
+                let labels = parts
+                    .iter()
+                    .filter(|p| p.kind() == "string_lit" || p.kind() == "identifier")
+                    .skip(1)
+                    .map(|p| self.string(*p).unwrap_or_else(|| self.text(*p).to_string()))
+                    .collect();
+                let body = parts.into_iter().find(|p| p.kind() == "body")?;
+                Some((kind, labels, body))
+            })
+            .collect()
+    }
+
+    /// `(name, expression)` of every attribute in a body.
+    fn attributes(&self, body: TsNode<'a>) -> Vec<(String, TsNode<'a>)> {
+        named(body)
+            .into_iter()
+            .filter(|n| n.kind() == "attribute")
+            .filter_map(|attr| {
+                let parts = named(attr);
+                let name = self
+                    .text(*parts.iter().find(|p| p.kind() == "identifier")?)
+                    .to_string();
+                let expr = parts.into_iter().find(|p| p.kind() == "expression")?;
+                Some((name, expr))
+            })
+            .collect()
+    }
+
+    /// The value of a plain string (no interpolation), through `expression`/`literal_value`.
+    fn string(&self, node: TsNode) -> Option<String> {
+        match self.value(node).kind {
+            Kind::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A policy document from an attribute's expression.
+    fn policy(
+        &self,
+        expr: TsNode,
+        data: &mut HashMap<String, (Node, bool)>,
+        kind: DocKind,
+        context: String,
+    ) -> Option<PolicyDoc> {
+        let text = self.text(expr).trim();
+        if let Some(name) = text
+            .strip_prefix("data.aws_iam_policy_document.")
+            .and_then(|r| r.strip_suffix(".json"))
+        {
+            let (node, used) = data.get_mut(name)?;
+            *used = true;
+            let mut doc = doc_from_node(
+                node,
+                kind,
+                format!("{context} <- data.aws_iam_policy_document.{name}"),
+            )?;
+            doc.version_implied = true;
+            return Some(doc);
+        }
+        let node = self.value(expr);
+        doc_from_node(&node, kind, context)
+    }
+
+    /// Converts an HCL expression to a value node: objects, tuples and strings as they are,
+    /// `jsonencode(...)` as its argument, heredocs and JSON strings parsed, anything else unknown.
+    fn value(&self, node: TsNode) -> Node {
+        let (start, end) = (node.start_byte(), node.end_byte());
+        let unknown = || Node::new(Kind::Unknown(self.text(node).to_string()), start, end);
+        match node.kind() {
+            "expression" | "collection_value" | "literal_value" | "template_expr" => {
+                match named(node).as_slice() {
+                    [only] => self.value(*only),
+                    _ => unknown(),
+                }
+            }
+            "function_call" => {
+                let parts = named(node);
+                let is_jsonencode = parts.first().is_some_and(|f| self.text(*f) == "jsonencode");
+                let arg = parts
+                    .iter()
+                    .find(|p| p.kind() == "function_arguments")
+                    .and_then(|a| named(*a).into_iter().next());
+                match (is_jsonencode, arg) {
+                    (true, Some(arg)) => self.value(arg),
+                    _ => unknown(),
+                }
+            }
+            "object" => {
+                let entries = named(node)
+                    .into_iter()
+                    .filter(|e| e.kind() == "object_elem")
+                    .filter_map(|elem| {
+                        let key = elem.child_by_field_name("key")?;
+                        let val = elem.child_by_field_name("val")?;
+                        let key = match self.value(key).kind {
+                            Kind::Str(s) => s,
+                            _ => self.text(key).trim().to_string(),
+                        };
+                        Some((key, self.value(val)))
+                    })
+                    .collect();
+                Node::new(Kind::Map(entries), start, end)
+            }
+            "tuple" => {
+                let items = named(node)
+                    .into_iter()
+                    .filter(|e| e.kind() == "expression")
+                    .map(|e| self.value(e))
+                    .collect();
+                Node::new(Kind::List(items), start, end)
+            }
+            "string_lit" | "quoted_template" => {
+                let parts = named(node);
+                if parts.iter().any(|p| {
+                    p.kind() == "template_interpolation" || p.kind() == "template_directive"
+                }) {
+                    return unknown();
+                }
+                let literal: String = parts
+                    .iter()
+                    .filter(|p| p.kind() == "template_literal")
+                    .map(|p| self.text(*p))
+                    .collect();
+                let value = unescape(&literal);
+                // A JSON policy written as a string literal.
+                if value.trim_start().starts_with('{') {
+                    if let Some(json) = crate::policy::node::parse_json(&value) {
+                        return Node { start, end, ..json };
+                    }
+                }
+                Node::new(Kind::Str(value), start, end)
+            }
+            "heredoc_template" => {
+                let content: Vec<TsNode> = named(node)
+                    .into_iter()
+                    .filter(|p| {
+                        matches!(
+                            p.kind(),
+                            "template_literal" | "template_interpolation" | "template_directive"
+                        )
+                    })
+                    .collect();
+                let (Some(first), Some(last)) = (content.first(), content.last()) else {
+                    return unknown();
+                };
+                let (from, to) = (first.start_byte(), last.end_byte());
+                parse_json_at(&self.src[from..to], from).unwrap_or_else(unknown)
+            }
+            "numeric_lit" | "bool_lit" | "null_lit" => {
+                Node::new(Kind::Scalar(self.text(node).to_string()), start, end)
+            }
+            _ => unknown(),
+        }
+    }
+
+    /// A `data "aws_iam_policy_document"` body as the JSON it stands for.
+    fn data_document(&self, body: TsNode) -> Node {
+        let mut statements = Vec::new();
+        for (kind, _, block) in self.blocks(body) {
+            if kind != "statement" {
+                continue;
+            }
+            let attrs = self.attributes(block);
+            let mut entries: Vec<(String, Node)> = Vec::new();
+            let mut effect_seen = false;
+            for (key, expr) in &attrs {
+                let json_key = match key.as_str() {
+                    "sid" => "Sid",
+                    "effect" => {
+                        effect_seen = true;
+                        "Effect"
+                    }
+                    "actions" => "Action",
+                    "not_actions" => "NotAction",
+                    "resources" => "Resource",
+                    "not_resources" => "NotResource",
+                    _ => continue,
+                };
+                entries.push((json_key.to_string(), self.value(*expr)));
+            }
+            if !effect_seen {
+                // Terraform's default.
+                entries.push((
+                    "Effect".into(),
+                    Node::new(
+                        Kind::Str("Allow".into()),
+                        block.start_byte(),
+                        block.start_byte(),
+                    ),
+                ));
+            }
+            for (json_key, block_kind) in [
+                ("Principal", "principals"),
+                ("NotPrincipal", "not_principals"),
+            ] {
+                let mut map: Vec<(String, Node)> = Vec::new();
+                for (k, _, inner) in self.blocks(block) {
+                    if k != block_kind {
+                        continue;
+                    }
+                    let inner_attrs = self.attributes(inner);
+                    let get =
+                        |name: &str| inner_attrs.iter().find(|(n, _)| n == name).map(|(_, v)| *v);
+                    if let (Some(t), Some(ids)) = (get("type"), get("identifiers")) {
+                        map.push((
+                            self.string(t).unwrap_or_else(|| "?".into()),
+                            self.value(ids),
+                        ));
+                    }
+                }
+                if !map.is_empty() {
+                    entries.push((
+                        json_key.into(),
+                        Node::new(Kind::Map(map), block.start_byte(), block.end_byte()),
+                    ));
+                }
+            }
+            let mut conditions: Vec<(String, Node)> = Vec::new();
+            for (k, _, inner) in self.blocks(block) {
+                if k != "condition" {
+                    continue;
+                }
+                let inner_attrs = self.attributes(inner);
+                let get = |name: &str| inner_attrs.iter().find(|(n, _)| n == name).map(|(_, v)| *v);
+                if let (Some(test), Some(variable), Some(values)) =
+                    (get("test"), get("variable"), get("values"))
+                {
+                    let test = self.string(test).unwrap_or_else(|| "?".into());
+                    let variable = self.string(variable).unwrap_or_else(|| "?".into());
+                    let values = self.value(values);
+                    let (s, e) = (inner.start_byte(), inner.end_byte());
+                    conditions.push((test, Node::new(Kind::Map(vec![(variable, values)]), s, e)));
+                }
+            }
+            if !conditions.is_empty() {
+                entries.push((
+                    "Condition".into(),
+                    Node::new(Kind::Map(conditions), block.start_byte(), block.end_byte()),
+                ));
+            }
+            statements.push(Node::new(
+                Kind::Map(entries),
+                block.start_byte(),
+                block.end_byte(),
+            ));
+        }
+        let (s, e) = (body.start_byte(), body.end_byte());
+        Node::new(
+            Kind::Map(vec![(
+                "Statement".into(),
+                Node::new(Kind::List(statements), s, e),
+            )]),
+            s,
+            e,
+        )
+    }
+}
+
+/// HCL string escapes that matter in policies.
+fn unescape(s: &str) -> String {
+    s.replace("\\\"", "\"")
+        .replace("\\\\", "\\")
+        .replace("\\n", "\n")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn heredoc_policies_are_read() {
+        let text = "resource \"aws_iam_user_policy\" \"ops\" {\n  policy = <<POLICY\n{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [{\"Effect\": \"Allow\", \"NotAction\": \"iam:*\", \"Resource\": \"*\"}]\n}\nPOLICY\n}\n";
+        let mut parser = tree_sitter::Parser::new();
+        parser
+            .set_language(&tree_sitter_hcl::LANGUAGE.into())
+            .unwrap();
+        let tree = parser.parse(text, None).unwrap();
+        let out = super::extract(text).unwrap();
+        assert_eq!(out.docs.len(), 1, "{}", tree.root_node().to_sexp());
+        let not_action = &out.docs[0].statements[0].not_actions[0];
+        assert_eq!(&text[not_action.start..not_action.end], "\"iam:*\"");
+    }
+}

@@ -1,0 +1,452 @@
+//! One positioned value tree for every IaC format: JSON and YAML parse into it here, HCL in
+//! `extract::terraform`. Every node keeps the byte span it came from, so a finding points at
+//! the statement or element at fault. A value keyrot cannot resolve (a variable, an intrinsic
+//! function) is `Unknown`: never assumed to be `*`, never dropped.
+
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser, Tag};
+use yaml_rust2::scanner::Marker;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Kind {
+    Map(Vec<(String, Node)>),
+    List(Vec<Node>),
+    Str(String),
+    /// Numbers, booleans, null, as written.
+    Scalar(String),
+    /// An expression that cannot be resolved statically, as written.
+    Unknown(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub kind: Kind,
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Node {
+    pub fn new(kind: Kind, start: usize, end: usize) -> Node {
+        Node { kind, start, end }
+    }
+
+    /// The value under `key` of a map (keys compare exactly).
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        match &self.kind {
+            Kind::Map(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Str(s) | Kind::Scalar(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A single node or the items of a list: how IAM reads `"Action": "x"` and `["x", "y"]` alike.
+    pub fn items(&self) -> Vec<&Node> {
+        match &self.kind {
+            Kind::List(items) => items.iter().collect(),
+            _ => vec![self],
+        }
+    }
+
+    pub fn entries(&self) -> &[(String, Node)] {
+        match &self.kind {
+            Kind::Map(entries) => entries,
+            _ => &[],
+        }
+    }
+}
+
+// ---- JSON -------------------------------------------------------------------------------
+
+/// Parses JSON keeping byte spans. `None` when the text is not JSON.
+pub fn parse_json(text: &str) -> Option<Node> {
+    let mut p = JsonParser {
+        s: text.as_bytes(),
+        i: 0,
+        depth: 0,
+    };
+    p.ws();
+    let node = p.value()?;
+    p.ws();
+    (p.i == p.s.len()).then_some(node)
+}
+
+/// Parses JSON that starts at `offset` of a larger text, with spans in that text's offsets.
+pub fn parse_json_at(text: &str, offset: usize) -> Option<Node> {
+    let mut node = parse_json(text)?;
+    shift(&mut node, offset);
+    Some(node)
+}
+
+fn shift(node: &mut Node, by: usize) {
+    node.start += by;
+    node.end += by;
+    match &mut node.kind {
+        Kind::Map(entries) => entries.iter_mut().for_each(|(_, v)| shift(v, by)),
+        Kind::List(items) => items.iter_mut().for_each(|v| shift(v, by)),
+        _ => {}
+    }
+}
+
+struct JsonParser<'a> {
+    s: &'a [u8],
+    i: usize,
+    depth: usize,
+}
+
+impl JsonParser<'_> {
+    fn ws(&mut self) {
+        while self.i < self.s.len() && matches!(self.s[self.i], b' ' | b'\t' | b'\n' | b'\r') {
+            self.i += 1;
+        }
+    }
+
+    fn value(&mut self) -> Option<Node> {
+        self.depth += 1;
+        if self.depth > 256 {
+            return None;
+        }
+        let start = self.i;
+        let node = match *self.s.get(self.i)? {
+            b'{' => {
+                self.i += 1;
+                let mut entries = Vec::new();
+                self.ws();
+                if self.s.get(self.i) == Some(&b'}') {
+                    self.i += 1;
+                } else {
+                    loop {
+                        self.ws();
+                        let key = self.string()?;
+                        self.ws();
+                        if self.s.get(self.i) != Some(&b':') {
+                            return None;
+                        }
+                        self.i += 1;
+                        self.ws();
+                        entries.push((key, self.value()?));
+                        self.ws();
+                        match self.s.get(self.i)? {
+                            b',' => self.i += 1,
+                            b'}' => {
+                                self.i += 1;
+                                break;
+                            }
+                            _ => return None,
+                        }
+                    }
+                }
+                Node::new(Kind::Map(entries), start, self.i)
+            }
+            b'[' => {
+                self.i += 1;
+                let mut items = Vec::new();
+                self.ws();
+                if self.s.get(self.i) == Some(&b']') {
+                    self.i += 1;
+                } else {
+                    loop {
+                        self.ws();
+                        items.push(self.value()?);
+                        self.ws();
+                        match self.s.get(self.i)? {
+                            b',' => self.i += 1,
+                            b']' => {
+                                self.i += 1;
+                                break;
+                            }
+                            _ => return None,
+                        }
+                    }
+                }
+                Node::new(Kind::List(items), start, self.i)
+            }
+            b'"' => {
+                let s = self.string()?;
+                Node::new(Kind::Str(s), start, self.i)
+            }
+            _ => {
+                while self.i < self.s.len()
+                    && !matches!(
+                        self.s[self.i],
+                        b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'
+                    )
+                {
+                    self.i += 1;
+                }
+                let word = std::str::from_utf8(&self.s[start..self.i]).ok()?;
+                let valid =
+                    matches!(word, "true" | "false" | "null") || word.parse::<f64>().is_ok();
+                if !valid {
+                    return None;
+                }
+                Node::new(Kind::Scalar(word.to_string()), start, self.i)
+            }
+        };
+        self.depth -= 1;
+        Some(node)
+    }
+
+    fn string(&mut self) -> Option<String> {
+        if self.s.get(self.i) != Some(&b'"') {
+            return None;
+        }
+        self.i += 1;
+        let mut out = String::new();
+        let mut run = self.i;
+        loop {
+            match *self.s.get(self.i)? {
+                b'"' => {
+                    out.push_str(std::str::from_utf8(&self.s[run..self.i]).ok()?);
+                    self.i += 1;
+                    return Some(out);
+                }
+                b'\\' => {
+                    out.push_str(std::str::from_utf8(&self.s[run..self.i]).ok()?);
+                    let escaped = *self.s.get(self.i + 1)?;
+                    self.i += 2;
+                    match escaped {
+                        b'n' => out.push('\n'),
+                        b't' => out.push('\t'),
+                        b'r' => out.push('\r'),
+                        b'b' | b'f' => {}
+                        b'u' => {
+                            let hex = std::str::from_utf8(self.s.get(self.i..self.i + 4)?).ok()?;
+                            let code = u32::from_str_radix(hex, 16).ok()?;
+                            out.push(char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER));
+                            self.i += 4;
+                        }
+                        other => out.push(other as char),
+                    }
+                    run = self.i;
+                }
+                _ => self.i += 1,
+            }
+        }
+    }
+}
+
+// ---- YAML -------------------------------------------------------------------------------
+
+/// Parses YAML (the first document) keeping byte spans. CloudFormation's short-form tags
+/// (`!Ref`, `!Sub`, `!GetAtt`, ...) make their node `Unknown`. `None` when it is not YAML.
+pub fn parse_yaml(text: &str) -> Option<Node> {
+    let mut builder = YamlBuilder {
+        stack: Vec::new(),
+        root: None,
+        offsets: char_offsets(text),
+        text,
+        anchors: std::collections::HashMap::new(),
+    };
+    let mut parser = Parser::new_from_str(text);
+    parser.load(&mut builder, false).ok()?;
+    builder.root
+}
+
+/// Byte offset of every char index (yaml-rust2 marks positions in chars).
+fn char_offsets(text: &str) -> Option<Vec<usize>> {
+    if text.is_ascii() {
+        return None;
+    }
+    let mut offsets: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+    offsets.push(text.len());
+    Some(offsets)
+}
+
+enum Open {
+    Map {
+        start: usize,
+        entries: Vec<(String, Node)>,
+        key: Option<String>,
+        tag: Option<String>,
+        anchor: usize,
+    },
+    List {
+        start: usize,
+        items: Vec<Node>,
+        tag: Option<String>,
+        anchor: usize,
+    },
+}
+
+struct YamlBuilder<'a> {
+    stack: Vec<Open>,
+    root: Option<Node>,
+    offsets: Option<Vec<usize>>,
+    text: &'a str,
+    anchors: std::collections::HashMap<usize, Node>,
+}
+
+impl YamlBuilder<'_> {
+    fn byte(&self, mark: &Marker) -> usize {
+        match &self.offsets {
+            Some(o) => o.get(mark.index()).copied().unwrap_or(self.text.len()),
+            None => mark.index().min(self.text.len()),
+        }
+    }
+
+    fn push(&mut self, node: Node) {
+        match self.stack.last_mut() {
+            Some(Open::Map { entries, key, .. }) => match key.take() {
+                Some(k) => entries.push((k, node)),
+                None => {
+                    *key = Some(node.as_str().map_or_else(
+                        || self.text[node.start..node.end].to_string(),
+                        str::to_string,
+                    ))
+                }
+            },
+            Some(Open::List { items, .. }) => items.push(node),
+            None => {
+                if self.root.is_none() {
+                    self.root = Some(node);
+                }
+            }
+        }
+    }
+
+    fn remember(&mut self, anchor: usize, node: &Node) {
+        if anchor > 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+    }
+}
+
+fn tag_name(tag: &Option<Tag>) -> Option<String> {
+    tag.as_ref()
+        .filter(|t| t.handle == "!")
+        .map(|t| t.suffix.clone())
+}
+
+/// Wraps a tagged node: an intrinsic function's value is unknown statically.
+fn tagged(tag: Option<String>, node: Node, text: &str) -> Node {
+    match tag {
+        Some(t) => {
+            let end = node.end.min(text.len());
+            let start = node.start.min(end);
+            Node::new(
+                Kind::Unknown(format!("!{t} {}", text[start..end].trim())),
+                node.start,
+                node.end,
+            )
+        }
+        None => node,
+    }
+}
+
+impl MarkedEventReceiver for YamlBuilder<'_> {
+    fn on_event(&mut self, ev: Event, mark: Marker) {
+        let at = self.byte(&mark);
+        match ev {
+            Event::Scalar(value, style, anchor, tag) => {
+                let quoted = !matches!(style, yaml_rust2::scanner::TScalarStyle::Plain);
+                let end = scalar_end(self.text, at, &value, quoted);
+                let kind = if quoted || !looks_scalar(&value) {
+                    Kind::Str(value)
+                } else {
+                    Kind::Scalar(value)
+                };
+                let node = tagged(tag_name(&tag), Node::new(kind, at, end), self.text);
+                self.remember(anchor, &node);
+                self.push(node);
+            }
+            Event::MappingStart(anchor, tag) => self.stack.push(Open::Map {
+                start: at,
+                entries: Vec::new(),
+                key: None,
+                tag: tag_name(&tag),
+                anchor,
+            }),
+            Event::SequenceStart(anchor, tag) => self.stack.push(Open::List {
+                start: at,
+                items: Vec::new(),
+                tag: tag_name(&tag),
+                anchor,
+            }),
+            Event::MappingEnd | Event::SequenceEnd => {
+                let Some(open) = self.stack.pop() else { return };
+                let (node, tag, anchor) = match open {
+                    Open::Map {
+                        start,
+                        entries,
+                        tag,
+                        anchor,
+                        ..
+                    } => {
+                        let end = entries.last().map_or(at, |(_, v)| v.end).max(start);
+                        (Node::new(Kind::Map(entries), start, end), tag, anchor)
+                    }
+                    Open::List {
+                        start,
+                        items,
+                        tag,
+                        anchor,
+                    } => {
+                        let end = items.last().map_or(at, |v| v.end).max(start);
+                        (Node::new(Kind::List(items), start, end), tag, anchor)
+                    }
+                };
+                let node = tagged(tag, node, self.text);
+                self.remember(anchor, &node);
+                self.push(node);
+            }
+            Event::Alias(id) => {
+                let node = self
+                    .anchors
+                    .get(&id)
+                    .cloned()
+                    .unwrap_or_else(|| Node::new(Kind::Unknown("*alias".into()), at, at));
+                self.push(node);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn looks_scalar(value: &str) -> bool {
+    matches!(
+        value,
+        "true" | "false" | "null" | "~" | "True" | "False" | "yes" | "no"
+    ) || value.parse::<f64>().is_ok()
+}
+
+/// Where a scalar that starts at `at` ends: its value's length plus quotes, on one line.
+fn scalar_end(text: &str, at: usize, value: &str, quoted: bool) -> usize {
+    let first_line = value.lines().next().unwrap_or("");
+    let len = first_line.len() + if quoted { 2 } else { 0 };
+    let line_end = text[at.min(text.len())..]
+        .find('\n')
+        .map_or(text.len(), |i| at + i);
+    (at + len).min(line_end).max(at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_keeps_spans() {
+        let text = r#"{"Statement": [{"Effect": "Allow", "Action": "*"}]}"#;
+        let node = parse_json(text).unwrap();
+        let action = &node.get("Statement").unwrap().items()[0]
+            .get("Action")
+            .unwrap();
+        assert_eq!(&text[action.start..action.end], "\"*\"");
+        assert!(parse_json("{not json").is_none());
+    }
+
+    #[test]
+    fn yaml_tags_are_unknown_and_spans_point_at_values() {
+        let text = "Resources:\n  R:\n    Type: AWS::IAM::Role\n    Arn: !GetAtt Role.Arn\n    Name: \"x\"\n";
+        let node = parse_yaml(text).unwrap();
+        let r = node.get("Resources").unwrap().get("R").unwrap();
+        assert_eq!(r.get("Type").unwrap().as_str(), Some("AWS::IAM::Role"));
+        assert!(matches!(r.get("Arn").unwrap().kind, Kind::Unknown(_)));
+        let name = r.get("Name").unwrap();
+        assert_eq!(&text[name.start..name.end], "\"x\"");
+    }
+}
