@@ -4,6 +4,7 @@ mod docs;
 mod git;
 #[cfg(feature = "aws")]
 mod iam;
+mod policy;
 mod sarif;
 mod scan;
 mod suppress;

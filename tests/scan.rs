@@ -31,7 +31,13 @@ fn pair(key: &str, secret: &str) -> String {
 
 #[test]
 fn fixtures_give_exactly_the_expected_findings() {
-    let run = keyrot(&["scan", "fixtures", "--format", "json"]);
+    let run = keyrot(&[
+        "scan",
+        "fixtures/leaks",
+        "fixtures/decoys",
+        "--format",
+        "json",
+    ]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let got = rows(&run.json());
     let want: Vec<(String, u64, String, String)> = [

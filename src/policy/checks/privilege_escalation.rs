@@ -64,6 +64,10 @@ impl super::Check for Check {
             st.element_for(name)
                 .map_or((s.start, s.end), |e| (e.start, e.end))
         };
+        // One finding per statement: every path it opens, at the first action that opens one.
+        let mut paths: Vec<String> = Vec::new();
+        let mut severity = Severity::High;
+        let mut place = None;
         if broad_resource(s) {
             if let Some(pass) = st.allows_any(&["iam:PassRole"]) {
                 let compute: Vec<&str> = COMPUTE
@@ -71,16 +75,16 @@ impl super::Check for Check {
                     .copied()
                     .filter(|c| st.allows_any(&[c]).is_some())
                     .collect();
-                let (base, detail) = if compute.is_empty() {
-                    (Severity::High, "iam:PassRole on any role".to_string())
+                if compute.is_empty() {
+                    paths.push("iam:PassRole on any role".to_string());
                 } else {
-                    (
-                        Severity::Critical,
-                        format!("iam:PassRole on any role with {}", list(&compute, 3)),
-                    )
-                };
-                let (sev, msg) = weigh(s, base, format!("{}: {detail}", doc.context));
-                out.push(hit(&INFO, sev, at(&pass.name), msg));
+                    severity = Severity::Critical;
+                    paths.push(format!(
+                        "iam:PassRole on any role with {}",
+                        list(&compute, 3)
+                    ));
+                }
+                place.get_or_insert(at(&pass.name));
             }
             let found: Vec<&str> = ESCALATING
                 .iter()
@@ -88,22 +92,24 @@ impl super::Check for Check {
                 .filter(|e| st.allows_any(&[e]).is_some())
                 .collect();
             if let Some(first) = found.first() {
-                let (sev, msg) = weigh(
-                    s,
-                    Severity::High,
-                    format!("{}: {} on any principal", doc.context, list(&found, 4)),
-                );
-                out.push(hit(&INFO, sev, at(first), msg));
+                paths.push(format!("{} on any principal", list(&found, 4)));
+                place.get_or_insert(at(first));
+            }
+            if let (Some(update), Some(_)) = (
+                st.allows_any(&["lambda:UpdateFunctionCode"]),
+                st.allows_any(&["lambda:InvokeFunction"]),
+            ) {
+                paths.push("lambda:UpdateFunctionCode with lambda:InvokeFunction runs new code as any function's role".to_string());
+                place.get_or_insert(at(&update.name));
             }
         }
-        if let (Some(update), Some(_)) = (
-            st.allows_any(&["lambda:UpdateFunctionCode"]),
-            st.allows_any(&["lambda:InvokeFunction"]),
-        ) {
-            if broad_resource(s) {
-                let (sev, msg) = weigh(s, Severity::High, format!("{}: lambda:UpdateFunctionCode with lambda:InvokeFunction runs new code as any function's role", doc.context));
-                out.push(hit(&INFO, sev, at(&update.name), msg));
-            }
+        if let Some(place) = place {
+            let (sev, msg) = weigh(
+                s,
+                severity,
+                format!("{}: {}", doc.context, paths.join("; ")),
+            );
+            out.push(hit(&INFO, sev, place, msg));
         }
     }
 }

@@ -1,0 +1,397 @@
+//! Weak IAM policies in Terraform, CloudFormation, Serverless and policy JSON.
+
+use crate::util::{keyrot, keyrot_in, rows, Dir};
+
+/// Rule ids found in one file of a temp tree, sorted.
+fn rules_in(name: &str, content: &str) -> Vec<String> {
+    let dir = Dir::new();
+    dir.write(name, content);
+    let run = keyrot_in(
+        dir.path(),
+        &["scan", "--format", "json", "--fail-on", "none"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut ids: Vec<String> = rows(&run.json()).into_iter().map(|r| r.2).collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn iac_fixtures_give_exactly_the_expected_findings() {
+    let run = keyrot(&["scan", "fixtures/iac", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let got: Vec<(String, u64, String, String)> = rows(&run.json());
+    let want: Vec<(&str, u64, &str, &str)> = vec![
+        (
+            "fixtures/iac/cloudformation/weak.yaml",
+            12,
+            "policy.full-admin",
+            "critical",
+        ),
+        (
+            "fixtures/iac/cloudformation/weak.yaml",
+            21,
+            "policy.trust-any-principal",
+            "critical",
+        ),
+        (
+            "fixtures/iac/cloudformation/weak.yaml",
+            30,
+            "policy.privilege-escalation",
+            "critical",
+        ),
+        (
+            "fixtures/iac/cloudformation/weak.yaml",
+            32,
+            "policy.resource-wildcard",
+            "medium",
+        ),
+        (
+            "fixtures/iac/cloudformation/weak.yaml",
+            37,
+            "policy.long-lived-key",
+            "medium",
+        ),
+        (
+            "fixtures/iac/cloudformation/weak.yaml",
+            48,
+            "policy.resource-public",
+            "high",
+        ),
+        (
+            "fixtures/iac/cloudformation/weak.yaml",
+            60,
+            "policy.service-principal-unscoped",
+            "medium",
+        ),
+        (
+            "fixtures/iac/cloudformation/weak.yaml",
+            69,
+            "policy.managed-admin",
+            "high",
+        ),
+        (
+            "fixtures/iac/cloudformation/weak.yaml",
+            72,
+            "policy.credentials-exposure",
+            "high",
+        ),
+        (
+            "fixtures/iac/cloudformation/weak.yaml",
+            73,
+            "policy.resource-wildcard",
+            "medium",
+        ),
+        (
+            "fixtures/iac/policies/ops-policy.json",
+            7,
+            "policy.action-wildcard",
+            "high",
+        ),
+        (
+            "fixtures/iac/policies/ops-policy.json",
+            8,
+            "policy.allow-not",
+            "medium",
+        ),
+        (
+            "fixtures/iac/policies/ops-policy.json",
+            13,
+            "policy.credentials-exposure",
+            "medium",
+        ),
+        (
+            "fixtures/iac/policies/ops-policy.json",
+            13,
+            "policy.data-exfiltration",
+            "low",
+        ),
+        (
+            "fixtures/iac/policies/ops-policy.json",
+            14,
+            "policy.resource-wildcard",
+            "low",
+        ),
+        (
+            "fixtures/iac/policies/ops-policy.json",
+            18,
+            "policy.malformed",
+            "low",
+        ),
+        (
+            "fixtures/iac/serverless/serverless.yml",
+            9,
+            "policy.service-wildcard",
+            "high",
+        ),
+        (
+            "fixtures/iac/serverless/serverless.yml",
+            9,
+            "policy.data-exfiltration",
+            "medium",
+        ),
+        (
+            "fixtures/iac/terraform/weak.tf",
+            10,
+            "policy.full-admin",
+            "critical",
+        ),
+        (
+            "fixtures/iac/terraform/weak.tf",
+            22,
+            "policy.trust-any-principal",
+            "critical",
+        ),
+        (
+            "fixtures/iac/terraform/weak.tf",
+            40,
+            "policy.privilege-escalation",
+            "critical",
+        ),
+        (
+            "fixtures/iac/terraform/weak.tf",
+            41,
+            "policy.resource-wildcard",
+            "medium",
+        ),
+        (
+            "fixtures/iac/terraform/weak.tf",
+            49,
+            "policy.service-wildcard",
+            "high",
+        ),
+        (
+            "fixtures/iac/terraform/weak.tf",
+            53,
+            "policy.credentials-exposure",
+            "high",
+        ),
+        (
+            "fixtures/iac/terraform/weak.tf",
+            54,
+            "policy.resource-wildcard",
+            "medium",
+        ),
+        (
+            "fixtures/iac/terraform/weak.tf",
+            65,
+            "policy.user-policy",
+            "low",
+        ),
+        (
+            "fixtures/iac/terraform/weak.tf",
+            73,
+            "policy.allow-not",
+            "high",
+        ),
+        (
+            "fixtures/iac/terraform/weak.tf",
+            82,
+            "policy.long-lived-key",
+            "medium",
+        ),
+        (
+            "fixtures/iac/terraform/weak.tf",
+            87,
+            "policy.managed-admin",
+            "high",
+        ),
+        (
+            "fixtures/iac/terraform/weak.tf",
+            96,
+            "policy.resource-public",
+            "medium",
+        ),
+        (
+            "fixtures/iac/terraform/weak.tf",
+            107,
+            "policy.lambda-public",
+            "high",
+        ),
+        (
+            "fixtures/iac/terraform/weak.tf",
+            117,
+            "policy.trust-github-oidc",
+            "critical",
+        ),
+        (
+            "fixtures/iac/terraform/weak.tf",
+            127,
+            "policy.malformed",
+            "low",
+        ),
+    ];
+    let want: Vec<(String, u64, String, String)> = want
+        .into_iter()
+        .map(|(p, l, r, s)| (p.into(), l, r.into(), s.into()))
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn least_privilege_yields_nothing_in_any_format() {
+    for path in [
+        "fixtures/iac/terraform/least-privilege.tf",
+        "fixtures/iac/cloudformation/least-privilege.json",
+        "fixtures/iac/serverless/scoped/serverless.yml",
+        "fixtures/iac/policies/readonly-scoped.json",
+    ] {
+        let run = keyrot(&["scan", path, "--format", "json"]);
+        assert_eq!(run.code, 0, "{path}: {}", run.stdout);
+    }
+}
+
+#[test]
+fn every_inline_policy_of_a_role_is_read() {
+    // checkov misses inline_policy blocks; trivy reads only the first.
+    let tf = r#"resource "aws_iam_role" "r" {
+  assume_role_policy = "{}"
+  inline_policy {
+    name   = "a"
+    policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "s3:GetObject", Resource = "arn:aws:s3:::b/*" }] })
+  }
+  inline_policy {
+    name   = "b"
+    policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "*", Resource = "*" }] })
+  }
+}
+"#;
+    assert_eq!(rules_in("main.tf", tf), vec!["policy.full-admin"]);
+}
+
+#[test]
+fn service_wildcards_expand_to_the_checks_of_their_actions() {
+    // `iam:*` triggers what `iam:PassRole` and `iam:CreateAccessKey` trigger.
+    let json = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["iam:*", "ec2:Run*"], "Resource": "*"}]}"#;
+    assert_eq!(
+        rules_in("policy.json", json),
+        vec![
+            "policy.credentials-exposure",
+            "policy.privilege-escalation",
+            "policy.service-wildcard"
+        ]
+    );
+}
+
+#[test]
+fn unscopable_actions_on_star_do_not_fire_and_unknown_values_are_not_star() {
+    let json = r#"{"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:ListAllMyBuckets", "ecr:GetAuthorizationToken", "sts:GetCallerIdentity"], "Resource": "*"}]}"#;
+    assert!(rules_in("p.json", json).is_empty());
+    let cfn = "Resources:\n  P:\n    Type: AWS::IAM::Policy\n    Properties:\n      PolicyDocument:\n        Version: '2012-10-17'\n        Statement:\n          - Effect: Allow\n            Action: !Ref Actions\n            Resource: !Sub 'arn:aws:s3:::${Bucket}/*'\n";
+    assert!(rules_in("template.yaml", cfn).is_empty());
+}
+
+#[test]
+fn conditions_lower_or_clear_and_say_which() {
+    let trust = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}}]}"#;
+    assert!(
+        rules_in("trust.json", trust).is_empty(),
+        "an org condition clears an open trust policy"
+    );
+    let admin = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*",
+        "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]}"#;
+    let dir = Dir::new();
+    dir.write("admin.json", admin);
+    let report = keyrot_in(dir.path(), &["scan", "--format", "json"]).json();
+    let f = &report["findings"][0];
+    assert_eq!(
+        (f["rule_id"].as_str(), f["severity"].as_str()),
+        (Some("policy.full-admin"), Some("high"))
+    );
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("aws:MultiFactorAuthPresent"),
+        "{f:#}"
+    );
+}
+
+#[test]
+fn trust_and_resource_policies_across_formats() {
+    let tf_root = r#"resource "aws_iam_role" "x" {
+  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { AWS = "arn:aws:iam::111122223333:root" } }] })
+}
+"#;
+    assert_eq!(
+        rules_in("main.tf", tf_root),
+        vec!["policy.trust-account-root"]
+    );
+    let cfn_queue = r#"{"Resources": {"Q": {"Type": "AWS::SQS::QueuePolicy", "Properties": {"Queues": [], "PolicyDocument": {"Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sqs:ReceiveMessage", "Resource": "arn:aws:sqs:eu-west-1:111122223333:q"}]}}}}}"#;
+    assert_eq!(
+        rules_in("stack.template.json", cfn_queue),
+        vec!["policy.resource-public"]
+    );
+    let sls = "service: s\nprovider:\n  iamRoleStatements:\n    - Effect: Allow\n      NotAction: iam:*\n      Resource: '*'\n";
+    assert_eq!(rules_in("serverless.yml", sls), vec!["policy.allow-not"]);
+}
+
+#[test]
+fn broken_iac_is_one_line_and_the_scan_goes_on() {
+    let dir = Dir::new();
+    dir.write(
+        "broken.template.json",
+        "{\"Resources\": {\"R\": {\"Type\": \"AWS::IAM::Role\"",
+    );
+    dir.write("ok.py", "KEY = 'AKIAYGTTU3F4ZNIBPSU4'\n");
+    let run = keyrot_in(dir.path(), &["scan", "--format", "json"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("broken.template.json: not valid JSON"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(rows(&run.json()).len(), 1);
+}
+
+#[test]
+fn policy_findings_are_suppressed_by_rule_id_and_valid_in_sarif() {
+    let dir = Dir::new();
+    dir.write(
+        "p.json",
+        "{\"Version\": \"2012-10-17\", \"Statement\": [\n  {\"Effect\": \"Allow\", \"Action\": \"*\", \"Resource\": \"*\"}\n]}\n",
+    );
+    let doc = keyrot_in(dir.path(), &["scan", "--format", "sarif"]).json();
+    crate::sarif::assert_valid_sarif(&doc);
+    crate::sarif::assert_github_accepts(&doc);
+    let r = &doc["runs"][0]["results"][0];
+    assert_eq!(r["ruleId"], "policy.full-admin");
+    assert_eq!(
+        r["locations"][0]["physicalLocation"]["region"]["startLine"],
+        2
+    );
+    let rule =
+        &doc["runs"][0]["tool"]["driver"]["rules"][r["ruleIndex"].as_u64().unwrap() as usize];
+    assert!(rule["help"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("Access Analyzer"));
+    assert!(rule["properties"]["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t == "external/cwe/cwe-269"));
+    dir.write(
+        "p.json",
+        "{\"Version\": \"2012-10-17\", \"Statement\": [\n  {\"Effect\": \"Allow\", \"Action\": \"*\", \"Resource\": \"*\"}\n]}\n",
+    );
+    let allowed = keyrot_in(dir.path(), &["scan"]);
+    assert_eq!(allowed.code, 1, "no allow comment yet");
+    dir.write(
+        "p.tf",
+        "resource \"aws_iam_policy\" \"p\" {\n  # keyrot:allow policy.full-admin reason=\"break-glass role\"\n  policy = jsonencode({ Version = \"2012-10-17\", Statement = [{ Effect = \"Allow\", Action = \"*\", Resource = \"*\" }] })\n}\n",
+    );
+    std::fs::remove_file(dir.join("p.json")).unwrap();
+    let run = keyrot_in(
+        dir.path(),
+        &["scan", "--format", "json", "--show-suppressed"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(
+        run.json()["findings"][0]["suppression"]["justification"],
+        "break-glass role"
+    );
+}
