@@ -17,6 +17,9 @@ use crate::source::Blob;
 /// not parse. Files that do not look like IaC cost one name check.
 pub fn scan(blob: &Blob) -> Result<Vec<Finding>, String> {
     let path = blob.origin.rel().to_string();
+    if !extract::may_be_iac(&path) {
+        return Ok(Vec::new());
+    }
     let Ok(text) = std::str::from_utf8(&blob.bytes) else {
         return Ok(Vec::new());
     };
