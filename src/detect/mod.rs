@@ -2,6 +2,7 @@
 //! and what an AWS key ID says by itself (`aws`).
 
 pub mod aws;
+pub mod emit;
 pub mod engine;
 pub mod rules;
 

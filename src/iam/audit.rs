@@ -12,9 +12,7 @@ use serde::Serialize;
 use super::lookup::list_keys;
 use super::{aws_error, paginate, sdk_config, secs, AwsOptions, IamError, Page};
 use crate::detect::RuleSet;
-use crate::finding::{
-    fingerprint, value_digest, Facts, Finding, KeyFacts, KeyState, LastUse, Location,
-};
+use crate::finding::{fingerprint, value_digest, Facts, Finding, KeyFacts, KeyState, Location};
 use crate::remedy::{Remedy, Step};
 use crate::source::Origin;
 
@@ -244,13 +242,7 @@ async fn audit_account(
                 .send()
                 .await
                 .map_err(|e| aws_error("iam:GetAccessKeyLastUsed", e))?;
-            let last_used = last.access_key_last_used().and_then(|u| {
-                u.last_used_date().map(|d| LastUse {
-                    date: crate::time::rfc3339(secs(d)),
-                    service: u.service_name().to_string(),
-                    region: u.region().to_string(),
-                })
-            });
+            let last_used = super::last_use(last.access_key_last_used());
             let created_secs = meta.create_date().map(secs);
             let state = if meta.status().map(|s| s.as_str()) == Some("Active") {
                 KeyState::Active

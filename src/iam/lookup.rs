@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::{aws_error, paginate, sdk_config, secs, AwsOptions, IamError, Page};
-use crate::finding::{Finding, KeyFacts, KeyState, LastUse, Severity};
+use crate::finding::{Finding, KeyFacts, KeyState, Severity};
 use aws_sdk_iam::error::ProvideErrorMetadata;
 
 /// The rotation policy findings are weighed against.
@@ -98,13 +98,7 @@ async fn lookup_one(
         Err(e) => return failed(aws_error("iam:GetAccessKeyLastUsed", e)),
     };
     let user = last.user_name().map(str::to_string);
-    let last_used = last.access_key_last_used().and_then(|u| {
-        u.last_used_date().map(|d| LastUse {
-            date: crate::time::rfc3339(secs(d)),
-            service: u.service_name().to_string(),
-            region: u.region().to_string(),
-        })
-    });
+    let last_used = super::last_use(last.access_key_last_used());
     let Some(user_name) = &user else {
         return KeyFacts {
             account,

@@ -118,6 +118,19 @@ where
     }
 }
 
+/// A key's last recorded use, when IAM has one.
+pub(crate) fn last_use(
+    used: Option<&aws_sdk_iam::types::AccessKeyLastUsed>,
+) -> Option<crate::finding::LastUse> {
+    used.and_then(|u| {
+        u.last_used_date().map(|d| crate::finding::LastUse {
+            date: crate::time::rfc3339(secs(d)),
+            service: u.service_name().to_string(),
+            region: u.region().to_string(),
+        })
+    })
+}
+
 /// Seconds since the Unix epoch of an SDK date.
 pub(crate) fn secs(date: &aws_smithy_types::DateTime) -> i64 {
     date.secs()

@@ -47,7 +47,7 @@ pub fn scan(blob: &Blob) -> Result<Vec<Finding>, String> {
                 origin: blob.origin.clone(),
                 location,
                 related: Vec::new(),
-                excerpt: crate::detect::engine::mask(&excerpt, false, false),
+                excerpt: crate::detect::emit::mask(&excerpt, false, false),
                 redacted: String::from_utf8_lossy(element).chars().take(80).collect(),
                 value_digest: digest,
                 facts: Facts::default(),

@@ -1,6 +1,6 @@
 //! Actions that hand out credentials or secrets, allowed on every resource.
 
-use super::{broad_resource, hit, list, weigh, CheckInfo, Expanded, Hit};
+use super::{broad_resource, CheckInfo, Expanded, Hit};
 use crate::finding::Severity;
 use crate::policy::model::{DocKind, PolicyDoc};
 
@@ -39,21 +39,6 @@ impl super::Check for Check {
         {
             return;
         }
-        let found: Vec<&str> = EXPOSING
-            .iter()
-            .copied()
-            .filter(|e| st.allows_any(&[e]).is_some())
-            .collect();
-        if let Some(first) = found.first() {
-            let at = st
-                .element_for(first)
-                .map_or((s.start, s.end), |e| (e.start, e.end));
-            let (sev, msg) = weigh(
-                s,
-                INFO.severity,
-                format!("{}: {} on every resource", doc.context, list(&found, 4)),
-            );
-            out.push(hit(&INFO, sev, at, msg));
-        }
+        super::actions_on_every_resource(&INFO, doc, st, EXPOSING, out);
     }
 }

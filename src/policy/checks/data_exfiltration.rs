@@ -1,6 +1,6 @@
 //! Actions that read data out, allowed on every resource (cloudsplaining's data exfiltration).
 
-use super::{hit, list, weigh, CheckInfo, Expanded, Hit};
+use super::{CheckInfo, Expanded, Hit};
 use crate::finding::Severity;
 use crate::policy::model::{DocKind, PolicyDoc};
 
@@ -40,21 +40,6 @@ impl super::Check for Check {
         {
             return;
         }
-        let found: Vec<&str> = READING
-            .iter()
-            .copied()
-            .filter(|e| st.allows_any(&[e]).is_some())
-            .collect();
-        if let Some(first) = found.first() {
-            let at = st
-                .element_for(first)
-                .map_or((s.start, s.end), |e| (e.start, e.end));
-            let (sev, msg) = weigh(
-                s,
-                INFO.severity,
-                format!("{}: {} on every resource", doc.context, list(&found, 4)),
-            );
-            out.push(hit(&INFO, sev, at, msg));
-        }
+        super::actions_on_every_resource(&INFO, doc, st, READING, out);
     }
 }

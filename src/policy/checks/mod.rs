@@ -199,6 +199,33 @@ pub fn broad_resource(st: &Statement) -> bool {
     })
 }
 
+/// For checks of particular actions allowed on every resource: one finding at the first
+/// element that grants one of `names`, listing all of them.
+pub fn actions_on_every_resource(
+    info: &'static CheckInfo,
+    doc: &PolicyDoc,
+    st: &Expanded,
+    names: &[&str],
+    out: &mut Vec<Hit>,
+) {
+    let found: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|e| st.allows_any(&[e]).is_some())
+        .collect();
+    let Some(first) = found.first() else { return };
+    let s = st.statement;
+    let at = st
+        .element_for(first)
+        .map_or((s.start, s.end), |e| (e.start, e.end));
+    let (severity, message) = weigh(
+        s,
+        info.severity,
+        format!("{}: {} on every resource", doc.context, list(&found, 4)),
+    );
+    out.push(hit(info, severity, at, message));
+}
+
 pub fn hit(
     check: &'static CheckInfo,
     severity: Severity,

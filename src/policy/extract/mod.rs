@@ -38,7 +38,10 @@ pub struct Extracted {
 /// Whether a file's name allows it to be IaC at all: the check every file pays.
 pub fn may_be_iac(path: &str) -> bool {
     let ext = path.rsplit_once('.').map_or("", |(_, e)| e);
-    matches!(ext.to_ascii_lowercase().as_str(), "tf" | "yml" | "yaml" | "template" | "json")
+    matches!(
+        ext.to_ascii_lowercase().as_str(),
+        "tf" | "yml" | "yaml" | "template" | "json"
+    )
 }
 
 /// Which format a file is, from its name and a look at its text.
