@@ -563,3 +563,58 @@ fn audit_of_other_accounts_needs_a_role() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("--role-name"), "{}", run.stderr);
 }
+
+#[test]
+fn audit_org_lists_the_accounts_of_the_organization() {
+    let account = rt().block_on(async {
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(moto())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+            .load()
+            .await;
+        let org = aws_sdk_organizations::Client::new(&config);
+        let _ = org.create_organization().send().await;
+        let created = org
+            .create_account()
+            .account_name("org-member")
+            .email("member@example.com")
+            .send()
+            .await
+            .unwrap();
+        created
+            .create_account_status()
+            .unwrap()
+            .account_id()
+            .unwrap()
+            .to_string()
+    });
+    create_key(Some(&account), "org-grace");
+    create_key(Some(&account), "org-grace");
+    let run = keyrot_aws(
+        Path::new("."),
+        moto(),
+        &[
+            "audit",
+            "--org",
+            "--role-name",
+            "keyrot-audit",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.json();
+    let metrics = report["summary"]["metrics"].as_array().unwrap();
+    let member = metrics
+        .iter()
+        .find(|m| m["account"] == account.as_str())
+        .unwrap_or_else(|| panic!("{report:#}"));
+    assert_eq!(member["keys"], 2);
+    assert!(report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["rule_id"] == "iam.two-active-keys"
+            && f["message"].as_str().unwrap().contains("org-grace")));
+}
