@@ -11,7 +11,7 @@ for tool in hyperfine rg /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "compare.sh: $tool is missing (apt-get install hyperfine ripgrep time)" >&2; exit 2; }
 done
 cargo build --release --quiet --manifest-path "$root/Cargo.toml"
-keyrot="$root/target/release/keyrot"
+keyrot="${CARGO_TARGET_DIR:-$root/target}/release/keyrot"
 # Same ground for both: hidden files included, ignore files honoured, binary files skipped.
 keyrot_cmd="$keyrot scan --quiet --format json --fail-on none --output /dev/null $dir"
 rg_cmd="rg --hidden --count --no-messages -e '(AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}' $dir"

@@ -9,7 +9,7 @@ commits=${1:-3000}
 root=$(cd "$(dirname "$0")/.." && pwd)
 command -v hyperfine >/dev/null || { echo "git.sh: hyperfine is missing (apt-get install hyperfine)" >&2; exit 2; }
 cargo build --release --quiet --manifest-path "$root/Cargo.toml"
-keyrot="$root/target/release/keyrot"
+keyrot="${CARGO_TARGET_DIR:-$root/target}/release/keyrot"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
