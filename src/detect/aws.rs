@@ -64,6 +64,8 @@ impl Drop {
 #[derive(Debug, Default)]
 pub struct Decoys {
     pub examples: HashSet<String>,
+    /// Beginnings of the documentation keys; edited copies of them are examples too.
+    pub example_prefixes: Vec<String>,
     /// Upper-case words whose presence marks a value as a placeholder.
     pub placeholder_words: Vec<String>,
 }
@@ -72,7 +74,11 @@ impl Decoys {
     /// Why `value` (a key ID or a secret) is not a real credential, if it is not.
     pub fn classify(&self, value: &str) -> Option<Drop> {
         let upper = value.to_ascii_uppercase();
-        if self.examples.contains(value) || upper.contains("EXAMPLE") {
+        let edited_example = self
+            .example_prefixes
+            .iter()
+            .any(|p| value.starts_with(p.as_str()));
+        if self.examples.contains(value) || upper.contains("EXAMPLE") || edited_example {
             return Some(Drop::DocumentationExample);
         }
         let body = if key_type(value).is_some() && value.len() == 20 {
@@ -183,6 +189,7 @@ mod tests {
     fn decoys_are_recognised() {
         let decoys = Decoys {
             examples: HashSet::new(),
+            example_prefixes: vec!["AKIAIOSFODNN7".into()],
             placeholder_words: vec!["XXXX".into()],
         };
         assert_eq!(
@@ -192,6 +199,10 @@ mod tests {
         assert_eq!(
             decoys.classify("AKIAXXXXXXXXXXXXXXXX"),
             Some(Drop::Placeholder)
+        );
+        assert_eq!(
+            decoys.classify("AKIAIOSFODNN7EXAMPLF"),
+            Some(Drop::DocumentationExample)
         );
         assert_eq!(
             decoys.classify("AKIAAAAAAAAAAAAAAAAA"),

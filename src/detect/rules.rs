@@ -126,6 +126,7 @@ struct RuleFile {
 #[serde(deny_unknown_fields)]
 struct DecoyFile {
     examples: Vec<String>,
+    example_prefixes: Vec<String>,
     placeholder_words: Vec<String>,
 }
 
@@ -212,6 +213,7 @@ impl RuleSet {
             rules,
             decoys: super::aws::Decoys {
                 examples: decoys.examples.into_iter().collect(),
+                example_prefixes: decoys.example_prefixes,
                 placeholder_words: decoys.placeholder_words,
             },
             canary_accounts,

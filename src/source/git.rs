@@ -85,6 +85,10 @@ pub fn history(repo: &gix::Repository, selection: &Selection) -> Result<History,
             .map(|t| resolve_commit(repo, t))
             .collect::<Result<Vec<_>, _>>()?
     };
+    // Each tree is read twice (as a commit's and as its child's parent tree): cache them.
+    let mut repo = repo.clone();
+    repo.object_cache_size_if_unset(64 << 20);
+    let repo = &repo;
     let mut walk = repo.rev_walk(tips);
     if let Some(hidden) = &selection.hidden {
         walk = walk.with_hidden([resolve_commit(repo, hidden)?]);
