@@ -421,7 +421,12 @@ fn scalar_end(text: &str, at: usize, value: &str, quoted: bool) -> usize {
     let line_end = text[at.min(text.len())..]
         .find('\n')
         .map_or(text.len(), |i| at + i);
-    (at + len).min(line_end).max(at)
+    // Escapes make a value shorter or longer than its source: never end inside a character.
+    let mut end = (at + len).min(line_end).max(at);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    end
 }
 
 #[cfg(test)]
@@ -437,6 +442,16 @@ mod tests {
             .unwrap();
         assert_eq!(&text[action.start..action.end], "\"*\"");
         assert!(parse_json("{not json").is_none());
+    }
+
+    #[test]
+    fn escaped_non_ascii_scalars_do_not_split_characters() {
+        let text = "a: \"caf\\u00e9 x\"\nb: \"\u{e9}\u{e9}\u{e9}\u{e9}\"\nc: \"\\t\\t\u{e9}\"\n";
+        let node = parse_yaml(text).unwrap();
+        for key in ["a", "b", "c"] {
+            let v = node.get(key).unwrap();
+            assert!(text.is_char_boundary(v.end), "{key}");
+        }
     }
 
     #[test]
