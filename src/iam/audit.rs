@@ -94,12 +94,7 @@ type Target = (String, Result<SdkConfig, IamError>);
 /// The accounts to audit, each with a configuration signed in to it.
 async fn targets(base: &SdkConfig, opts: &AuditOptions) -> Result<Vec<Target>, IamError> {
     let sts = aws_sdk_sts::Client::new(base);
-    let caller = sts
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| aws_error("sts:GetCallerIdentity", e))?;
-    let own = caller.account().unwrap_or_default().to_string();
+    let own = super::caller_account(&sts).await?;
     let mut accounts = opts.accounts.clone();
     if opts.org {
         let org = aws_sdk_organizations::Client::new(base);
@@ -171,14 +166,7 @@ async fn audit_account(
 ) -> Result<(Vec<Finding>, AccountMetrics), IamError> {
     let sts = aws_sdk_sts::Client::new(config);
     let iam = aws_sdk_iam::Client::new(config);
-    let account = sts
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| aws_error("sts:GetCallerIdentity", e))?
-        .account()
-        .unwrap_or_default()
-        .to_string();
+    let account = super::caller_account(&sts).await?;
     let report = credential_report(&iam, opts.report_timeout).await?;
     let iam_ref = &iam;
     let users = paginate("iam:ListUsers", |marker| async move {

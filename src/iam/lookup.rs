@@ -28,14 +28,7 @@ pub fn lookup(
         let config = sdk_config(opts).await;
         let sts = aws_sdk_sts::Client::new(&config);
         let iam = aws_sdk_iam::Client::new(&config);
-        let caller = sts
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(|e| aws_error("sts:GetCallerIdentity", e))?
-            .account()
-            .unwrap_or_default()
-            .to_string();
+        let caller = super::caller_account(&sts).await?;
         let limit = Arc::new(tokio::sync::Semaphore::new(opts.concurrency.max(1)));
         let mut tasks = tokio::task::JoinSet::new();
         for key in key_ids {

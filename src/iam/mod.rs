@@ -118,6 +118,16 @@ where
     }
 }
 
+/// The account the credentials in use belong to; failing here means AWS cannot be reached.
+pub(crate) async fn caller_account(sts: &aws_sdk_sts::Client) -> Result<String, IamError> {
+    let out = sts
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| aws_error("sts:GetCallerIdentity", e))?;
+    Ok(out.account().unwrap_or_default().to_string())
+}
+
 /// A key's last recorded use, when IAM has one.
 pub(crate) fn last_use(
     used: Option<&aws_sdk_iam::types::AccessKeyLastUsed>,
