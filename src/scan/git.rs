@@ -89,7 +89,7 @@ pub fn history(
 ) -> Result<ScanOutcome, GitError> {
     let started = Instant::now();
     let repo = git::open(repo_path)?;
-    let walked = git::history(&repo, selection)?;
+    let walked = git::history(&repo, selection, worker_threads(opts.threads))?;
     let collector = Collector::new(engine, &opts.filter, opts.max_file_size);
     for problem in &walked.problems {
         super::Visitor::problem(&collector, problem.clone());
@@ -176,6 +176,14 @@ fn origin_of(change: &Change) -> Origin {
     }
 }
 
+/// `--threads`, where 0 means one per core.
+fn worker_threads(requested: usize) -> usize {
+    match requested {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
+}
+
 /// Scans `jobs` on `opts.threads` workers, each with its own handle on the repository.
 fn scan_parallel(
     repo: &gix::Repository,
@@ -183,11 +191,7 @@ fn scan_parallel(
     jobs: Vec<(ObjectId, Origin)>,
     opts: &GitOptions,
 ) -> HashMap<ObjectId, Vec<Finding>> {
-    let threads = match opts.threads {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
-    }
-    .min(jobs.len().max(1));
+    let threads = worker_threads(opts.threads).min(jobs.len().max(1));
     let shared = repo.clone().into_sync();
     let next = AtomicUsize::new(0);
     let found = Mutex::new(HashMap::new());

@@ -75,7 +75,12 @@ pub fn open(path: &Path) -> Result<gix::Repository, GitError> {
 
 /// Every change of every commit reachable from the selection's tips and not from its hidden
 /// revision, newest first.
-pub fn history(repo: &gix::Repository, selection: &Selection) -> Result<History, GitError> {
+/// `threads` workers diff the commits.
+pub fn history(
+    repo: &gix::Repository,
+    selection: &Selection,
+    threads: usize,
+) -> Result<History, GitError> {
     let tips = if selection.tips.is_empty() {
         all_tips(repo)?
     } else {
@@ -85,10 +90,6 @@ pub fn history(repo: &gix::Repository, selection: &Selection) -> Result<History,
             .map(|t| resolve_commit(repo, t))
             .collect::<Result<Vec<_>, _>>()?
     };
-    // Each tree is read twice (as a commit's and as its child's parent tree): cache them.
-    let mut repo = repo.clone();
-    repo.object_cache_size_if_unset(64 << 20);
-    let repo = &repo;
     let mut walk = repo.rev_walk(tips);
     if let Some(hidden) = &selection.hidden {
         walk = walk.with_hidden([resolve_commit(repo, hidden)?]);
@@ -101,17 +102,48 @@ pub fn history(repo: &gix::Repository, selection: &Selection) -> Result<History,
         shallow,
         problems: Vec::new(),
     };
+    let mut commits = Vec::new();
     for info in walk.all().map_err(|e| failed("walking history", e))? {
-        let info = match info {
-            Ok(info) => info,
-            Err(err) => {
-                history.problems.push(format!("walking history: {err}"));
-                continue;
-            }
-        };
-        history.commits += 1;
-        if let Err(err) = commit_changes(repo, info.id, &mut history.changes) {
-            history.problems.push(format!("commit {}: {err}", info.id));
+        match info {
+            Ok(info) => commits.push(info.id),
+            Err(err) => history.problems.push(format!("walking history: {err}")),
+        }
+    }
+    history.commits = commits.len();
+    // Inflating trees is most of the cost: diff the commits on every worker, each with its own
+    // handle and object cache, then keep the walk's order.
+    let shared = repo.clone().into_sync();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let workers = threads.max(1).min(commits.len().max(1));
+    let mut done: Vec<(usize, Result<Vec<Change>, GitError>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut repo = shared.to_thread_local();
+                    repo.object_cache_size_if_unset(32 << 20);
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(&id) = commits.get(i) else { break };
+                        let mut changes = Vec::new();
+                        out.push((i, commit_changes(&repo, id, &mut changes).map(|()| changes)));
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    for (i, result) in done {
+        match result {
+            Ok(changes) => history.changes.extend(changes),
+            Err(err) => history
+                .problems
+                .push(format!("commit {}: {err}", commits[i])),
         }
     }
     Ok(history)
