@@ -316,3 +316,20 @@ fn history_sarif_is_valid_and_keeps_the_path_at_that_commit() {
     assert_eq!(r["properties"]["commit"]["author"], "Alice Example");
     assert_eq!(r["properties"]["presentAtHead"], false);
 }
+
+#[test]
+fn history_text_report_snapshot() {
+    let repo = Repo::new();
+    repo.write("deploy.env", pair(KEY, SECRET)).commit("add");
+    repo.remove("deploy.env").commit("remove");
+    let run = repo.keyrot(&["scan", "--git", "--color", "never"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    insta::assert_snapshot!(run.stdout, @r#"
+    deploy.env @ d4dbfd15693d
+       1:21  critical aws.access-key-pair  AWS long-term access key AKIAYGTTU3F4ZNIBPSU4 with its secret access key (account 563956996473)
+              │ aws_access_key_id = AKIAYGTTU3F4ZNIBPSU4
+              introduced in d4dbfd15693d by Alice Example <alice@example.com> on 2023-11-15; no longer at HEAD, but still in history
+              secret access key at 2:25 (UYDK****)
+              fix: Revoke now: aws iam update-access-key --user-name USER_NAME --access-key-id AKIAYGTTU3F4ZNIBPSU4 --status Inactive, then rotate
+    "#);
+}

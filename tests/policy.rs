@@ -395,3 +395,23 @@ fn policy_findings_are_suppressed_by_rule_id_and_valid_in_sarif() {
         "break-glass role"
     );
 }
+
+#[test]
+fn policy_text_report_snapshot() {
+    let run = keyrot(&[
+        "scan",
+        "fixtures/iac/serverless/serverless.yml",
+        "--color",
+        "never",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    insta::assert_snapshot!(run.stdout, @r#"
+    fixtures/iac/serverless/serverless.yml
+       9:19  high     policy.service-wildcard  provider.iam.role.statements: dynamodb:* allows every action of a sensitive service
+              │ Action: "dynamodb:*"
+              fix: Replace the wildcard with the actions used (for example `s3:GetObject` and `s3:PutObject` instead of `s3:*`), scoped to the resources used.
+       9:19  medium   policy.data-exfiltration  provider.iam.role.statements: dynamodb:Scan, dynamodb:Query, dynamodb:GetItem on every resource
+              │ Action: "dynamodb:*"
+              fix: Scope reads to the buckets, tables and keys the workload owns (`arn:aws:s3:::my-bucket/*`), and add `aws:ResourceOrgID` or VPC endpoint conditions for shared data.
+    "#);
+}

@@ -59,15 +59,21 @@ pub fn render(
 
 fn write_finding(f: &Finding, style: &Style, out: &mut dyn Write) -> io::Result<()> {
     let pad = "      ";
+    // Audit findings are about an IAM user, not a place in a file.
+    let place = match f.origin {
+        Origin::Iam { .. } => String::new(),
+        _ => format!("{}:{}", f.location.line, f.location.column),
+    };
     writeln!(
         out,
-        "  {:>5}  {} {}  {}",
-        format!("{}:{}", f.location.line, f.location.column),
+        "  {place:>5}  {} {}  {}",
         style.severity(f.severity),
         style.paint("2", &f.rule_id),
         f.message
     )?;
-    writeln!(out, "  {pad}  │ {}", f.excerpt)?;
+    if !f.excerpt.is_empty() {
+        writeln!(out, "  {pad}  │ {}", f.excerpt)?;
+    }
     if let Origin::Commit { commit, .. } = &f.origin {
         let short = &commit.id[..commit.id.len().min(12)];
         let date = crate::time::rfc3339(commit.time);
