@@ -17,7 +17,10 @@ pub fn extract(text: &str) -> Result<Extracted, String> {
         .map_err(|e| format!("HCL grammar: {e}"))?;
     let tree = parser.parse(text, None).ok_or("HCL parser gave up")?;
     let root = tree.root_node();
-    let hcl = Hcl { src: text };
+    let hcl = Hcl {
+        src: text,
+        depth: std::cell::Cell::new(0),
+    };
     let Some(body) = named(root).into_iter().find(|n| n.kind() == "body") else {
         return Ok(Extracted::default());
     };
@@ -187,6 +190,8 @@ fn named(node: TsNode) -> Vec<TsNode> {
 
 struct Hcl<'a> {
     src: &'a str,
+    /// How deep `value` is nested: hostile input must not exhaust the stack.
+    depth: std::cell::Cell<usize>,
 }
 
 impl<'a> Hcl<'a> {
@@ -270,6 +275,20 @@ impl<'a> Hcl<'a> {
     /// Converts an HCL expression to a value node: objects, tuples and strings as they are,
     /// `jsonencode(...)` as its argument, heredocs and JSON strings parsed, anything else unknown.
     fn value(&self, node: TsNode) -> Node {
+        if self.depth.get() > 128 {
+            return Node::new(
+                Kind::Unknown("(nested too deep)".into()),
+                node.start_byte(),
+                node.end_byte(),
+            );
+        }
+        self.depth.set(self.depth.get() + 1);
+        let value = self.value_inner(node);
+        self.depth.set(self.depth.get() - 1);
+        value
+    }
+
+    fn value_inner(&self, node: TsNode) -> Node {
         let (start, end) = (node.start_byte(), node.end_byte());
         let unknown = || Node::new(Kind::Unknown(self.text(node).to_string()), start, end);
         match node.kind() {
@@ -471,6 +490,22 @@ fn unescape(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn deeply_nested_expressions_do_not_exhaust_the_stack() {
+        let text = format!(
+            "resource \"aws_iam_policy\" \"p\" {{\n  policy = {}1{}\n}}\n",
+            "[".repeat(5000),
+            "]".repeat(5000)
+        );
+        let out = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || super::extract(&text).map(|e| e.docs.len()))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(out, Ok(0));
+    }
+
     #[test]
     fn heredoc_policies_are_read() {
         let text = "resource \"aws_iam_user_policy\" \"ops\" {\n  policy = <<POLICY\n{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [{\"Effect\": \"Allow\", \"NotAction\": \"iam:*\", \"Resource\": \"*\"}]\n}\nPOLICY\n}\n";
