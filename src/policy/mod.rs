@@ -16,14 +16,15 @@ use crate::source::Blob;
 /// Policy findings of one blob; `Err` with a one-line reason when it looks like IaC but does
 /// not parse. Files that do not look like IaC cost one name check.
 pub fn scan(blob: &Blob) -> Result<Vec<Finding>, String> {
-    let path = blob.origin.rel().to_string();
-    if !extract::may_be_iac(&path) {
+    // Every blob passes here: decide on the borrowed path before anything is allocated.
+    let path = blob.origin.rel();
+    if !extract::may_be_iac(path) {
         return Ok(Vec::new());
     }
     let Ok(text) = std::str::from_utf8(&blob.bytes) else {
         return Ok(Vec::new());
     };
-    let extracted = extract::extract(&path, text)?;
+    let extracted = extract::extract(path, text)?;
     if extracted.docs.is_empty() && extracted.facts.is_empty() {
         return Ok(Vec::new());
     }
@@ -43,7 +44,7 @@ pub fn scan(blob: &Blob) -> Result<Vec<Finding>, String> {
                 rule_id: h.check.id.to_string(),
                 title: h.check.title.to_string(),
                 severity: h.severity,
-                fingerprint: fingerprint(h.check.id, &path, &digest),
+                fingerprint: fingerprint(h.check.id, path, &digest),
                 origin: blob.origin.clone(),
                 location,
                 related: Vec::new(),

@@ -44,9 +44,6 @@ impl Origin {
 
     /// The normalized path used in SARIF and fingerprints.
     pub fn rel(&self) -> &str {
-        if let Origin::Iam { .. } = self {
-            return "";
-        }
         match self {
             Origin::File { rel, .. } => rel,
             Origin::Stdin => "stdin",
