@@ -102,27 +102,7 @@ fn find_docs(node: &Node, docs: &mut Vec<PolicyDoc>, depth: usize) {
     if let Some(statement) = node.get("Statement") {
         let looks_like_policy = statement.items().iter().any(|s| s.get("Effect").is_some());
         if looks_like_policy {
-            let kind = if statement
-                .items()
-                .iter()
-                .any(|s| s.get("Principal").is_some() || s.get("NotPrincipal").is_some())
-            {
-                if statement.items().iter().all(|s| {
-                    s.get("Action").is_some_and(|a| {
-                        a.items().iter().all(|a| {
-                            a.as_str().is_some_and(|t| {
-                                t.to_ascii_lowercase().starts_with("sts:assumerole")
-                            })
-                        })
-                    })
-                }) {
-                    DocKind::Trust
-                } else {
-                    DocKind::Resource
-                }
-            } else {
-                DocKind::Identity
-            };
+            let kind = guess_kind(node);
             if let Some(doc) = doc_from_node(node, kind, "policy document".into()) {
                 docs.push(doc);
             }
@@ -135,6 +115,29 @@ fn find_docs(node: &Node, docs: &mut Vec<PolicyDoc>, depth: usize) {
             .for_each(|(_, v)| find_docs(v, docs, depth + 1)),
         super::node::Kind::List(items) => items.iter().for_each(|v| find_docs(v, docs, depth + 1)),
         _ => {}
+    }
+}
+
+/// What a document found on its own governs: a trust policy when every statement has a
+/// principal and only assumes roles, a resource policy when statements name principals, else an
+/// identity policy.
+pub fn guess_kind(doc: &Node) -> DocKind {
+    let statements = doc.get("Statement").map(|s| s.items()).unwrap_or_default();
+    let principal = |s: &&Node| s.get("Principal").is_some() || s.get("NotPrincipal").is_some();
+    let assumes = |s: &&Node| {
+        s.get("Action").is_some_and(|a| {
+            a.items().iter().all(|a| {
+                a.as_str()
+                    .is_some_and(|t| t.to_ascii_lowercase().starts_with("sts:assumerole"))
+            })
+        })
+    };
+    if !statements.is_empty() && statements.iter().all(|s| principal(s) && assumes(s)) {
+        DocKind::Trust
+    } else if statements.iter().any(principal) {
+        DocKind::Resource
+    } else {
+        DocKind::Identity
     }
 }
 

@@ -133,23 +133,7 @@ pub fn extract(text: &str) -> Result<Extracted, String> {
         .collect();
     unused.sort_by_key(|(_, (node, _))| node.start);
     for (name, (node, _)) in unused {
-        let statements = node.get("Statement").map(|s| s.items()).unwrap_or_default();
-        let trust = statements.iter().any(|s| s.get("Principal").is_some())
-            && statements.iter().all(|s| {
-                s.get("Action").is_some_and(|a| {
-                    a.items().iter().all(|a| {
-                        a.as_str()
-                            .is_some_and(|t| t.to_ascii_lowercase().starts_with("sts:assumerole"))
-                    })
-                })
-            });
-        let kind = if trust {
-            DocKind::Trust
-        } else if statements.iter().any(|s| s.get("Principal").is_some()) {
-            DocKind::Resource
-        } else {
-            DocKind::Identity
-        };
+        let kind = super::guess_kind(&node);
         if let Some(mut doc) =
             doc_from_node(&node, kind, format!("data.aws_iam_policy_document.{name}"))
         {
