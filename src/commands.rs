@@ -195,32 +195,19 @@ fn audit(args: AuditArgs) -> anyhow::Result<u8> {
         duration: started.elapsed(),
         ..Default::default()
     };
-    print_notes(&outcome)?;
-    let mut out = output(args.output.as_deref())?;
-    let color = args.output.is_none()
-        && io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none();
-    match args.format {
-        Format::Text => report::text::render(&outcome, color, false, &mut out)?,
-        Format::Json => report::json::render(&outcome, false, &mut out)?,
-        Format::Sarif => {
-            let opts = SarifOptions {
-                category: args.sarif_category.as_deref(),
-                max_results: report::sarif::GITHUB_MAX_RESULTS,
-            };
-            report::sarif::render(&outcome, &rules, &opts, &mut out)?
-        }
-    }
-    out.flush()?;
-    drop(out);
-    if !args.quiet {
-        print_summary(&outcome)?;
-    }
-    let failing = args
-        .fail_on
-        .threshold()
-        .is_some_and(|t| outcome.active().any(|f| f.severity >= t));
-    Ok(u8::from(failing))
+    let how = Reporting {
+        format: args.format,
+        output: args.output.as_deref(),
+        color: ColorChoice::Auto,
+        show_suppressed: false,
+        sarif: SarifOptions {
+            category: args.sarif_category.as_deref(),
+            max_results: report::sarif::GITHUB_MAX_RESULTS,
+        },
+        quiet: args.quiet,
+        fail_on: args.fail_on,
+    };
+    report_outcome(&outcome, &rules, &how)
 }
 
 #[cfg(not(feature = "aws"))]
@@ -249,31 +236,55 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
         outcome,
         fail_on,
     } = execute(&args)?;
-    print_notes(&outcome)?;
-    let to_terminal = args.output.is_none() && io::stdout().is_terminal();
-    let color = match args.color {
+    let how = Reporting {
+        format: args.format,
+        output: args.output.as_deref(),
+        color: args.color,
+        show_suppressed: args.show_suppressed,
+        sarif: SarifOptions {
+            category: args.sarif_category.as_deref(),
+            max_results: args.sarif_max_results,
+        },
+        quiet: args.quiet,
+        fail_on,
+    };
+    report_outcome(&outcome, &engine.rules, &how)
+}
+
+/// How a finished scan or audit is reported.
+struct Reporting<'a> {
+    format: Format,
+    output: Option<&'a Path>,
+    color: ColorChoice,
+    show_suppressed: bool,
+    sarif: SarifOptions<'a>,
+    quiet: bool,
+    fail_on: FailOn,
+}
+
+/// Notes, the report, the summary, then the exit code: 1 when an unsuppressed finding is at or
+/// above `--fail-on`.
+fn report_outcome(outcome: &ScanOutcome, rules: &RuleSet, how: &Reporting) -> anyhow::Result<u8> {
+    print_notes(outcome)?;
+    let to_terminal = how.output.is_none() && io::stdout().is_terminal();
+    let color = match how.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
     };
-    let mut out = output(args.output.as_deref())?;
-    match args.format {
-        Format::Text => report::text::render(&outcome, color, args.show_suppressed, &mut out)?,
-        Format::Json => report::json::render(&outcome, args.show_suppressed, &mut out)?,
-        Format::Sarif => {
-            let opts = SarifOptions {
-                category: args.sarif_category.as_deref(),
-                max_results: args.sarif_max_results,
-            };
-            report::sarif::render(&outcome, &engine.rules, &opts, &mut out)?
-        }
+    let mut out = output(how.output)?;
+    match how.format {
+        Format::Text => report::text::render(outcome, color, how.show_suppressed, &mut out)?,
+        Format::Json => report::json::render(outcome, how.show_suppressed, &mut out)?,
+        Format::Sarif => report::sarif::render(outcome, rules, &how.sarif, &mut out)?,
     }
     out.flush()?;
     drop(out);
-    if !args.quiet {
-        print_summary(&outcome)?;
+    if !how.quiet {
+        print_summary(outcome)?;
     }
-    let failing = fail_on
+    let failing = how
+        .fail_on
         .threshold()
         .is_some_and(|t| outcome.active().any(|f| f.severity >= t));
     Ok(u8::from(failing))
