@@ -176,18 +176,14 @@ async fn audit_account(
             .send()
             .await
             .map_err(|e| aws_error("iam:ListUsers", e))?;
-        Ok(Page {
-            items: out
-                .users()
+        Ok(Page::of(
+            out.users()
                 .iter()
                 .map(|u| u.user_name().to_string())
                 .collect(),
-            next: if out.is_truncated() {
-                out.marker().map(str::to_string)
-            } else {
-                None
-            },
-        })
+            out.is_truncated(),
+            out.marker(),
+        ))
     })
     .await?;
 
@@ -202,23 +198,19 @@ async fn audit_account(
                 .send()
                 .await
                 .map_err(|e| aws_error("iam:ListMFADevices", e))?;
-            Ok(Page {
-                items: out
-                    .mfa_devices()
+            Ok(Page::of(
+                out.mfa_devices()
                     .iter()
                     .map(|d| d.serial_number().to_string())
                     .collect(),
-                next: if out.is_truncated() {
-                    out.marker().map(str::to_string)
-                } else {
-                    None
-                },
-            })
+                out.is_truncated(),
+                out.marker(),
+            ))
         })
         .await?;
         let report_mfa = report
             .get(user.as_str())
-            .is_some_and(|row| row.get("mfa_active") == Some(&"true".to_string()));
+            .is_some_and(|row| row.get("mfa_active").map(String::as_str) == Some("true"));
         mfa.insert(user.clone(), !devices.is_empty() || report_mfa);
         for meta in list_keys(&iam, user).await? {
             let Some(key_id) = meta.access_key_id().map(str::to_string) else {

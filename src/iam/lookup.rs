@@ -139,14 +139,11 @@ pub async fn list_keys(
             .send()
             .await
             .map_err(|e| aws_error("iam:ListAccessKeys", e))?;
-        Ok(Page {
-            items: out.access_key_metadata().to_vec(),
-            next: if out.is_truncated() {
-                out.marker().map(str::to_string)
-            } else {
-                None
-            },
-        })
+        Ok(Page::of(
+            out.access_key_metadata().to_vec(),
+            out.is_truncated(),
+            out.marker(),
+        ))
     })
     .await
 }

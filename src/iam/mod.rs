@@ -93,6 +93,16 @@ pub struct Page<T> {
     pub next: Option<String>,
 }
 
+impl<T> Page<T> {
+    /// A page of a listing whose response says `IsTruncated` and `Marker`.
+    pub fn of(items: Vec<T>, truncated: bool, marker: Option<&str>) -> Page<T> {
+        Page {
+            items,
+            next: marker.filter(|_| truncated).map(str::to_string),
+        }
+    }
+}
+
 /// Follows `Marker`/`IsTruncated` pagination to the end. A marker seen twice ends the listing
 /// with an error rather than a loop.
 pub async fn paginate<T, F, Fut>(what: &str, mut fetch: F) -> Result<Vec<T>, IamError>
