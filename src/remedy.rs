@@ -39,11 +39,8 @@ pub fn for_key(facts: &Facts, exposed: bool) -> Remedy {
     if facts.key_type == Some("temporary") {
         return temporary(key, exposed);
     }
-    let user = facts
-        .iam
-        .as_ref()
-        .and_then(|i| i.user.as_deref())
-        .unwrap_or("USER_NAME");
+    let known_user = facts.iam.as_ref().and_then(|i| i.user.as_deref());
+    let user = known_user.unwrap_or("USER_NAME");
     match facts.iam.as_ref().map(|i| i.state) {
         Some(KeyState::Deleted) => {
             return Remedy {
@@ -65,7 +62,7 @@ pub fn for_key(facts: &Facts, exposed: bool) -> Remedy {
         _ => {}
     }
     let mut steps = Vec::new();
-    if user == "USER_NAME" {
+    if known_user.is_none() {
         steps.push(step(
             "Find the owner (account and IAM user) of the key.",
             Some(format!("aws sts get-access-key-info --access-key-id {key} && aws iam get-access-key-last-used --access-key-id {key}")),
