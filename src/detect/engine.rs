@@ -57,6 +57,12 @@ pub(super) struct Candidate {
     pub end: usize,
 }
 
+enum Verdict {
+    Credential,
+    NotASecret,
+    Decoy(Drop),
+}
+
 /// What scanning one blob gave.
 #[derive(Default)]
 pub struct BlobReport {
@@ -153,12 +159,13 @@ impl Engine {
         for cand in candidates {
             let value = &bytes[cand.start..cand.end];
             let kind = self.rule(cand.rule).spec.kind;
-            if matches!(kind, RuleKind::SecretKey) && !plausible(value) {
-                continue;
-            }
-            if let Some(why) = self.rules.decoys.classify(&String::from_utf8_lossy(value)) {
-                report.dropped.push((why, self.redact(cand.rule, value)));
-                continue;
+            match self.judge(kind, value) {
+                Verdict::Credential => {}
+                Verdict::NotASecret => continue,
+                Verdict::Decoy(why) => {
+                    report.dropped.push((why, self.redact(cand.rule, value)));
+                    continue;
+                }
             }
             match kind {
                 RuleKind::KeyId => keys.push(cand),
@@ -193,14 +200,13 @@ impl Engine {
                     (pair.token, &mut near_tokens),
                 ] {
                     let Some(rule) = rule else { continue };
+                    let kind = self.rule(rule).spec.kind;
                     for c in self.matches_in(rule, bytes, from, to, None) {
-                        let value = &bytes[c.start..c.end];
-                        let usable = (rule != pair.secret || plausible(value))
-                            && self
-                                .rules
-                                .decoys
-                                .classify(&String::from_utf8_lossy(value))
-                                .is_none();
+                        // Neighbours are only candidates: decoys among them are not counted.
+                        let usable = matches!(
+                            self.judge(kind, &bytes[c.start..c.end]),
+                            Verdict::Credential
+                        );
                         if usable && !list.iter().any(|s| s.start == c.start) {
                             list.push(c);
                         }
@@ -365,6 +371,17 @@ impl Engine {
             .weak_needs_nearby
             .iter()
             .any(|word| memmem::find(&window, word.to_ascii_lowercase().as_bytes()).is_some())
+    }
+
+    /// Whether a matched value is a credential, cannot be a secret at all, or is a decoy.
+    fn judge(&self, kind: RuleKind, value: &[u8]) -> Verdict {
+        if kind == RuleKind::SecretKey && !plausible(value) {
+            return Verdict::NotASecret;
+        }
+        match self.rules.decoys.classify(&String::from_utf8_lossy(value)) {
+            Some(why) => Verdict::Decoy(why),
+            None => Verdict::Credential,
+        }
     }
 
     pub(super) fn redact(&self, rule: usize, value: &[u8]) -> String {
