@@ -4,8 +4,8 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use keyrot::source::{Blob, Origin};
-use keyrot::{Engine, RuleSet};
+use keyrot::context::{BlobContext, Detector};
+use keyrot::{Blob, Engine, Origin, RuleSet};
 
 /// About `size` bytes of plausible code: identifiers, strings, hashes, base64, no credentials.
 fn clean_corpus(size: usize) -> Vec<u8> {
@@ -61,7 +61,13 @@ fn bench(c: &mut Criterion) {
             bytes: bytes.into(),
         };
         group.bench_function(name, |b| {
-            b.iter(|| black_box(engine.scan(black_box(&blob))))
+            b.iter(|| {
+                // A context per blob, as the pipeline builds one.
+                let cx = BlobContext::new(black_box(&blob));
+                let mut found = Vec::new();
+                engine.scan(&cx, &mut found);
+                black_box(found)
+            })
         });
     }
     group.finish();

@@ -1,11 +1,18 @@
-//! The whole command-line surface, as clap derive types.
+//! The whole command-line surface, as clap derive types, output formats included.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::finding::Severity;
-use crate::report::Format;
+
+/// The report's format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Sarif,
+}
 
 #[derive(Debug, Parser)]
 #[command(

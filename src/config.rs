@@ -7,16 +7,10 @@ use std::path::{Path, PathBuf};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 
-use crate::finding::Severity;
+use crate::error::FileError;
+use crate::rule::Severity;
 
 pub const FILE_NAME: &str = ".keyrot.toml";
-
-#[derive(Debug, thiserror::Error)]
-#[error("{path}: {message}")]
-pub struct ConfigError {
-    pub path: String,
-    pub message: String,
-}
 
 /// An allowlisted finding: its fingerprint, and why it may stay.
 #[derive(Clone, Debug, Deserialize)]
@@ -61,7 +55,7 @@ pub struct Config {
 impl Config {
     /// Reads `explicit` if given, else the nearest `.keyrot.toml` from `start` up to the
     /// repository root; no file is no configuration.
-    pub fn load(explicit: Option<&Path>, start: &Path) -> Result<Config, ConfigError> {
+    pub fn load(explicit: Option<&Path>, start: &Path) -> Result<Config, FileError> {
         let path = match explicit {
             Some(path) => Some(path.to_path_buf()),
             None => discover(start),
@@ -70,10 +64,7 @@ impl Config {
             return Ok(Config::default());
         };
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(&path).map_err(|e| ConfigError {
-            path: shown.clone(),
-            message: format!("cannot read: {e}"),
-        })?;
+        let text = std::fs::read_to_string(&path).map_err(|e| FileError::read(shown.clone(), e))?;
         Config::parse(&text, &shown).map(|mut config| {
             if let Some(rules) = &config.rules {
                 let base = path.parent().unwrap_or(Path::new("."));
@@ -84,52 +75,48 @@ impl Config {
         })
     }
 
-    pub fn parse(text: &str, shown: &str) -> Result<Config, ConfigError> {
+    pub fn parse(text: &str, shown: &str) -> Result<Config, FileError> {
         let config: Config = toml::from_str(text).map_err(|e| {
             let line = e
                 .span()
                 .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
-            ConfigError {
-                path: shown.to_string(),
-                message: match line {
+            FileError::invalid(
+                shown,
+                match line {
                     Some(line) => format!("line {line}: {}", e.message().trim()),
                     None => e.message().trim().to_string(),
                 },
-            }
+            )
         })?;
         if let Some(level) = &config.fail_on {
             if !matches!(
                 level.as_str(),
                 "critical" | "high" | "medium" | "low" | "none"
             ) {
-                return Err(ConfigError {
-                    path: shown.to_string(),
-                    message: format!(
-                        "fail-on: `{level}` is not one of critical, high, medium, low, none"
-                    ),
-                });
+                return Err(FileError::invalid(
+                    shown,
+                    format!("fail-on: `{level}` is not one of critical, high, medium, low, none"),
+                ));
             }
         }
         Ok(config)
     }
 
     /// The path filter from `include` and `exclude`.
-    pub fn path_filter(&self) -> Result<PathFilter, ConfigError> {
-        let build = |globs: &[String]| -> Result<Option<GlobSet>, ConfigError> {
+    pub fn path_filter(&self) -> Result<PathFilter, FileError> {
+        let build = |globs: &[String]| -> Result<Option<GlobSet>, FileError> {
             if globs.is_empty() {
                 return Ok(None);
             }
             let mut set = GlobSetBuilder::new();
             for glob in globs {
-                set.add(Glob::new(glob).map_err(|e| ConfigError {
-                    path: self.shown(),
-                    message: format!("bad glob `{glob}`: {e}"),
+                set.add(Glob::new(glob).map_err(|e| {
+                    FileError::invalid(self.shown(), format!("bad glob `{glob}`: {e}"))
                 })?);
             }
-            set.build().map(Some).map_err(|e| ConfigError {
-                path: self.shown(),
-                message: e.to_string(),
-            })
+            set.build()
+                .map(Some)
+                .map_err(|e| FileError::invalid(self.shown(), e.to_string()))
         };
         Ok(PathFilter {
             include: build(&self.include)?,
@@ -186,7 +173,7 @@ mod tests {
     #[test]
     fn unknown_keys_are_named() {
         let err = Config::parse("fail-on = \"high\"\nfial = 1\n", "x/.keyrot.toml").unwrap_err();
-        let text = err.to_string();
+        let text = crate::error::chain(&err);
         assert!(
             text.starts_with("x/.keyrot.toml: line 2:") && text.contains("fial"),
             "{text}"

@@ -1,65 +1,103 @@
-//! The one currency between stages: a `Finding`, its `Severity`, where it is (`Location`)
-//! and the stable fingerprint that identifies it across runs.
+//! The one currency between stages: a `Finding`, where it was read (`Origin`) and where in
+//! that blob (`Location`), the data of its `Remedy` and `Suppression`, and the stable
+//! fingerprint that identifies it across runs. A leaf: it imports only rule vocabulary.
 
-use std::fmt;
+use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::remedy::Remedy;
-use crate::source::Origin;
+pub use crate::rule::Severity;
 
-/// How bad a finding is; ordered from least to most severe.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Low,
-    Medium,
-    High,
-    Critical,
+/// Who made a commit and when.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CommitInfo {
+    pub id: String,
+    pub author: String,
+    pub email: String,
+    /// Author time, seconds since the Unix epoch.
+    pub time: i64,
 }
 
-impl Severity {
-    pub const ALL: [Severity; 4] = [
-        Severity::Critical,
-        Severity::High,
-        Severity::Medium,
-        Severity::Low,
-    ];
+/// Where a blob was read.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Origin {
+    /// A file in a tree: the path as walked, and its path relative to the report base
+    /// (forward slashes), which is what SARIF and fingerprints use.
+    File {
+        path: std::path::PathBuf,
+        rel: String,
+    },
+    /// Standard input.
+    Stdin,
+    /// A blob at a path, as a commit introduced it.
+    Commit {
+        commit: Arc<CommitInfo>,
+        path: String,
+        blob: String,
+    },
+    /// A file staged in the index, not yet committed.
+    Index { path: String },
+    /// An IAM user of an AWS account (`audit`): a logical place, not a file.
+    Iam { account: String, user: String },
+}
 
-    pub fn as_str(self) -> &'static str {
+impl Origin {
+    /// The path as the user should see it.
+    pub fn display(&self) -> String {
         match self {
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
+            Origin::File { path, .. } => path.display().to_string(),
+            Origin::Stdin => "<stdin>".to_string(),
+            Origin::Commit { commit, path, .. } => {
+                format!("{path} @ {}", &commit.id[..12.min(commit.id.len())])
+            }
+            Origin::Index { path } => format!("{path} (staged)"),
+            Origin::Iam { account, user } => format!("aws account {account}, IAM user {user}"),
         }
     }
 
-    /// SARIF `level` for this severity (DESIGN.md's table).
-    pub fn sarif_level(self) -> &'static str {
+    /// The normalized path used in SARIF and fingerprints.
+    pub fn rel(&self) -> &str {
         match self {
-            Severity::Critical | Severity::High => "error",
-            Severity::Medium => "warning",
-            Severity::Low => "note",
-        }
-    }
-
-    /// GitHub's `security-severity`, a numeric string inside this severity's band.
-    pub fn security_severity(self) -> &'static str {
-        match self {
-            Severity::Critical => "9.5",
-            Severity::High => "8.0",
-            Severity::Medium => "5.5",
-            Severity::Low => "2.0",
+            Origin::File { rel, .. } => rel,
+            Origin::Stdin => "stdin",
+            Origin::Commit { path, .. } | Origin::Index { path } => path,
+            Origin::Iam { .. } => "",
         }
     }
 }
 
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+/// What to do about a finding: one line to act on, then the ordered steps.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Remedy {
+    pub summary: String,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Step {
+    pub text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+}
+
+impl Step {
+    pub fn new(text: &str, command: Option<String>) -> Step {
+        Step {
+            text: text.to_string(),
+            command,
+        }
     }
+}
+
+/// Why a finding is suppressed; `kind` follows SARIF (`inSource` or `external`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Suppression {
+    pub kind: &'static str,
+    /// `inline`, `config` or `baseline`.
+    pub by: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub justification: Option<String>,
 }
 
 /// A span inside a blob: byte offsets plus the 1-based line and column (UTF-16 code units,
@@ -187,7 +225,7 @@ pub struct Finding {
     /// For findings from history: whether the same secret is still at that path at HEAD.
     pub present_at_head: Option<bool>,
     /// Set when an allow comment, the configuration or a baseline keeps this finding.
-    pub suppression: Option<crate::suppress::Suppression>,
+    pub suppression: Option<Suppression>,
 }
 
 impl Finding {
@@ -240,80 +278,9 @@ pub fn fingerprint(rule_id: &str, path: &str, value_digest: &[u8; 32]) -> String
     digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Byte offsets of line starts, built once per blob that has findings.
-pub struct LineIndex<'a> {
-    bytes: &'a [u8],
-    starts: Vec<usize>,
-}
-
-impl<'a> LineIndex<'a> {
-    pub fn new(bytes: &'a [u8]) -> Self {
-        let mut starts = vec![0];
-        starts.extend(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1));
-        LineIndex { bytes, starts }
-    }
-
-    /// 0-based line number holding `offset`.
-    pub fn line_of(&self, offset: usize) -> usize {
-        match self.starts.binary_search(&offset) {
-            Ok(i) => i,
-            Err(i) => i - 1,
-        }
-    }
-
-    /// Byte range of 0-based line `line`, without its line terminator.
-    pub fn line_span(&self, line: usize) -> (usize, usize) {
-        let start = self.starts[line.min(self.starts.len() - 1)];
-        let mut end = self
-            .starts
-            .get(line + 1)
-            .map_or(self.bytes.len(), |next| next - 1);
-        if end > start && self.bytes[end - 1] == b'\r' {
-            end -= 1;
-        }
-        (start, end.max(start))
-    }
-
-    pub fn line_count(&self) -> usize {
-        self.starts.len()
-    }
-
-    pub fn location(&self, start: usize, end: usize) -> Location {
-        let (line, column) = self.line_column(start);
-        let (end_line, end_column) = self.line_column(end);
-        Location {
-            start,
-            end,
-            line,
-            column,
-            end_line,
-            end_column,
-        }
-    }
-
-    /// 1-based line and column; columns count UTF-16 code units (bytes of invalid UTF-8 count one each).
-    fn line_column(&self, offset: usize) -> (usize, usize) {
-        let line = self.line_of(offset);
-        let prefix = &self.bytes[self.starts[line]..offset];
-        let column = String::from_utf8_lossy(prefix).encode_utf16().count() + 1;
-        (line + 1, column)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn lines_and_columns_are_one_based_and_ignore_crlf() {
-        let text = b"first\r\nsecond line\r\n\xc3\xa9x";
-        let index = LineIndex::new(text);
-        assert_eq!(index.location(7, 13).line, 2);
-        assert_eq!(index.location(7, 13).column, 1);
-        assert_eq!(index.line_span(0), (0, 5));
-        let last = index.location(22, 23);
-        assert_eq!((last.line, last.column), (3, 2));
-    }
 
     #[test]
     fn fingerprint_depends_on_the_secret_not_the_position() {

@@ -1,3 +1,6 @@
+//! The binary: parse the command line, run it, map the outcome to an exit code (0 clean, 1
+//! findings at or above `--fail-on`, 2 a usage or runtime error). anyhow lives here only.
+
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -16,7 +19,7 @@ fn main() -> ExitCode {
             };
         }
     };
-    match keyrot::commands::run(cli) {
+    match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
@@ -24,6 +27,10 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn run(cli: Cli) -> anyhow::Result<u8> {
+    Ok(keyrot::commands::run(cli)?)
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

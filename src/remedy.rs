@@ -1,30 +1,18 @@
 //! Rotation and revocation guidance per finding, with the exact commands for that key.
 //! Offline, the owning user is unknown: the first step finds it.
 
-use serde::Serialize;
-
-use crate::detect::rules::RuleKind;
-use crate::finding::{Facts, KeyState};
-
-/// What to do about a finding: one line to act on, then the ordered steps.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct Remedy {
-    pub summary: String,
-    pub steps: Vec<Step>,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct Step {
-    pub text: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub command: Option<String>,
-}
+use crate::finding::{Facts, KeyState, Remedy, Step};
 
 fn step(text: &str, command: Option<String>) -> Step {
-    Step {
-        text: text.to_string(),
-        command,
-    }
+    Step::new(text, command)
+}
+
+/// What a value found without its key ID is, for its remedy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoneValue {
+    SecretKey,
+    SessionToken,
+    Other,
 }
 
 /// Guidance for a credential named by its key ID; `exposed` when its secret was found too.
@@ -148,9 +136,9 @@ fn temporary(key: &str, exposed: bool) -> Remedy {
 }
 
 /// Guidance for a secret or token found without its key ID.
-pub fn for_value(kind: RuleKind) -> Remedy {
+pub fn for_value(kind: LoneValue) -> Remedy {
     match kind {
-        RuleKind::SecretKey => Remedy {
+        LoneValue::SecretKey => Remedy {
             summary: "Find the key ID this secret belongs to and deactivate that key now, then rotate".into(),
             steps: vec![
                 step("Find the key: its ID is usually in the same configuration, CI variables or a neighbouring file; otherwise list the keys of the likely users.", Some("aws iam list-access-keys --user-name USER_NAME".into())),
@@ -158,11 +146,11 @@ pub fn for_value(kind: RuleKind) -> Remedy {
                 step("Create a replacement (better, an IAM role or a secrets manager entry), move consumers to it, then delete the old key.", Some("aws iam delete-access-key --user-name USER_NAME --access-key-id KEY_ID".into())),
             ],
         },
-        RuleKind::SessionToken => Remedy {
+        LoneValue::SessionToken => Remedy {
             summary: "Revoke the role's sessions issued before now (aws:TokenIssueTime); remove the token from the code".into(),
             steps: vec![step("In IAM, on the role that issued the session, choose \"Revoke active sessions\", or attach a policy that denies requests whose aws:TokenIssueTime is before now.", None)],
         },
-        _ => Remedy {
+        LoneValue::Other => Remedy {
             summary: "Revoke this credential at its issuer and remove it from the code".into(),
             steps: Vec::new(),
         },

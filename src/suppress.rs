@@ -7,17 +7,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::finding::Finding;
-
-/// Why a finding is suppressed; `kind` follows SARIF (`inSource` or `external`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Suppression {
-    pub kind: &'static str,
-    /// `inline`, `config` or `baseline`.
-    pub by: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub justification: Option<String>,
-}
+use crate::context::BlobContext;
+use crate::error::FileError;
+use crate::finding::{Finding, Severity, Suppression};
 
 /// Comment markers other scanners honour, accepted as they are.
 const FOREIGN_MARKERS: &[&str] = &[
@@ -30,14 +22,15 @@ const MARKER: &str = "keyrot:allow";
 /// Marks findings whose line carries an allow comment, or whose previous line is a comment
 /// holding `keyrot:allow` alone. `keyrot:allow RULE` allows only that rule; `reason="..."`
 /// records why. Other scanners' markers count on the same line only, as they do there.
-pub fn inline(bytes: &[u8], findings: &mut [Finding]) {
+pub fn inline(cx: &BlobContext, findings: &mut [Finding]) {
+    let bytes = cx.bytes();
     for finding in findings.iter_mut().filter(|f| f.suppression.is_none()) {
         let mut places = vec![finding.location.start];
         places.extend(finding.related.iter().map(|r| r.location.start));
         for at in places {
-            let (start, end) = line_around(bytes, at);
+            let (start, end) = line_with_cr(bytes, cx.line_around(at));
             let previous = if start > 0 {
-                Some(line_around(bytes, start - 1))
+                Some(line_with_cr(bytes, cx.line_around(start - 1)))
             } else {
                 None
             };
@@ -73,11 +66,13 @@ fn comment_only(line: &str) -> bool {
     })
 }
 
-fn line_around(bytes: &[u8], at: usize) -> (usize, usize) {
-    let at = at.min(bytes.len());
-    let start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |i| i + 1);
-    let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |i| at + i);
-    (start, end)
+/// A line as the context gives it, with its `\r` back: markers are matched on the raw line.
+fn line_with_cr(bytes: &[u8], (start, end): (usize, usize)) -> (usize, usize) {
+    if bytes.get(end) == Some(&b'\r') {
+        (start, end + 1)
+    } else {
+        (start, end)
+    }
 }
 
 /// `Some(justification)` when `line` allows a finding of `rule`.
@@ -130,7 +125,7 @@ pub struct Policy {
     /// Rule ids whose findings are dropped.
     pub disabled: std::collections::HashSet<String>,
     /// Rule id to the severity its findings get.
-    pub severity: std::collections::BTreeMap<String, crate::finding::Severity>,
+    pub severity: std::collections::BTreeMap<String, Severity>,
     /// Fingerprints allowed in the configuration, with their reasons.
     pub allowed: HashMap<String, Option<String>>,
     /// Fingerprints in the baseline.
@@ -157,13 +152,6 @@ pub struct BaselineEntry {
     pub path: String,
     pub rule_id: String,
     pub fingerprint: String,
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("{path}: {message}")]
-pub struct BaselineError {
-    pub path: String,
-    pub message: String,
 }
 
 /// A baseline file: sorted entries, one per line, no timestamps, so that two branches that
@@ -195,18 +183,16 @@ pub fn write_baseline(findings: &[Finding]) -> String {
     out
 }
 
-pub fn read_baseline(path: &Path) -> Result<HashMap<String, Option<String>>, BaselineError> {
+pub fn read_baseline(path: &Path) -> Result<HashMap<String, Option<String>>, FileError> {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct File {
         version: u32,
         findings: Vec<BaselineEntry>,
     }
-    let err = |message: String| BaselineError {
-        path: path.display().to_string(),
-        message,
-    };
-    let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read: {e}")))?;
+    let shown = path.display().to_string();
+    let err = |message: String| FileError::invalid(shown.clone(), message);
+    let text = std::fs::read_to_string(path).map_err(|e| FileError::read(shown.clone(), e))?;
     let file: File =
         serde_json::from_str(&text).map_err(|e| err(format!("not a keyrot baseline: {e}")))?;
     if file.version != 1 {

@@ -42,23 +42,7 @@ pub fn account_id(key_id: &str) -> Option<String> {
     Some(format!("{:012}", (z & 0x7FFF_FFFF_FF80) >> 7))
 }
 
-/// Why a candidate was dropped before it became a finding.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Drop {
-    /// AWS's documentation keys, or anything ending in EXAMPLE.
-    DocumentationExample,
-    /// XXXX..., one character repeated, a run of the alphabet, ...
-    Placeholder,
-}
-
-impl Drop {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Drop::DocumentationExample => "documentation example",
-            Drop::Placeholder => "placeholder",
-        }
-    }
-}
+pub use crate::context::Drop;
 
 /// Known example values and placeholder words, loaded from `patterns/decoys.yml`.
 #[derive(Debug, Default)]

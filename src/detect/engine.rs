@@ -12,10 +12,10 @@ use memchr::memmem;
 use regex::bytes::Regex;
 
 use super::aws::{self, Drop};
-use super::emit::{redact_value, Emitter};
+use super::emit::{shown, Candidate, Emitter};
 use super::rules::{Rule, RuleKind, RuleSet};
-use crate::finding::{Finding, LineIndex};
-use crate::source::Blob;
+use crate::context::{BlobContext, Detector, LineIndex};
+use crate::finding::Finding;
 
 /// How far, in bytes, a pairing neighbourhood reaches either side of a key ID at most,
 /// whatever its line count, so a minified line costs no more than a short one.
@@ -49,26 +49,23 @@ pub struct Engine {
     pairs: Vec<PairRule>,
 }
 
-/// A pattern match: the rule, the captured value's span, and whether a literal named it.
-#[derive(Clone, Debug)]
-pub(super) struct Candidate {
-    pub rule: usize,
-    pub start: usize,
-    pub end: usize,
-}
-
 enum Verdict {
     Credential,
     NotASecret,
     Decoy(Drop),
 }
 
-/// What scanning one blob gave.
-#[derive(Default)]
-pub struct BlobReport {
-    pub findings: Vec<Finding>,
-    /// Candidates dropped as decoys, with the value (redacted) and why.
-    pub dropped: Vec<(Drop, String)>,
+/// What one blob's candidates become, decided before any finding is built so that every
+/// secret's span is known to every excerpt.
+enum Emission<'c> {
+    Credential {
+        rule: usize,
+        key: &'c Candidate,
+        secret: Option<&'c Candidate>,
+        token: Option<&'c Candidate>,
+        pair_lines: usize,
+    },
+    Lone(&'c Candidate),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -144,13 +141,12 @@ impl Engine {
         &self.rules.rules[index]
     }
 
-    /// Scans one blob.
-    pub fn scan(&self, blob: &Blob) -> BlobReport {
-        let bytes: &[u8] = &blob.bytes;
-        let mut report = BlobReport::default();
+    /// Scans one blob: candidates, then pairing, then one finding per credential.
+    fn scan_blob(&self, cx: &BlobContext, out: &mut Vec<Finding>) {
+        let bytes = cx.bytes();
         let candidates = self.candidates(bytes);
         if candidates.is_empty() {
-            return report;
+            return;
         }
         let mut keys = Vec::new();
         let mut named_secrets = Vec::new();
@@ -163,7 +159,7 @@ impl Engine {
                 Verdict::Credential => {}
                 Verdict::NotASecret => continue,
                 Verdict::Decoy(why) => {
-                    report.dropped.push((why, self.redact(cand.rule, value)));
+                    cx.dropped(why, self.redact(cand.rule, value));
                     continue;
                 }
             }
@@ -171,30 +167,24 @@ impl Engine {
                 RuleKind::KeyId => keys.push(cand),
                 RuleKind::SecretKey => named_secrets.push(cand),
                 RuleKind::SessionToken => tokens.push(cand),
-                RuleKind::Generic | RuleKind::Pair | RuleKind::Audit | RuleKind::Policy => {
-                    generic.push(cand)
-                }
+                RuleKind::Generic | RuleKind::Pair | RuleKind::Audit => generic.push(cand),
             }
         }
         if keys.is_empty() && named_secrets.is_empty() && tokens.is_empty() && generic.is_empty() {
-            return report;
+            return;
         }
-        let lines = LineIndex::new(bytes);
-        let emit = Emitter {
-            engine: self,
-            blob,
-            lines: &lines,
-        };
+        let lines = cx.lines();
 
         // Pair each key ID with the nearest secret (and token) within its rule's line window.
         let mut used_secret = HashSet::new();
         let mut used_token = HashSet::new();
         let mut paired_keys = HashSet::new();
-        for pair in &self.pairs {
+        let mut neighbours: Vec<(usize, Vec<Candidate>, Vec<Candidate>)> = Vec::new();
+        for (p, pair) in self.pairs.iter().enumerate() {
             let mut secrets = named_secrets.clone();
             let mut near_tokens = tokens.clone();
             for key in keys.iter().filter(|k| k.rule == pair.key) {
-                let (from, to) = neighbourhood(&lines, key.start, pair.lines);
+                let (from, to) = neighbourhood(lines, bytes, key.start, pair.lines);
                 for (rule, list) in [
                     (Some(pair.secret), &mut secrets),
                     (pair.token, &mut near_tokens),
@@ -213,9 +203,14 @@ impl Engine {
                     }
                 }
             }
+            neighbours.push((p, secrets, near_tokens));
+        }
+        let mut emissions = Vec::new();
+        for (p, secrets, near_tokens) in &neighbours {
+            let pair = &self.pairs[*p];
             let pair_keys: Vec<&Candidate> = keys.iter().filter(|k| k.rule == pair.key).collect();
-            let secret_of = assign(&lines, &pair_keys, &secrets, pair.lines);
-            let token_of = assign(&lines, &pair_keys, &near_tokens, pair.lines);
+            let secret_of = assign(lines, &pair_keys, secrets, pair.lines);
+            let token_of = assign(lines, &pair_keys, near_tokens, pair.lines);
             for (i, key) in pair_keys.iter().enumerate() {
                 let secret = secret_of[i].map(|s| &secrets[s]);
                 let token = token_of[i].map(|t| &near_tokens[t]);
@@ -230,30 +225,66 @@ impl Engine {
                 } else {
                     key.rule
                 };
-                report
-                    .findings
-                    .push(emit.credential(rule, key, secret, token, pair.lines));
+                emissions.push(Emission::Credential {
+                    rule,
+                    key,
+                    secret,
+                    token,
+                    pair_lines: pair.lines,
+                });
                 paired_keys.insert(key.start);
             }
         }
         for key in keys.iter().filter(|k| !paired_keys.contains(&k.start)) {
-            report
-                .findings
-                .push(emit.credential(key.rule, key, None, None, 0));
+            emissions.push(Emission::Credential {
+                rule: key.rule,
+                key,
+                secret: None,
+                token: None,
+                pair_lines: 0,
+            });
         }
-        for secret in named_secrets
-            .iter()
-            .filter(|s| !used_secret.contains(&s.start))
-        {
-            report.findings.push(emit.lone_value(secret));
+        emissions.extend(
+            named_secrets
+                .iter()
+                .filter(|s| !used_secret.contains(&s.start))
+                .map(Emission::Lone),
+        );
+        emissions.extend(
+            tokens
+                .iter()
+                .filter(|t| !used_token.contains(&t.start))
+                .map(Emission::Lone),
+        );
+        emissions.extend(generic.iter().map(Emission::Lone));
+
+        // Every secret value is known before the first excerpt is cut.
+        for emission in &emissions {
+            match emission {
+                Emission::Credential { secret, token, .. } => {
+                    for c in secret.iter().chain(token.iter()) {
+                        cx.add_secret(c.start..c.end);
+                    }
+                }
+                Emission::Lone(c) => cx.add_secret(c.start..c.end),
+            }
         }
-        for token in tokens.iter().filter(|t| !used_token.contains(&t.start)) {
-            report.findings.push(emit.lone_value(token));
+        let emit = Emitter {
+            rules: &self.rules,
+            cx,
+        };
+        for emission in emissions {
+            out.push(match emission {
+                Emission::Credential {
+                    rule,
+                    key,
+                    secret,
+                    token,
+                    pair_lines,
+                } => emit.credential(rule, key, secret, token, pair_lines),
+                Emission::Lone(c) => emit.lone_value(c),
+            });
         }
-        for cand in &generic {
-            report.findings.push(emit.lone_value(cand));
-        }
-        report
     }
 
     /// Every rule match reached from a prefilter hit, each once.
@@ -300,9 +331,7 @@ impl Engine {
         // literal anywhere in the match.
         let (from, cover) = match rule.spec.kind {
             RuleKind::KeyId | RuleKind::SessionToken => (start.saturating_sub(1), Some(start)),
-            RuleKind::SecretKey | RuleKind::Pair | RuleKind::Audit | RuleKind::Policy => {
-                (start, None)
-            }
+            RuleKind::SecretKey | RuleKind::Pair | RuleKind::Audit => (start, None),
             RuleKind::Generic => (
                 line_start.max(start.saturating_sub(rule.spec.reach)),
                 Some(start),
@@ -384,8 +413,14 @@ impl Engine {
         }
     }
 
-    pub(super) fn redact(&self, rule: usize, value: &[u8]) -> String {
-        redact_value(self.rule(rule).spec.kind, &String::from_utf8_lossy(value))
+    fn redact(&self, rule: usize, value: &[u8]) -> String {
+        shown(self.rule(rule).spec.kind, value)
+    }
+}
+
+impl Detector for Engine {
+    fn scan(&self, cx: &BlobContext, out: &mut Vec<Finding>) {
+        self.scan_blob(cx, out);
     }
 }
 
@@ -401,12 +436,15 @@ fn line_bounds(bytes: &[u8], at: usize) -> (usize, usize) {
 }
 
 /// Lines `lines` before and after the one holding `at`, clipped to `PAIR_REACH` bytes each side.
-fn neighbourhood(index: &LineIndex, at: usize, lines: usize) -> (usize, usize) {
+fn neighbourhood(index: &LineIndex, bytes: &[u8], at: usize, lines: usize) -> (usize, usize) {
     let line = index.line_of(at);
     let first = line.saturating_sub(lines);
     let last = (line + lines).min(index.line_count() - 1);
-    let from = index.line_span(first).0.max(at.saturating_sub(PAIR_REACH));
-    let to = index.line_span(last).1.min(at + PAIR_REACH);
+    let from = index
+        .line_span(bytes, first)
+        .0
+        .max(at.saturating_sub(PAIR_REACH));
+    let to = index.line_span(bytes, last).1.min(at + PAIR_REACH);
     (from, to.max(at))
 }
 

@@ -1,10 +1,11 @@
-//! Secrets in a blob: rules as data (`rules`), the prefilter-then-regex engine (`engine`),
-//! and what an AWS key ID says by itself (`aws`).
+//! Secrets in a blob: rules as data (`rules`), the prefilter-then-regex engine (`engine`, a
+//! `Detector`), findings from its candidates (`emit`), and what an AWS key ID says by itself
+//! (`aws`).
 
 pub mod aws;
-pub mod emit;
+mod emit;
 pub mod engine;
 pub mod rules;
 
-pub use engine::{BlobReport, Engine};
-pub use rules::{Rule, RuleKind, RuleSet};
+pub use engine::Engine;
+pub use rules::RuleSet;

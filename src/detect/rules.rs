@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use regex::bytes::Regex;
 use serde::Deserialize;
 
-use crate::finding::Severity;
+use crate::error::FileError;
+use crate::rule::{Family, RuleMeta, Severity};
 
 /// The rule files compiled into the binary.
 const EMBEDDED: &[(&str, &str)] = &[
@@ -16,17 +17,6 @@ const EMBEDDED: &[(&str, &str)] = &[
 ];
 const DECOYS: &str = include_str!("../../patterns/decoys.yml");
 const CANARIES: &str = include_str!("../../patterns/canary-accounts.txt");
-
-#[derive(Debug, thiserror::Error)]
-pub enum RuleError {
-    #[error("{path}: {message}")]
-    Invalid { path: String, message: String },
-    #[error("{path}: cannot read: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
-}
 
 /// What part a rule plays in AWS credential detection.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -45,8 +35,6 @@ pub enum RuleKind {
     Pair,
     /// A check of live IAM (`audit`): documentation only, no pattern.
     Audit,
-    /// An IAM policy check (code in `policy::checks`): documentation only, no pattern.
-    Policy,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -130,6 +118,37 @@ struct DecoyFile {
     placeholder_words: Vec<String>,
 }
 
+impl RuleSpec {
+    /// What the catalogue, the docs and SARIF say about this rule.
+    pub fn meta(&self) -> RuleMeta {
+        let note = self.pair.as_ref().map(|pair| {
+            format!(
+                "A key ID of `{}` and a secret of `{}` at most {} lines apart make one finding of this rule; the secret is its related location.",
+                pair.key, pair.secret, pair.lines
+            )
+        });
+        RuleMeta {
+            id: self.id.clone(),
+            title: self.name.clone(),
+            severity: self.severity,
+            family: if self.kind == RuleKind::Audit {
+                Family::Audit
+            } else {
+                Family::Secret
+            },
+            cwe: self.cwe,
+            precision: self.precision.clone(),
+            description: self.description.clone(),
+            why: self.why.clone(),
+            remediation: self.remediation.clone(),
+            references: self.references.clone(),
+            note,
+            examples: self.examples.clone(),
+            negative_examples: self.negative_examples.clone(),
+        }
+    }
+}
+
 /// A rule ready to run: its spec, its compiled pattern and where it came from.
 #[derive(Debug)]
 pub struct Rule {
@@ -150,7 +169,7 @@ pub struct RuleSet {
 
 impl RuleSet {
     /// The embedded rules, plus every `*.yml`/`*.yaml` file in `extra` if given.
-    pub fn load(extra: Option<&Path>) -> Result<RuleSet, RuleError> {
+    pub fn load(extra: Option<&Path>) -> Result<RuleSet, FileError> {
         let mut rules = Vec::new();
         for (path, text) in EMBEDDED {
             rules.extend(parse(path, text)?);
@@ -158,19 +177,11 @@ impl RuleSet {
         if let Some(dir) = extra {
             for path in rule_files(dir)? {
                 let shown = path.display().to_string();
-                let text = std::fs::read_to_string(&path).map_err(|source| RuleError::Io {
-                    path: shown.clone(),
-                    source,
-                })?;
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|source| FileError::read(shown.clone(), source))?;
                 rules.extend(parse(&shown, &text)?);
             }
         }
-        rules.extend(crate::policy::rule_specs().into_iter().map(|spec| Rule {
-            spec,
-            regex: None,
-            secret_group: 0,
-            source: "src/policy/checks".to_string(),
-        }));
         let mut seen = HashSet::new();
         for rule in &rules {
             if !seen.insert(rule.spec.id.clone()) {
@@ -201,8 +212,7 @@ impl RuleSet {
                 }
             }
         }
-        let decoys: DecoyFile = serde_norway::from_str(DECOYS)
-            .map_err(|e| invalid("patterns/decoys.yml", e.to_string()))?;
+        let decoys: DecoyFile = from_yaml("patterns/decoys.yml", DECOYS)?;
         let canary_accounts = CANARIES
             .lines()
             .map(str::trim)
@@ -229,18 +239,19 @@ impl RuleSet {
     }
 }
 
-fn invalid(path: &str, message: String) -> RuleError {
-    RuleError::Invalid {
-        path: path.to_string(),
-        message,
-    }
+fn invalid(path: &str, message: String) -> FileError {
+    FileError::invalid(path, message)
 }
 
-fn rule_files(dir: &Path) -> Result<Vec<PathBuf>, RuleError> {
-    let io = |source| RuleError::Io {
-        path: dir.display().to_string(),
-        source,
-    };
+/// A YAML data file deserialized through keyrot's one YAML parser (`node`).
+fn from_yaml<T: serde::de::DeserializeOwned>(path: &str, text: &str) -> Result<T, FileError> {
+    let root =
+        crate::node::parse_yaml(text).ok_or_else(|| invalid(path, "not valid YAML".to_string()))?;
+    serde_json::from_value(root.to_json()).map_err(|e| invalid(path, e.to_string()))
+}
+
+fn rule_files(dir: &Path) -> Result<Vec<PathBuf>, FileError> {
+    let io = |source| FileError::read(dir.display().to_string(), source);
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(io)? {
         let path = entry.map_err(io)?.path();
@@ -255,15 +266,15 @@ fn rule_files(dir: &Path) -> Result<Vec<PathBuf>, RuleError> {
     Ok(files)
 }
 
-fn parse(path: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
-    let file: RuleFile = serde_norway::from_str(text).map_err(|e| invalid(path, e.to_string()))?;
+fn parse(path: &str, text: &str) -> Result<Vec<Rule>, FileError> {
+    let file: RuleFile = from_yaml(path, text)?;
     file.rules
         .into_iter()
         .map(|spec| compile(path, spec))
         .collect()
 }
 
-fn compile(path: &str, spec: RuleSpec) -> Result<Rule, RuleError> {
+fn compile(path: &str, spec: RuleSpec) -> Result<Rule, FileError> {
     let at = |message: String| invalid(path, format!("rule `{}`: {message}", spec.id));
     if spec.id.is_empty()
         || !spec
@@ -280,10 +291,10 @@ fn compile(path: &str, spec: RuleSpec) -> Result<Rule, RuleError> {
             }
             (None, 0)
         }
-        (RuleKind::Pair | RuleKind::Audit | RuleKind::Policy, Some(_)) => {
+        (RuleKind::Pair | RuleKind::Audit, Some(_)) => {
             return Err(at("pair and audit rules have no pattern".into()))
         }
-        (RuleKind::Audit | RuleKind::Policy, None) => (None, 0),
+        (RuleKind::Audit, None) => (None, 0),
         (_, None) => return Err(at("a pattern is required".into())),
         (_, Some(pattern)) => {
             let regex = Regex::new(pattern).map_err(|e| at(format!("bad pattern: {e}")))?;
@@ -308,40 +319,33 @@ fn compile(path: &str, spec: RuleSpec) -> Result<Rule, RuleError> {
 /// Checks every rule against its own examples: each example must yield a finding of that rule,
 /// no negative example may; a rule without examples or documentation is a problem too.
 /// Returns one line per problem.
-pub fn self_test(engine: &super::Engine) -> Vec<String> {
+#[cfg(test)]
+fn self_test(engine: &super::Engine) -> Vec<String> {
+    use crate::context::{BlobContext, Detector};
     use crate::source::{Blob, Origin};
     let mut problems = Vec::new();
     for rule in &engine.rules.rules {
         let s = &rule.spec;
         let at = format!("{}: rule `{}`", rule.source, s.id);
         // Audit checks read live IAM: tests against a real IAM API prove them instead.
-        // Policy checks are proven by their fixtures in every format.
-        let needs_examples = !matches!(s.kind, RuleKind::Audit | RuleKind::Policy);
+        let needs_examples = s.kind != RuleKind::Audit;
         if needs_examples && s.examples.is_empty() {
             problems.push(format!("{at}: no examples"));
         }
         if needs_examples && s.negative_examples.is_empty() {
             problems.push(format!("{at}: no negative examples"));
         }
-        for (field, text) in [
-            ("description", &s.description),
-            ("why", &s.why),
-            ("remediation", &s.remediation),
-        ] {
-            if text.trim().is_empty() {
-                problems.push(format!("{at}: no `{field}` documentation"));
-            }
+        for gap in s.meta().documentation_gaps() {
+            problems.push(format!("{}: {gap}", rule.source));
         }
         let fires = |text: &str| {
             let blob = Blob {
                 origin: Origin::Stdin,
                 bytes: text.as_bytes().into(),
             };
-            engine
-                .scan(&blob)
-                .findings
-                .iter()
-                .any(|f| f.rule_id == s.id)
+            let mut found = Vec::new();
+            engine.scan(&BlobContext::new(&blob), &mut found);
+            found.iter().any(|f| f.rule_id == s.id)
         };
         for example in &s.examples {
             if !fires(example) {
@@ -378,7 +382,7 @@ mod tests {
     #[test]
     fn a_rule_without_a_secret_capture_is_refused() {
         let text = "rules:\n  - id: x\n    name: x\n    severity: low\n    literals: [a]\n    pattern: 'a+'\n";
-        let err = parse("x.yml", text).unwrap_err().to_string();
+        let err = crate::error::chain(&parse("x.yml", text).unwrap_err());
         assert!(err.contains("x.yml") && err.contains("secret"), "{err}");
     }
 }

@@ -7,14 +7,14 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
-use serde::Serialize;
 
 use super::lookup::list_keys;
 use super::{aws_error, paginate, sdk_config, secs, AwsOptions, IamError, Page};
-use crate::detect::RuleSet;
+use crate::catalog::Catalog;
+use crate::finding::Origin;
 use crate::finding::{fingerprint, value_digest, Facts, Finding, KeyFacts, KeyState, Location};
-use crate::remedy::{Remedy, Step};
-use crate::source::Origin;
+use crate::finding::{Remedy, Step};
+use crate::outcome::AccountMetrics;
 
 #[derive(Clone, Debug)]
 pub struct AuditOptions {
@@ -29,21 +29,6 @@ pub struct AuditOptions {
     pub org: bool,
     /// How long to wait for the credential report.
     pub report_timeout: Duration,
-}
-
-/// Figures for one account.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct AccountMetrics {
-    pub account: String,
-    pub users: usize,
-    pub keys: usize,
-    pub active_keys: usize,
-    pub average_active_age_days: f64,
-    pub max_active_age_days: i64,
-    /// Keys created within the last 90 days.
-    pub rotated_last_90_days: usize,
-    /// Share of active keys within the rotation policy, 0 to 1 (1 when there are none).
-    pub rotation_compliance: f64,
 }
 
 /// What an audit found.
@@ -62,7 +47,7 @@ struct KeyRecord {
     key_id: String,
 }
 
-pub fn run(rules: &RuleSet, opts: &AuditOptions) -> Result<AuditOutcome, IamError> {
+pub fn run(rules: &Catalog, opts: &AuditOptions) -> Result<AuditOutcome, IamError> {
     let rt = super::runtime()?;
     rt.block_on(async {
         let base = sdk_config(&opts.aws).await;
@@ -161,7 +146,7 @@ async fn targets(base: &SdkConfig, opts: &AuditOptions) -> Result<Vec<Target>, I
 
 async fn audit_account(
     config: &SdkConfig,
-    rules: &RuleSet,
+    rules: &Catalog,
     opts: &AuditOptions,
 ) -> Result<(Vec<Finding>, AccountMetrics), IamError> {
     let sts = aws_sdk_sts::Client::new(config);
@@ -413,14 +398,14 @@ fn parse_report(text: &str) -> HashMap<String, HashMap<String, String>> {
 
 /// An audit finding, located at the IAM user (a logical location).
 fn finding(
-    rules: &RuleSet,
+    rules: &Catalog,
     account: &str,
     rule_id: &str,
     user: &str,
     key: Option<&KeyRecord>,
     detail: String,
 ) -> Finding {
-    let rule = rules.get(rule_id).map(|r| &r.spec);
+    let rule = rules.get(rule_id);
     let origin = Origin::Iam {
         account: account.to_string(),
         user: user.to_string(),
@@ -453,7 +438,7 @@ fn finding(
     };
     Finding {
         rule_id: rule_id.to_string(),
-        title: rule.map_or_else(|| rule_id.to_string(), |r| r.name.clone()),
+        title: rule.map_or_else(|| rule_id.to_string(), |r| r.title.clone()),
         severity: rule.map_or(crate::finding::Severity::Medium, |r| r.severity),
         fingerprint: fingerprint(rule_id, origin.rel(), &digest),
         origin,

@@ -1,47 +1,44 @@
 //! Rule documentation, one source for `keyrot explain`, SARIF `help` and `docs/rules/*.md`.
 
-use crate::detect::Rule;
+use crate::rule::RuleMeta;
 
 /// Plain-text help: what it finds, why it matters, remediation.
-pub fn help_text(rule: &Rule) -> String {
-    let s = &rule.spec;
+pub fn help_text(rule: &RuleMeta) -> String {
     format!(
         "{}\n\nWhy it matters: {}\n\nRemediation: {}",
-        s.description, s.why, s.remediation
+        rule.description, rule.why, rule.remediation
     )
 }
 
 /// The rule's documentation in Markdown, without examples (SARIF `help.markdown`): examples
 /// hold credential-shaped values that have no place in a report.
-pub fn help_markdown(rule: &Rule) -> String {
-    let s = &rule.spec;
-    let mut out = format!("# {}: {}\n\n", s.id, s.name);
+pub fn help_markdown(rule: &RuleMeta) -> String {
+    let mut out = format!("# {}: {}\n\n", rule.id, rule.title);
     out.push_str(&format!(
         "Severity: **{}** · precision: {}",
-        s.severity, s.precision
+        rule.severity, rule.precision
     ));
-    if let Some(cwe) = s.cwe {
+    if let Some(cwe) = rule.cwe {
         out.push_str(&format!(" · CWE-{cwe}"));
     }
     out.push_str("\n\n");
     out.push_str(&format!(
         "## What it finds\n\n{}\n\n## Why it matters\n\n{}\n\n## Remediation\n\n{}\n",
-        s.description, s.why, s.remediation
+        rule.description, rule.why, rule.remediation
     ));
     out
 }
 
 /// The rule's page in Markdown: its documentation, then its examples and references.
-pub fn page(rule: &Rule) -> String {
-    let s = &rule.spec;
+pub fn page(rule: &RuleMeta) -> String {
     let mut out = help_markdown(rule);
-    if let Some(pair) = &s.pair {
-        out.push_str(&format!(
-            "\nA key ID of `{}` and a secret of `{}` at most {} lines apart make one finding of this rule; the secret is its related location.\n",
-            pair.key, pair.secret, pair.lines
-        ));
+    if let Some(note) = &rule.note {
+        out.push_str(&format!("\n{note}\n"));
     }
-    for (title, examples) in [("Found", &s.examples), ("Not found", &s.negative_examples)] {
+    for (title, examples) in [
+        ("Found", &rule.examples),
+        ("Not found", &rule.negative_examples),
+    ] {
         if examples.is_empty() {
             continue;
         }
@@ -50,9 +47,9 @@ pub fn page(rule: &Rule) -> String {
             out.push_str(&format!("\n```\n{}\n```\n", example.trim_end()));
         }
     }
-    if !s.references.is_empty() {
+    if !rule.references.is_empty() {
         out.push_str("\n## References\n\n");
-        for r in &s.references {
+        for r in &rule.references {
             out.push_str(&format!("- {r}\n"));
         }
     }
@@ -60,6 +57,6 @@ pub fn page(rule: &Rule) -> String {
 }
 
 /// The file name of a rule's page under `docs/rules/`.
-pub fn page_name(rule: &Rule) -> String {
-    format!("{}.md", rule.spec.id)
+pub fn page_name(rule: &RuleMeta) -> String {
+    format!("{}.md", rule.id)
 }

@@ -6,9 +6,8 @@ use std::io::{self, Write};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::finding::Finding;
-use crate::scan::ScanOutcome;
-use crate::source::Origin;
+use crate::finding::{Facts, Finding, Location, Origin, Related, Remedy, Suppression};
+use crate::outcome::ScanOutcome;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -20,14 +19,14 @@ struct JsonFinding<'a> {
     path: String,
     uri: &'a str,
     #[serde(flatten)]
-    location: &'a crate::finding::Location,
+    location: &'a Location,
     message: &'a str,
     value: &'a str,
     excerpt: &'a str,
     fingerprint: &'a str,
-    facts: &'a crate::finding::Facts,
-    related: &'a [crate::finding::Related],
-    remedy: &'a crate::remedy::Remedy,
+    facts: &'a Facts,
+    related: &'a [Related],
+    remedy: &'a Remedy,
     #[serde(skip_serializing_if = "Option::is_none")]
     commit: Option<serde_json::Value>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -35,7 +34,7 @@ struct JsonFinding<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     present_at_head: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    suppression: Option<&'a crate::suppress::Suppression>,
+    suppression: Option<&'a Suppression>,
 }
 
 /// The commit that introduced a finding from history, as JSON.

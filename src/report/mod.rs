@@ -1,4 +1,5 @@
-//! Output formats. Renderers only: they format a `ScanOutcome`, they never analyse.
+//! Output formats. Renderers only: they format a `ScanOutcome` (and the catalogue's rule
+//! documentation), they never analyse. Which one runs is the command line's choice.
 
 pub mod docs;
 pub mod json;
@@ -8,14 +9,7 @@ pub mod text;
 use std::collections::BTreeMap;
 
 use crate::finding::Severity;
-use crate::scan::{human_bytes, ScanOutcome};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Text,
-    Json,
-    Sarif,
-}
+use crate::outcome::{human_bytes, ScanOutcome};
 
 /// Findings per severity, most severe first, zeros left out.
 pub fn counts(outcome: &ScanOutcome) -> BTreeMap<std::cmp::Reverse<Severity>, usize> {
@@ -49,17 +43,18 @@ pub fn summary_lines(outcome: &ScanOutcome) -> Vec<String> {
         human_bytes(outcome.bytes),
         outcome.duration.as_secs_f64()
     ));
-    if let Some(accounts) = outcome.metrics.as_ref().and_then(|m| m.as_array()) {
-        for m in accounts {
-            lines.push(format!(
-                "account {}: {} users, {} keys ({} active); active key age average {:.0} days, max {}; {} rotated in the last 90 days; rotation compliance {:.0}%",
-                m["account"].as_str().unwrap_or("?"),
-                m["users"], m["keys"], m["active_keys"],
-                m["average_active_age_days"].as_f64().unwrap_or(0.0),
-                m["max_active_age_days"], m["rotated_last_90_days"],
-                m["rotation_compliance"].as_f64().unwrap_or(1.0) * 100.0
-            ));
-        }
+    for m in outcome.metrics.iter().flatten() {
+        lines.push(format!(
+            "account {}: {} users, {} keys ({} active); active key age average {:.0} days, max {}; {} rotated in the last 90 days; rotation compliance {:.0}%",
+            m.account,
+            m.users,
+            m.keys,
+            m.active_keys,
+            m.average_active_age_days,
+            m.max_active_age_days,
+            m.rotated_last_90_days,
+            m.rotation_compliance * 100.0
+        ));
     }
     let dropped: usize = outcome.dropped.values().map(|d| d.count).sum();
     if dropped > 0 {

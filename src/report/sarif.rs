@@ -6,10 +6,10 @@ use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
-use crate::detect::{Rule, RuleSet};
-use crate::finding::{Finding, Location};
-use crate::scan::ScanOutcome;
-use crate::source::Origin;
+use crate::catalog::Catalog;
+use crate::finding::{Finding, Location, Origin};
+use crate::outcome::ScanOutcome;
+use crate::rule::{Family, RuleMeta};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 const INFORMATION_URI: &str = "https://github.com/keyrot/keyrot";
@@ -28,7 +28,7 @@ pub struct SarifOptions<'a> {
 
 pub fn render(
     outcome: &ScanOutcome,
-    rules: &RuleSet,
+    rules: &Catalog,
     opts: &SarifOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
@@ -57,7 +57,7 @@ pub fn render(
             "version": env!("CARGO_PKG_VERSION"),
             "semanticVersion": env!("CARGO_PKG_VERSION"),
             "informationUri": INFORMATION_URI,
-            "rules": rules.rules.iter().map(rule).collect::<Vec<_>>(),
+            "rules": rules.rules().iter().map(rule).collect::<Vec<_>>(),
         }},
         "columnKind": "utf16CodeUnits",
         "results": results,
@@ -78,19 +78,14 @@ pub fn render(
     writeln!(out)
 }
 
-fn rule(rule: &Rule) -> Value {
-    let s = &rule.spec;
-    let text = super::docs::help_text(rule);
-    let markdown = super::docs::help_markdown(rule);
+fn rule(s: &RuleMeta) -> Value {
+    let text = super::docs::help_text(s);
+    let markdown = super::docs::help_markdown(s);
     let mut tags = vec!["security".to_string()];
     tags.push(
-        if matches!(
-            s.kind,
-            crate::detect::RuleKind::Audit | crate::detect::RuleKind::Policy
-        ) {
-            "iam"
-        } else {
-            "secret"
+        match s.family {
+            Family::Audit | Family::Policy => "iam",
+            Family::Secret => "secret",
         }
         .to_string(),
     );
@@ -100,10 +95,10 @@ fn rule(rule: &Rule) -> Value {
     json!({
         "id": s.id,
         "name": pascal(&s.id),
-        "shortDescription": {"text": truncate(&s.name, 1024)},
+        "shortDescription": {"text": truncate(&s.title, 1024)},
         "fullDescription": {"text": truncate(&s.description, 1024)},
         "help": {"text": text, "markdown": markdown},
-        "helpUri": format!("{INFORMATION_URI}/blob/main/docs/rules/{}", super::docs::page_name(rule)),
+        "helpUri": format!("{INFORMATION_URI}/blob/main/docs/rules/{}", super::docs::page_name(s)),
         "defaultConfiguration": {"level": s.severity.sarif_level()},
         "properties": {
             "tags": tags,
@@ -113,7 +108,7 @@ fn rule(rule: &Rule) -> Value {
     })
 }
 
-fn result(f: &Finding, rules: &RuleSet) -> Value {
+fn result(f: &Finding, rules: &Catalog) -> Value {
     let mut message = f.message.trim_end_matches('.').to_string();
     message.push_str(". ");
     message.push_str(f.remedy.summary.trim_end_matches('.'));

@@ -3,9 +3,8 @@
 
 use std::io::{self, Write};
 
-use crate::finding::{Finding, Severity};
-use crate::scan::ScanOutcome;
-use crate::source::Origin;
+use crate::finding::{Finding, Origin, Severity};
+use crate::outcome::ScanOutcome;
 
 struct Style {
     color: bool,

@@ -3,17 +3,18 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use gix::ObjectId;
 
-use super::{lock, progress, Collector, ScanOutcome};
+use super::{progress, Collector};
 use crate::detect::Engine;
 use crate::finding::Finding;
+use crate::finding::Origin;
+use crate::outcome::ScanOutcome;
 use crate::source::git::{self, Change, GitError, Selection};
-use crate::source::{classify, Blob, Content, Origin};
+use crate::source::{classify, Blob, Content};
 
 /// Options for git scans.
 #[derive(Clone, Debug)]
@@ -34,7 +35,10 @@ fn scan_object(
     let raw = match git::read_blob(repo, id) {
         Ok(raw) => raw,
         Err(err) => {
-            super::Visitor::problem(collector, format!("{}: {err}", origin.display()));
+            super::Visitor::problem(
+                collector,
+                format!("{}: {}", origin.display(), crate::error::chain(&err)),
+            );
             return None;
         }
     };
@@ -89,7 +93,7 @@ pub fn history(
 ) -> Result<ScanOutcome, GitError> {
     let started = Instant::now();
     let repo = git::open(repo_path)?;
-    let walked = git::history(&repo, selection, worker_threads(opts.threads))?;
+    let walked = git::history(&repo, selection, opts.threads)?;
     let collector = Collector::new(engine, &opts.filter, opts.max_file_size);
     for problem in &walked.problems {
         super::Visitor::problem(&collector, problem.clone());
@@ -176,14 +180,6 @@ fn origin_of(change: &Change) -> Origin {
     }
 }
 
-/// `--threads`, where 0 means one per core.
-fn worker_threads(requested: usize) -> usize {
-    match requested {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
-    }
-}
-
 /// Scans `jobs` on `opts.threads` workers, each with its own handle on the repository.
 fn scan_parallel(
     repo: &gix::Repository,
@@ -191,39 +187,28 @@ fn scan_parallel(
     jobs: Vec<(ObjectId, Origin)>,
     opts: &GitOptions,
 ) -> HashMap<ObjectId, Vec<Finding>> {
-    let threads = worker_threads(opts.threads).min(jobs.len().max(1));
+    use rayon::prelude::*;
     let shared = repo.clone().into_sync();
-    let next = AtomicUsize::new(0);
-    let found = Mutex::new(HashMap::new());
     let done = AtomicBool::new(false);
     std::thread::scope(|scope| {
         if opts.progress && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
             scope.spawn(|| progress(collector, &done));
         }
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let repo = shared.to_thread_local();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some((id, origin)) = jobs.get(i) else {
-                            break;
-                        };
+        let found = git::pool(opts.threads).install(|| {
+            jobs.into_par_iter()
+                .map_init(
+                    || shared.to_thread_local(),
+                    |repo, (id, origin)| {
                         // Skipped and unreadable blobs are remembered too, so no one reads them again.
-                        let findings = scan_object(&repo, collector, *id, origin.clone());
-                        lock(&found).insert(*id, findings.unwrap_or_default());
-                    }
-                })
-            })
-            .collect();
-        for worker in workers {
-            let _ = worker.join();
-        }
+                        let findings = scan_object(repo, collector, id, origin);
+                        (id, findings.unwrap_or_default())
+                    },
+                )
+                .collect()
+        });
         done.store(true, Ordering::Relaxed);
-    });
-    found
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        found
+    })
 }
 
 /// Scans exactly what is staged for the next commit. A finding the HEAD version of the same

@@ -1,6 +1,7 @@
-//! One scan from sources to findings: walks the roots (or reads standard input), runs the
-//! engine on every blob in parallel, and tallies what was scanned, skipped and dropped.
-//! `git` does the same for a history or the index.
+//! The pipeline, from sources to findings: walks the roots (or reads standard input), builds
+//! one `BlobContext` per blob, runs every detector over it in order (secrets, then policies),
+//! applies inline suppression, and tallies what was scanned, skipped and dropped. `git` does
+//! the same for a history or the index.
 
 pub mod git;
 
@@ -12,11 +13,13 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::config::PathFilter;
-use crate::detect::aws::Drop;
+use crate::context::{BlobContext, Detector, Drop};
 use crate::detect::Engine;
-use crate::finding::Finding;
+use crate::finding::{Finding, Origin};
+use crate::outcome::{human_bytes, Dropped, ScanOutcome};
+use crate::policy::Policies;
 use crate::source::fs::{self, Skip, Visitor, WalkOptions};
-use crate::source::{Blob, Origin};
+use crate::source::Blob;
 
 /// What to scan.
 #[derive(Clone, Debug)]
@@ -30,39 +33,12 @@ pub struct ScanRequest {
     pub filter: PathFilter,
 }
 
-/// How many candidates were dropped for one reason, with a few of them (redacted).
-#[derive(Clone, Debug, Default)]
-pub struct Dropped {
-    pub count: usize,
-    pub samples: Vec<String>,
-}
-
-/// Everything a scan produced.
-#[derive(Debug, Default)]
-pub struct ScanOutcome {
-    pub findings: Vec<Finding>,
-    pub files: u64,
-    pub bytes: u64,
-    pub skipped_binary: u64,
-    pub skipped_large: u64,
-    /// Files left out by the configuration's `include` and `exclude`.
-    pub excluded: u64,
-    /// One line per file or folder that could not be read.
-    pub problems: Vec<String>,
-    /// Notes on files skipped for their size.
-    pub notes: Vec<String>,
-    pub dropped: BTreeMap<Drop, Dropped>,
-    pub duration: Duration,
-    /// What was read, when it is not a plain tree: commits and blobs, or staged files.
-    pub scope: Option<String>,
-    /// Per-account figures of an audit.
-    pub metrics: Option<serde_json::Value>,
-}
-
 const SAMPLES: usize = 3;
 
 struct Collector<'a> {
-    engine: &'a Engine,
+    /// Run over every blob, in this order: secrets first, so that their spans are masked in
+    /// the excerpts of every later detector.
+    detectors: [&'a dyn Detector; 2],
     filter: &'a PathFilter,
     excluded: AtomicU64,
     findings: Mutex<Vec<Finding>>,
@@ -79,7 +55,7 @@ struct Collector<'a> {
 impl<'e> Collector<'e> {
     fn new(engine: &'e Engine, filter: &'e PathFilter, max_file_size: u64) -> Collector<'e> {
         Collector {
-            engine,
+            detectors: [engine, &Policies],
             filter,
             excluded: AtomicU64::new(0),
             findings: Mutex::default(),
@@ -103,24 +79,27 @@ impl<'e> Collector<'e> {
         self.files.fetch_add(1, Ordering::Relaxed);
         self.bytes
             .fetch_add(blob.bytes.len() as u64, Ordering::Relaxed);
-        let report = self.engine.scan(blob);
-        if !report.dropped.is_empty() {
-            let mut dropped = lock(&self.dropped);
-            for (why, value) in report.dropped {
-                let entry = dropped.entry(why).or_default();
+        let cx = BlobContext::new(blob);
+        let mut findings = Vec::new();
+        for detector in self.detectors {
+            detector.scan(&cx, &mut findings);
+        }
+        if !findings.is_empty() {
+            crate::suppress::inline(&cx, &mut findings);
+        }
+        let (dropped, problems) = cx.into_notes();
+        if !dropped.is_empty() {
+            let mut tally = lock(&self.dropped);
+            for (why, value) in dropped {
+                let entry = tally.entry(why).or_default();
                 entry.count += 1;
                 if entry.samples.len() < SAMPLES && !entry.samples.contains(&value) {
                     entry.samples.push(value);
                 }
             }
         }
-        let mut findings = report.findings;
-        match crate::policy::scan(blob) {
-            Ok(policy) => findings.extend(policy),
-            Err(err) => lock(&self.problems).push(format!("{}: {err}", blob.origin.display())),
-        }
-        if !findings.is_empty() {
-            crate::suppress::inline(&blob.bytes, &mut findings);
+        if !problems.is_empty() {
+            lock(&self.problems).extend(problems);
         }
         findings
     }
@@ -150,13 +129,6 @@ impl<'e> Collector<'e> {
             scope: None,
             metrics: None,
         }
-    }
-}
-
-impl ScanOutcome {
-    /// Findings that count: not suppressed.
-    pub fn active(&self) -> impl Iterator<Item = &Finding> {
-        self.findings.iter().filter(|f| f.suppression.is_none())
     }
 }
 
@@ -253,21 +225,5 @@ fn progress(collector: &Collector, done: &AtomicBool) {
     }
     if shown {
         let _ = write!(std::io::stderr(), "\r\x1b[K");
-    }
-}
-
-/// `1.5 MiB`-style sizes.
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = n as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
     }
 }

@@ -10,26 +10,29 @@ use std::sync::Arc;
 use gix::bstr::ByteSlice;
 use gix::ObjectId;
 
+pub use crate::finding::CommitInfo;
+
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
     #[error("{0}: not a git repository (or any parent folder)")]
     NotARepository(String),
-    #[error("{0}: {1}")]
-    Failed(String, String),
+    /// What was being read, with gix's error as the source.
+    #[error("{what}")]
+    Failed {
+        what: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
-fn failed(what: impl Into<String>, err: impl std::fmt::Display) -> GitError {
-    GitError::Failed(what.into(), err.to_string())
-}
-
-/// Who made a commit and when.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct CommitInfo {
-    pub id: String,
-    pub author: String,
-    pub email: String,
-    /// Author time, seconds since the Unix epoch.
-    pub time: i64,
+fn failed(
+    what: impl Into<String>,
+    err: impl std::error::Error + Send + Sync + 'static,
+) -> GitError {
+    GitError::Failed {
+        what: what.into(),
+        source: Box::new(err),
+    }
 }
 
 /// A blob as a commit changed it at a path, with the blob that was there before, if any.
@@ -59,6 +62,14 @@ pub struct History {
     pub shallow: bool,
     /// Objects that could not be read; the walk went on without them.
     pub problems: Vec<String>,
+}
+
+/// A pool of `threads` workers (one per core when 0); the global pool if one cannot be built.
+pub fn pool(threads: usize) -> rayon::ThreadPool {
+    let build = |n| rayon::ThreadPoolBuilder::new().num_threads(n).build();
+    build(threads)
+        .or_else(|_| build(0))
+        .expect("a thread pool of the default size")
 }
 
 /// Opens the repository holding `path`.
@@ -113,30 +124,25 @@ pub fn history(
     // Inflating trees is most of the cost: diff the commits on every worker, each with its own
     // handle and object cache, then keep the walk's order.
     let shared = repo.clone().into_sync();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let workers = threads.max(1).min(commits.len().max(1));
-    let mut done: Vec<(usize, Result<Vec<Change>, GitError>)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
+    let diffed: Vec<Result<Vec<Change>, GitError>> = pool(threads).install(|| {
+        use rayon::prelude::*;
+        commits
+            .par_iter()
+            .map_init(
+                || {
                     let mut repo = shared.to_thread_local();
                     repo.object_cache_size_if_unset(32 << 20);
-                    let mut out = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(&id) = commits.get(i) else { break };
-                        let mut changes = Vec::new();
-                        out.push((i, commit_changes(&repo, id, &mut changes).map(|()| changes)));
-                    }
-                    out
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
+                    repo
+                },
+                |repo, &id| {
+                    let mut changes = Vec::new();
+                    commit_changes(repo, id, &mut changes).map(|()| changes)
+                },
+            )
             .collect()
     });
+    let mut done: Vec<(usize, Result<Vec<Change>, GitError>)> =
+        diffed.into_iter().enumerate().collect();
     done.sort_by_key(|(i, _)| *i);
     for (i, result) in done {
         match result {

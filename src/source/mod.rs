@@ -5,53 +5,8 @@ pub mod fs;
 pub mod git;
 
 use std::borrow::Cow;
-use std::path::PathBuf;
-use std::sync::Arc;
 
-/// Where a blob was read.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Origin {
-    /// A file in a tree: the path as walked, and its path relative to the report base
-    /// (forward slashes), which is what SARIF and fingerprints use.
-    File { path: PathBuf, rel: String },
-    /// Standard input.
-    Stdin,
-    /// A blob at a path, as a commit introduced it.
-    Commit {
-        commit: Arc<git::CommitInfo>,
-        path: String,
-        blob: String,
-    },
-    /// A file staged in the index, not yet committed.
-    Index { path: String },
-    /// An IAM user of an AWS account (`audit`): a logical place, not a file.
-    Iam { account: String, user: String },
-}
-
-impl Origin {
-    /// The path as the user should see it.
-    pub fn display(&self) -> String {
-        match self {
-            Origin::File { path, .. } => path.display().to_string(),
-            Origin::Stdin => "<stdin>".to_string(),
-            Origin::Commit { commit, path, .. } => {
-                format!("{path} @ {}", &commit.id[..12.min(commit.id.len())])
-            }
-            Origin::Index { path } => format!("{path} (staged)"),
-            Origin::Iam { account, user } => format!("aws account {account}, IAM user {user}"),
-        }
-    }
-
-    /// The normalized path used in SARIF and fingerprints.
-    pub fn rel(&self) -> &str {
-        match self {
-            Origin::File { rel, .. } => rel,
-            Origin::Stdin => "stdin",
-            Origin::Commit { path, .. } | Origin::Index { path } => path,
-            Origin::Iam { .. } => "",
-        }
-    }
-}
+pub use crate::finding::Origin;
 
 /// Content to scan.
 pub struct Blob<'a> {

@@ -1,46 +1,39 @@
 //! A Lambda permission for any principal.
 
-use super::{hit, CheckInfo, Hit};
-use crate::finding::Severity;
-use crate::policy::extract::{FactKind, IacFact};
+use super::prelude::*;
 
-pub static INFO: CheckInfo = CheckInfo {
+pub static CHECK: Check = Check {
     id: "policy.lambda-public",
     title: "Lambda function invocable by any principal",
     severity: Severity::High,
     cwe: 284,
     rationale: "A Lambda permission with principal `*` and no source ARN or account lets anyone invoke the function.",
     remediation: "Set `principal` to the service or account that invokes it, with `source_arn` (or `SourceArn`) naming the exact caller, and `source_account` for services.",
+    fires: &[(
+        "lambda.tf",
+        "resource \"aws_lambda_permission\" \"open\" {\n  action        = \"lambda:InvokeFunction\"\n  function_name = \"report\"\n  principal     = \"*\"\n}\n",
+    )],
+    quiet: &[(
+        "lambda.tf",
+        "resource \"aws_lambda_permission\" \"sns\" {\n  action        = \"lambda:InvokeFunction\"\n  function_name = \"report\"\n  principal     = \"sns.amazonaws.com\"\n  source_arn    = \"arn:aws:sns:eu-west-1:123456789012:events\"\n}\n",
+    )],
+    scope: Scope::Fact(predicate),
 };
 
-pub struct Check;
-
-impl super::Check for Check {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
-
-    fn fact(&self, fact: &IacFact, out: &mut Vec<Hit>) {
-        if let FactKind::LambdaPublic { restricted } = fact.kind {
-            let severity = if restricted {
-                Severity::Low
-            } else {
-                INFO.severity
-            };
-            let why = if restricted {
-                " (lowered: restricted by a source ARN or account)"
-            } else {
-                ""
-            };
-            out.push(hit(
-                &INFO,
-                severity,
-                (fact.start, fact.end),
-                format!(
-                    "{}: any principal may invoke the function{why}",
-                    fact.context
-                ),
-            ));
-        }
+fn predicate(fact: &IacFact, out: &mut Vec<Raw>) {
+    if let FactKind::LambdaPublic { restricted } = fact.kind {
+        let (severity, why) = if restricted {
+            (
+                Severity::Low,
+                " (lowered: restricted by a source ARN or account)",
+            )
+        } else {
+            (CHECK.severity, "")
+        };
+        out.push(raw(
+            severity,
+            (fact.start, fact.end),
+            format!("any principal may invoke the function{why}"),
+        ));
     }
 }

@@ -1,79 +1,72 @@
 //! Policies that are wrong as written: a bad `Effect`, an action IAM does not know, a missing
 //! or old `Version`. An unknown action never stops the other checks.
 
-use super::{hit, CheckInfo, Expanded, Hit};
-use crate::finding::Severity;
+use super::prelude::*;
 use crate::policy::actions::{db, Expansion};
-use crate::policy::model::PolicyDoc;
 
-pub static INFO: CheckInfo = CheckInfo {
+pub static CHECK: Check = Check {
     id: "policy.malformed",
     title: "Malformed policy",
     severity: Severity::Low,
     cwe: 1286,
     rationale: "IAM rejects a bad `Effect`; an action that does not exist is a typo that silently grants nothing (or a wildcard that matches nothing); without `Version: 2012-10-17` policy variables such as `${aws:username}` are taken literally.",
     remediation: "Use `Effect: Allow` or `Deny`, check action names against the service authorization reference, and start every policy with `\"Version\": \"2012-10-17\"`.",
+    fires: &[
+        (
+            "typo.json",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObjcet", "Resource": "arn:aws:s3:::reports/*"}]}"#,
+        ),
+        (
+            "old.json",
+            r#"{"Version": "2008-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::reports/*"}]}"#,
+        ),
+    ],
+    quiet: &[(
+        "fine.json",
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::reports/*"}]}"#,
+    )],
+    scope: Scope::Document(predicate),
 };
 
-pub struct Check;
-
-impl super::Check for Check {
-    fn info(&self) -> &'static CheckInfo {
-        &INFO
-    }
-
-    fn document(&self, doc: &PolicyDoc, out: &mut Vec<Hit>) {
-        if doc.version_implied {
-            return;
-        }
+fn predicate(doc: &PolicyDoc, statements: &[Expanded], out: &mut Vec<Raw>) {
+    let low = CHECK.severity;
+    if !doc.version_implied {
         match &doc.version {
-            None => out.push(hit(
-                &INFO,
-                INFO.severity,
+            None => out.push(raw(
+                low,
                 (doc.start, doc.start + 1),
-                format!(
-                    "{}: no Version; policy variables will not work",
-                    doc.context
-                ),
+                "no Version; policy variables will not work".into(),
             )),
-            Some(v) if v.text.as_deref().is_some_and(|t| t != "2012-10-17") => out.push(hit(
-                &INFO,
-                INFO.severity,
+            Some(v) if v.text.as_deref().is_some_and(|t| t != "2012-10-17") => out.push(raw(
+                low,
                 (v.start, v.end),
                 format!(
-                    "{}: Version {} is outdated; use 2012-10-17",
-                    doc.context,
+                    "Version {} is outdated; use 2012-10-17",
                     v.text.as_deref().unwrap_or("?")
                 ),
             )),
             _ => {}
         }
     }
-
-    fn statement(&self, doc: &PolicyDoc, st: &Expanded, out: &mut Vec<Hit>) {
+    let db = db();
+    for st in statements {
         let s = st.statement;
         match &s.effect {
-            Some(e) if e.text.is_some() && !e.is("Allow") && !e.is("Deny") => {
-                out.push(hit(
-                    &INFO,
-                    INFO.severity,
-                    (e.start, e.end),
-                    format!(
-                        "{}: Effect {} is neither Allow nor Deny",
-                        doc.context,
-                        e.text.as_deref().unwrap_or("?")
-                    ),
-                ));
-            }
-            None => out.push(hit(
-                &INFO,
-                INFO.severity,
+            Some(e) if e.text.is_some() && !e.is("Allow") && !e.is("Deny") => out.push(raw(
+                low,
+                (e.start, e.end),
+                format!(
+                    "Effect {} is neither Allow nor Deny",
+                    e.text.as_deref().unwrap_or("?")
+                ),
+            )),
+            None => out.push(raw(
+                low,
                 (s.start, s.start + 1),
-                format!("{}: statement without Effect", doc.context),
+                "statement without Effect".into(),
             )),
             _ => {}
         }
-        let db = db();
         for a in s.actions.iter().chain(&s.not_actions) {
             let Some(text) = a.text.as_deref() else {
                 continue;
@@ -84,11 +77,10 @@ impl super::Check for Check {
                 Expansion::NoMatch => "no such action",
                 Expansion::Malformed => "not service:action",
             };
-            out.push(hit(
-                &INFO,
-                INFO.severity,
+            out.push(raw(
+                low,
                 (a.start, a.end),
-                format!("{}: action {text}: {problem}", doc.context),
+                format!("action {text}: {problem}"),
             ));
         }
     }

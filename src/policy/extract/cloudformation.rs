@@ -1,8 +1,8 @@
 //! CloudFormation (YAML with short-form tags, or JSON, CDK output included) and SAM.
 
 use super::{is_admin_managed_policy, Extracted, FactKind, IacFact};
+use crate::node::{Kind, Node};
 use crate::policy::model::{doc_from_node, DocKind};
-use crate::policy::node::{Kind, Node};
 
 pub fn extract(root: &Node) -> Extracted {
     let mut out = Extracted::default();

@@ -6,7 +6,7 @@ pub mod serverless;
 pub mod terraform;
 
 use super::model::{doc_from_node, DocKind, PolicyDoc};
-use super::node::{parse_json, parse_yaml, Node};
+use crate::node::{parse_json, parse_yaml, Node};
 
 /// Something the IaC declares that is a finding by itself, not a policy.
 #[derive(Clone, Debug, PartialEq)]
@@ -44,44 +44,67 @@ pub fn may_be_iac(path: &str) -> bool {
     )
 }
 
+/// The IaC formats keyrot reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Terraform,
+    Serverless,
+    CloudFormationYaml,
+    CloudFormationJson,
+    PolicyJson,
+}
+
+/// Why a file that looks like IaC gave no documents.
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractError {
+    #[error("not valid YAML")]
+    NotYaml,
+    #[error("not valid JSON")]
+    NotJson,
+    #[error("HCL grammar: {0}")]
+    Grammar(String),
+    #[error("HCL parser gave up")]
+    ParserGaveUp,
+}
+
 /// Which format a file is, from its name and a look at its text.
-fn format_of(path: &str, text: &str) -> Option<&'static str> {
+pub fn format_of(path: &str, text: &str) -> Option<Format> {
     let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
     let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
     match ext {
-        "tf" if text.contains("aws_") => Some("terraform"),
-        "yml" | "yaml" if name.starts_with("serverless.") => Some("serverless"),
+        "tf" if text.contains("aws_") => Some(Format::Terraform),
+        "yml" | "yaml" if name.starts_with("serverless.") => Some(Format::Serverless),
         "yml" | "yaml" | "template" if text.contains("AWS::") && text.contains("Resources") => {
-            Some("cloudformation")
+            Some(Format::CloudFormationYaml)
         }
         "json" | "template" if text.contains("AWS::") && text.contains("\"Resources\"") => {
-            Some("cloudformation-json")
+            Some(Format::CloudFormationJson)
         }
-        "json" if text.contains("\"Statement\"") => Some("policy-json"),
+        "json" if text.contains("\"Statement\"") => Some(Format::PolicyJson),
         _ => None,
     }
 }
 
 /// Parses `text` if it looks like IaC. `Err` when it looks like IaC and does not parse.
-pub fn extract(path: &str, text: &str) -> Result<Extracted, String> {
+pub fn extract(path: &str, text: &str) -> Result<Extracted, ExtractError> {
     let Some(format) = format_of(path, text) else {
         return Ok(Extracted::default());
     };
     match format {
-        "terraform" => terraform::extract(text),
-        "serverless" => {
-            let root = parse_yaml(text).ok_or("not valid YAML")?;
+        Format::Terraform => terraform::extract(text),
+        Format::Serverless => {
+            let root = parse_yaml(text).ok_or(ExtractError::NotYaml)?;
             Ok(serverless::extract(&root))
         }
-        "cloudformation" => {
-            let root = parse_yaml(text).ok_or("not valid YAML")?;
+        Format::CloudFormationYaml => {
+            let root = parse_yaml(text).ok_or(ExtractError::NotYaml)?;
             Ok(cloudformation::extract(&root))
         }
-        "cloudformation-json" => {
-            let root = parse_json(text).ok_or("not valid JSON")?;
+        Format::CloudFormationJson => {
+            let root = parse_json(text).ok_or(ExtractError::NotJson)?;
             Ok(cloudformation::extract(&root))
         }
-        _ => Ok(policy_json(text)),
+        Format::PolicyJson => Ok(policy_json(text)),
     }
 }
 
@@ -110,10 +133,10 @@ fn find_docs(node: &Node, docs: &mut Vec<PolicyDoc>, depth: usize) {
         }
     }
     match &node.kind {
-        super::node::Kind::Map(entries) => entries
+        crate::node::Kind::Map(entries) => entries
             .iter()
             .for_each(|(_, v)| find_docs(v, docs, depth + 1)),
-        super::node::Kind::List(items) => items.iter().for_each(|v| find_docs(v, docs, depth + 1)),
+        crate::node::Kind::List(items) => items.iter().for_each(|v| find_docs(v, docs, depth + 1)),
         _ => {}
     }
 }

@@ -2,8 +2,8 @@
 //! `provider.iamRoleStatements`. The framework writes the policy document around them.
 
 use super::Extracted;
+use crate::node::{Kind, Node};
 use crate::policy::model::{statement_from_node, DocKind, PolicyDoc};
-use crate::policy::node::{Kind, Node};
 
 pub fn extract(root: &Node) -> Extracted {
     let mut out = Extracted::default();
@@ -34,7 +34,6 @@ pub fn extract(root: &Node) -> Extracted {
             version_implied: true,
             statements: list.items().into_iter().map(statement_from_node).collect(),
             start: list.start,
-            end: list.end,
         });
     }
     out

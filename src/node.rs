@@ -60,6 +60,34 @@ impl Node {
     }
 }
 
+impl Node {
+    /// The tree as plain JSON values, for deserializing data files (rule files) with serde.
+    /// Unquoted scalars become numbers, booleans or null where YAML's core schema says so.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value;
+        match &self.kind {
+            Kind::Map(entries) => Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.to_json()))
+                    .collect(),
+            ),
+            Kind::List(items) => Value::Array(items.iter().map(Node::to_json).collect()),
+            Kind::Str(s) | Kind::Unknown(s) => Value::String(s.clone()),
+            Kind::Scalar(s) => match s.as_str() {
+                "true" | "True" | "TRUE" => Value::Bool(true),
+                "false" | "False" | "FALSE" => Value::Bool(false),
+                "null" | "Null" | "NULL" | "~" | "" => Value::Null,
+                _ => s
+                    .parse::<i64>()
+                    .map(Value::from)
+                    .or_else(|_| s.parse::<f64>().map(Value::from))
+                    .unwrap_or_else(|_| Value::String(s.clone())),
+            },
+        }
+    }
+}
+
 // ---- JSON -------------------------------------------------------------------------------
 
 /// Parses JSON keeping byte spans. `None` when the text is not JSON.

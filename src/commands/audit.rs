@@ -1,0 +1,73 @@
+//! `keyrot audit`: every access key of one or more AWS accounts, reported like a scan.
+
+use super::CommandError;
+use crate::cli::AuditArgs;
+
+#[cfg(feature = "aws")]
+pub(super) fn aws_options(args: &crate::cli::AwsArgs) -> crate::iam::AwsOptions {
+    crate::iam::AwsOptions {
+        profile: args.profile.clone(),
+        region: args.region.clone(),
+        timeout: std::time::Duration::from_secs(args.aws_timeout.max(1)),
+        ..Default::default()
+    }
+}
+
+#[cfg(feature = "aws")]
+pub(super) fn audit(args: AuditArgs) -> Result<u8, CommandError> {
+    use super::{report_outcome, Reporting};
+    use crate::catalog::Catalog;
+    use crate::cli::ColorChoice;
+    use crate::detect::RuleSet;
+    use crate::outcome::ScanOutcome;
+    use crate::report;
+    use crate::report::sarif::SarifOptions;
+
+    let started = std::time::Instant::now();
+    let catalog = Catalog::new(&RuleSet::load(None)?)?;
+    let opts = crate::iam::audit::AuditOptions {
+        aws: aws_options(&args.aws),
+        max_key_age_days: i64::from(args.aws.max_key_age.unwrap_or(90)),
+        max_unused_days: i64::from(args.max_unused_days),
+        as_of: args.aws.as_of.unwrap_or_else(crate::time::now),
+        role_name: args.role_name.clone(),
+        accounts: args.accounts.clone(),
+        org: args.org,
+        report_timeout: std::time::Duration::from_secs(args.report_timeout),
+    };
+    let audited = crate::iam::audit::run(&catalog, &opts)?;
+    let keys: usize = audited.metrics.iter().map(|m| m.keys).sum();
+    let accounts = audited.metrics.len();
+    let outcome = ScanOutcome {
+        findings: audited.findings,
+        problems: audited.problems,
+        scope: Some(format!(
+            "audit: {accounts} {}, {keys} access {}",
+            if accounts == 1 { "account" } else { "accounts" },
+            if keys == 1 { "key" } else { "keys" }
+        )),
+        metrics: Some(audited.metrics),
+        duration: started.elapsed(),
+        ..Default::default()
+    };
+    let how = Reporting {
+        format: args.format,
+        output: args.output.as_deref(),
+        color: ColorChoice::Auto,
+        show_suppressed: false,
+        sarif: SarifOptions {
+            category: args.sarif_category.as_deref(),
+            max_results: report::sarif::GITHUB_MAX_RESULTS,
+        },
+        quiet: args.quiet,
+        fail_on: args.fail_on,
+    };
+    report_outcome(&outcome, &catalog, &how)
+}
+
+#[cfg(not(feature = "aws"))]
+pub(super) fn audit(_: AuditArgs) -> Result<u8, CommandError> {
+    Err(CommandError::Usage(
+        "audit needs keyrot built with the `aws` feature".into(),
+    ))
+}

@@ -1,0 +1,134 @@
+//! The subcommands, one file each: each turns parsed arguments into work and an exit code
+//! (0 nothing at or above `--fail-on`, 1 findings at or above it). Errors are typed
+//! (`CommandError`); `main` prints them with their causes and exits 2.
+
+mod audit;
+mod hook;
+mod rules;
+mod scan;
+
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::Path;
+
+use crate::catalog::Catalog;
+use crate::cli::{Cli, ColorChoice, Command, FailOn, Format};
+use crate::outcome::ScanOutcome;
+use crate::report::{self, sarif::SarifOptions};
+
+/// Why a command could not do its work.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// The arguments do not make sense together.
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    File(#[from] crate::error::FileError),
+    #[error(transparent)]
+    Git(#[from] crate::source::git::GitError),
+    #[cfg(feature = "aws")]
+    #[error(transparent)]
+    Iam(#[from] crate::iam::IamError),
+    #[error(transparent)]
+    Prefilter(#[from] crate::detect::engine::BuildError),
+    /// Writing a report, a baseline or a hook failed.
+    #[error("{what}")]
+    Io {
+        what: String,
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl From<io::Error> for CommandError {
+    fn from(source: io::Error) -> CommandError {
+        CommandError::Io {
+            what: "cannot write the report".into(),
+            source,
+        }
+    }
+}
+
+pub(crate) fn io_error(what: impl Into<String>) -> impl FnOnce(io::Error) -> CommandError {
+    let what = what.into();
+    move |source| CommandError::Io { what, source }
+}
+
+pub fn run(cli: Cli) -> Result<u8, CommandError> {
+    match cli.command {
+        Command::Scan(args) => scan::scan(args),
+        Command::Baseline(args) => scan::baseline(args),
+        Command::Rules(args) => rules::rules(args),
+        Command::Explain(args) => rules::explain(args),
+        Command::InstallHook(args) => hook::install_hook(args),
+        Command::Audit(args) => audit::audit(args),
+    }
+}
+
+/// How a finished scan or audit is reported.
+struct Reporting<'a> {
+    format: Format,
+    output: Option<&'a Path>,
+    color: ColorChoice,
+    show_suppressed: bool,
+    sarif: SarifOptions<'a>,
+    quiet: bool,
+    fail_on: FailOn,
+}
+
+/// Notes, the report, the summary, then the exit code: 1 when an unsuppressed finding is at or
+/// above `--fail-on`.
+fn report_outcome(
+    outcome: &ScanOutcome,
+    rules: &Catalog,
+    how: &Reporting,
+) -> Result<u8, CommandError> {
+    print_notes(outcome)?;
+    let to_terminal = how.output.is_none() && io::stdout().is_terminal();
+    let color = match how.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let mut out = output(how.output)?;
+    match how.format {
+        Format::Text => report::text::render(outcome, color, how.show_suppressed, &mut out)?,
+        Format::Json => report::json::render(outcome, how.show_suppressed, &mut out)?,
+        Format::Sarif => report::sarif::render(outcome, rules, &how.sarif, &mut out)?,
+    }
+    out.flush()?;
+    drop(out);
+    if !how.quiet {
+        print_summary(outcome)?;
+    }
+    let failing = how
+        .fail_on
+        .threshold()
+        .is_some_and(|t| outcome.active().any(|f| f.severity >= t));
+    Ok(u8::from(failing))
+}
+
+fn output(path: Option<&Path>) -> Result<Box<dyn Write>, CommandError> {
+    Ok(match path {
+        Some(path) => Box::new(BufWriter::new(
+            File::create(path).map_err(io_error(format!("cannot write {}", path.display())))?,
+        )),
+        None => Box::new(BufWriter::new(io::stdout().lock())),
+    })
+}
+
+fn print_notes(outcome: &ScanOutcome) -> io::Result<()> {
+    let mut stderr = io::stderr().lock();
+    for line in outcome.problems.iter().chain(&outcome.notes) {
+        writeln!(stderr, "keyrot: {line}")?;
+    }
+    Ok(())
+}
+
+fn print_summary(outcome: &ScanOutcome) -> io::Result<()> {
+    let mut stderr = io::stderr().lock();
+    for line in report::summary_lines(outcome) {
+        writeln!(stderr, "keyrot: {line}")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,210 @@
+//! One blob as every detector sees it: its bytes and origin, one line index built at most once
+//! (lines, UTF-16 columns), the spans of every secret value found so far, and what detectors
+//! note on the side (candidates dropped as decoys, files that look like IaC and do not parse).
+//! Excerpts, suppression and masking all read this context; nobody re-indexes a blob.
+
+use std::cell::{OnceCell, Ref, RefCell};
+use std::ops::Range;
+
+use crate::finding::{Finding, Location, Origin};
+use crate::source::Blob;
+
+/// Why a candidate was dropped instead of reported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Drop {
+    /// AWS's documentation keys, or anything ending in EXAMPLE.
+    DocumentationExample,
+    /// XXXX..., one character repeated, a run of the alphabet, ...
+    Placeholder,
+}
+
+impl Drop {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Drop::DocumentationExample => "documentation example",
+            Drop::Placeholder => "placeholder",
+        }
+    }
+}
+
+/// A stage that finds things in a blob. The pipeline runs every detector, in order, over one
+/// context per blob.
+pub trait Detector: Sync {
+    fn scan(&self, cx: &BlobContext, out: &mut Vec<Finding>);
+}
+
+/// Built once per blob, owned by the worker scanning it.
+pub struct BlobContext<'a> {
+    blob: &'a Blob<'a>,
+    lines: OnceCell<LineIndex>,
+    secrets: RefCell<Vec<Range<usize>>>,
+    dropped: RefCell<Vec<(Drop, String)>>,
+    problems: RefCell<Vec<String>>,
+}
+
+impl<'a> BlobContext<'a> {
+    pub fn new(blob: &'a Blob<'a>) -> BlobContext<'a> {
+        BlobContext {
+            blob,
+            lines: OnceCell::new(),
+            secrets: RefCell::default(),
+            dropped: RefCell::default(),
+            problems: RefCell::default(),
+        }
+    }
+
+    pub fn bytes(&self) -> &'a [u8] {
+        &self.blob.bytes
+    }
+
+    pub fn origin(&self) -> &'a Origin {
+        &self.blob.origin
+    }
+
+    /// The line index, built on first use (most blobs never need one).
+    pub fn lines(&self) -> &LineIndex {
+        self.lines.get_or_init(|| LineIndex::new(self.bytes()))
+    }
+
+    /// Line and column of both ends of a byte span.
+    pub fn location(&self, start: usize, end: usize) -> Location {
+        self.lines().location(self.bytes(), start, end)
+    }
+
+    /// Byte range of the line holding `offset`, without its terminator.
+    pub fn line_around(&self, offset: usize) -> (usize, usize) {
+        let lines = self.lines();
+        lines.line_span(self.bytes(), lines.line_of(offset.min(self.bytes().len())))
+    }
+
+    /// Records the span of a secret value, so that every excerpt masks it.
+    pub fn add_secret(&self, span: Range<usize>) {
+        self.secrets.borrow_mut().push(span);
+    }
+
+    /// Every secret span recorded so far.
+    pub fn secrets(&self) -> Ref<'_, Vec<Range<usize>>> {
+        self.secrets.borrow()
+    }
+
+    /// The text from `from` to `to` with every secret masked; `…` where the line goes on.
+    pub fn excerpt(&self, from: usize, to: usize, line: (usize, usize)) -> String {
+        let text = String::from_utf8_lossy(&self.bytes()[from..to]);
+        let (cut_left, cut_right) = (from > line.0, to < line.1);
+        let masked = if text.len() == to - from {
+            crate::redact::excerpt(&text, from, &self.secrets(), cut_left, cut_right)
+        } else {
+            // Invalid UTF-8 changed the length: offsets no longer match, mask by shape only.
+            crate::redact::mask(&text, cut_left, cut_right)
+        };
+        format!(
+            "{}{}{}",
+            if cut_left { "…" } else { "" },
+            masked.trim(),
+            if cut_right { "…" } else { "" }
+        )
+    }
+
+    /// A candidate dropped as a decoy, with its value as it may be shown.
+    pub fn dropped(&self, why: Drop, shown: String) {
+        self.dropped.borrow_mut().push((why, shown));
+    }
+
+    /// A problem with this blob that is not a finding (it looks like IaC and does not parse).
+    pub fn problem(&self, message: String) {
+        self.problems.borrow_mut().push(message);
+    }
+
+    /// What was noted on the side: dropped candidates and problems.
+    pub fn into_notes(self) -> (Vec<(Drop, String)>, Vec<String>) {
+        (self.dropped.into_inner(), self.problems.into_inner())
+    }
+}
+
+/// Byte offsets of line starts.
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(bytes: &[u8]) -> Self {
+        let mut starts = vec![0];
+        starts.extend(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1));
+        LineIndex { starts }
+    }
+
+    /// 0-based line number holding `offset`.
+    pub fn line_of(&self, offset: usize) -> usize {
+        match self.starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        }
+    }
+
+    /// Byte range of 0-based line `line`, without its line terminator.
+    pub fn line_span(&self, bytes: &[u8], line: usize) -> (usize, usize) {
+        let start = self.starts[line.min(self.starts.len() - 1)];
+        let mut end = self
+            .starts
+            .get(line + 1)
+            .map_or(bytes.len(), |next| next - 1);
+        if end > start && bytes[end - 1] == b'\r' {
+            end -= 1;
+        }
+        (start, end.max(start))
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.starts.len()
+    }
+
+    pub fn location(&self, bytes: &[u8], start: usize, end: usize) -> Location {
+        let (line, column) = self.line_column(bytes, start);
+        let (end_line, end_column) = self.line_column(bytes, end);
+        Location {
+            start,
+            end,
+            line,
+            column,
+            end_line,
+            end_column,
+        }
+    }
+
+    /// 1-based line and column; columns count UTF-16 code units (bytes of invalid UTF-8 count one each).
+    fn line_column(&self, bytes: &[u8], offset: usize) -> (usize, usize) {
+        let line = self.line_of(offset);
+        let prefix = &bytes[self.starts[line]..offset];
+        let column = String::from_utf8_lossy(prefix).encode_utf16().count() + 1;
+        (line + 1, column)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_and_columns_are_one_based_and_ignore_crlf() {
+        let text = b"first\r\nsecond line\r\n\xc3\xa9x";
+        let index = LineIndex::new(text);
+        assert_eq!(index.location(text, 7, 13).line, 2);
+        assert_eq!(index.location(text, 7, 13).column, 1);
+        assert_eq!(index.line_span(text, 0), (0, 5));
+        let last = index.location(text, 22, 23);
+        assert_eq!((last.line, last.column), (3, 2));
+    }
+
+    #[test]
+    fn excerpts_mask_recorded_secrets() {
+        let blob = Blob {
+            origin: Origin::Stdin,
+            bytes: b"token: short-secret-1 # ok"[..].into(),
+        };
+        let cx = BlobContext::new(&blob);
+        cx.add_secret(7..21);
+        let line = cx.line_around(7);
+        let text = cx.excerpt(line.0, line.1, line);
+        assert_eq!(text, "token: shor**** # ok");
+    }
+}

@@ -1,0 +1,78 @@
+//! What a scan or an audit produced, as the renderers read it: findings, what was read, skipped
+//! and dropped, problems and notes, and an audit's figures per account. Both the pipeline
+//! (`scan`, `iam`) and the renderers (`report`) import this; it imports neither.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::context::Drop;
+use crate::finding::Finding;
+
+/// How many candidates were dropped for one reason, with a few of them (redacted).
+#[derive(Clone, Debug, Default)]
+pub struct Dropped {
+    pub count: usize,
+    pub samples: Vec<String>,
+}
+
+/// Figures for one audited account.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct AccountMetrics {
+    pub account: String,
+    pub users: usize,
+    pub keys: usize,
+    pub active_keys: usize,
+    pub average_active_age_days: f64,
+    pub max_active_age_days: i64,
+    /// Keys created within the last 90 days.
+    pub rotated_last_90_days: usize,
+    /// Share of active keys within the rotation policy, 0 to 1 (1 when there are none).
+    pub rotation_compliance: f64,
+}
+
+/// Everything a scan or an audit produced.
+#[derive(Debug, Default)]
+pub struct ScanOutcome {
+    pub findings: Vec<Finding>,
+    pub files: u64,
+    pub bytes: u64,
+    pub skipped_binary: u64,
+    pub skipped_large: u64,
+    /// Files left out by the configuration's `include` and `exclude`.
+    pub excluded: u64,
+    /// One line per file or folder that could not be read.
+    pub problems: Vec<String>,
+    /// Notes on files skipped for their size.
+    pub notes: Vec<String>,
+    pub dropped: BTreeMap<Drop, Dropped>,
+    pub duration: Duration,
+    /// What was read, when it is not a plain tree: commits and blobs, or staged files.
+    pub scope: Option<String>,
+    /// Per-account figures of an audit.
+    pub metrics: Option<Vec<AccountMetrics>>,
+}
+
+impl ScanOutcome {
+    /// Findings that count: not suppressed.
+    pub fn active(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.suppression.is_none())
+    }
+}
+
+/// `1.5 MiB`-style sizes.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
