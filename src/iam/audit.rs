@@ -378,17 +378,19 @@ async fn credential_report(
 
 /// The report's CSV: a header row, then one row per user (no field holds a comma).
 fn parse_report(text: &str) -> HashMap<String, HashMap<String, String>> {
-    let mut lines = text.lines();
-    let Some(header) = lines.next() else {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let Ok(columns) = reader.headers().cloned() else {
         return HashMap::new();
     };
-    let columns: Vec<&str> = header.split(',').collect();
-    lines
-        .filter(|l| !l.trim().is_empty())
-        .filter_map(|line| {
+    reader
+        .records()
+        .filter_map(Result::ok)
+        .filter_map(|record| {
             let row: HashMap<String, String> = columns
                 .iter()
-                .zip(line.split(','))
+                .zip(record.iter())
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect();
             Some((row.get("user")?.clone(), row))
@@ -466,9 +468,11 @@ fn finding(
 mod tests {
     #[test]
     fn report_rows_are_keyed_by_user() {
-        let csv = "user,arn,mfa_active,access_key_1_active\n<root_account>,arn:aws:iam::1:root,false,true\nalice,arn:aws:iam::1:user/alice,true,false\n";
+        let csv = "user,arn,mfa_active,access_key_1_active\n<root_account>,arn:aws:iam::1:root,false,true\nalice,arn:aws:iam::1:user/alice,true,false\n\"ops,eu\",\"arn:aws:iam::1:user/ops,eu\",false,true\n";
         let rows = super::parse_report(csv);
         assert_eq!(rows["<root_account>"]["access_key_1_active"], "true");
         assert_eq!(rows["alice"]["mfa_active"], "true");
+        // IAM user names may hold commas; the report quotes them.
+        assert_eq!(rows["ops,eu"]["access_key_1_active"], "true");
     }
 }

@@ -105,6 +105,12 @@ impl<T> Page<T> {
 
 /// Follows `Marker`/`IsTruncated` pagination to the end. A marker seen twice ends the listing
 /// with an error rather than a loop.
+///
+/// Kept instead of the SDK's paginators (`into_paginator()`), which are worse against an
+/// endpoint keyrot does not control: they compare a marker only with the one just before it,
+/// so markers that cycle A, B, A, B... never end the listing, and a marker repeated at once
+/// ends it silently, losing the rest of the users or keys (aws-sdk-iam 1.133,
+/// `operation/list_users/paginator.rs`, `stop_on_duplicate_token`).
 pub async fn paginate<T, F, Fut>(what: &str, mut fetch: F) -> Result<Vec<T>, IamError>
 where
     F: FnMut(Option<String>) -> Fut,
