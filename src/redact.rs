@@ -11,7 +11,7 @@ pub fn secret(value: &str) -> String {
 }
 
 /// `text` (which starts at byte `offset` of its blob) with every secret span that overlaps it
-/// masked to its first four characters (none when the span is cut by the text's start), then
+/// masked to its first four characters (none when the text's edges cut it), then
 /// every run of base64 characters long enough to be a secret (24 or more), and any run cut by
 /// the text's edges. Spans are byte ranges of the blob.
 pub fn excerpt(
@@ -22,10 +22,14 @@ pub fn excerpt(
     cut_right: bool,
 ) -> String {
     let end = offset + text.len();
-    let mut spans: Vec<(usize, usize)> = secrets
+    // (start, end, whole): a secret cut by the text's edges shows none of its characters.
+    let mut spans: Vec<(usize, usize, bool)> = secrets
         .iter()
         .filter(|s| s.start < end && s.end > offset)
-        .map(|s| (s.start.max(offset) - offset, s.end.min(end) - offset))
+        .map(|s| {
+            let whole = s.start >= offset && s.end <= end;
+            (s.start.max(offset) - offset, s.end.min(end) - offset, whole)
+        })
         .collect();
     if spans.is_empty() {
         return mask(text, cut_left, cut_right);
@@ -33,7 +37,7 @@ pub fn excerpt(
     spans.sort_unstable();
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
-    for (start, stop) in spans {
+    for (start, stop, whole) in spans {
         let (start, stop) = (start.max(at), stop.max(at));
         if start >= stop {
             continue;
@@ -48,7 +52,11 @@ pub fn excerpt(
             return out;
         };
         out.push_str(&mask(before, cut_left && at == 0, false));
-        let keep = if start == 0 && cut_left { 0 } else { 4 };
+        let keep = if whole && !(start == 0 && cut_left) && !(stop == text.len() && cut_right) {
+            4
+        } else {
+            0
+        };
         out.extend(secret.chars().take(keep));
         out.push_str("****");
         at = stop;

@@ -1,10 +1,13 @@
 //! SARIF 2.1.0 as GitHub code scanning accepts it: every rule once with its documentation,
 //! results with 1-based regions relative to `%SRCROOT%`, related locations for paired
-//! secrets, and content-based fingerprints under our own key.
+//! secrets, and content-based fingerprints under our own key. Built from `serde-sarif`'s typed
+//! structs, generated from the 2.1.0 schema.
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use serde_json::{json, Value};
+use serde_sarif::sarif;
 
 use crate::catalog::Catalog;
 use crate::finding::{Finding, Location, Origin};
@@ -39,46 +42,74 @@ pub fn render(
         kept.sort_by_key(|f| std::cmp::Reverse(f.severity));
         kept.truncate(opts.max_results);
     }
-    let results: Vec<Value> = kept.iter().map(|f| result(f, rules)).collect();
-    let mut notifications: Vec<Value> = outcome
+    let results: Vec<sarif::Result> = kept.iter().map(|f| result(f, rules)).collect();
+    let mut notifications: Vec<sarif::Notification> = outcome
         .problems
         .iter()
-        .map(|p| json!({"level": "warning", "message": {"text": p}}))
+        .map(|p| notification(p.clone()))
         .collect();
     if left_out > 0 {
-        notifications.push(json!({"level": "warning", "message": {"text": format!(
+        notifications.push(notification(format!(
             "{left_out} results left out: GitHub code scanning accepts at most {} per run; the most severe were kept",
             opts.max_results
-        )}}));
+        )));
     }
-    let mut run = json!({
-        "tool": {"driver": {
-            "name": "keyrot",
-            "version": env!("CARGO_PKG_VERSION"),
-            "semanticVersion": env!("CARGO_PKG_VERSION"),
-            "informationUri": INFORMATION_URI,
-            "rules": rules.rules().iter().map(rule).collect::<Vec<_>>(),
-        }},
-        "columnKind": "utf16CodeUnits",
-        "results": results,
-        "invocations": [{
-            "executionSuccessful": true,
-            "toolExecutionNotifications": notifications,
-        }],
+    let driver = sarif::ToolComponent::builder()
+        .name("keyrot")
+        .version(env!("CARGO_PKG_VERSION"))
+        .semantic_version(env!("CARGO_PKG_VERSION"))
+        .information_uri(INFORMATION_URI)
+        .rules(rules.rules().iter().map(rule).collect::<Vec<_>>())
+        .build();
+    let invocation = sarif::Invocation::builder()
+        .execution_successful(true)
+        .tool_execution_notifications(notifications)
+        .build();
+    let automation = opts.category.map(|category| sarif::RunAutomationDetails {
+        id: Some(format!("{}/", category.trim_end_matches('/'))),
+        ..Default::default()
     });
-    if let Some(category) = opts.category {
-        run["automationDetails"] = json!({"id": format!("{}/", category.trim_end_matches('/'))});
-    }
-    let doc = json!({
-        "$schema": SCHEMA,
-        "version": "2.1.0",
-        "runs": [run],
-    });
+    let run = sarif::Run::builder()
+        .tool(sarif::Tool::builder().driver(driver).build())
+        .column_kind(json!("utf16CodeUnits"))
+        .results(results)
+        .invocations(vec![invocation]);
+    let run = match automation {
+        Some(details) => run.automation_details(details).build(),
+        None => run.build(),
+    };
+    let doc = sarif::Sarif::builder()
+        .schema(SCHEMA)
+        .version(json!("2.1.0"))
+        .runs(vec![run])
+        .build();
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
 }
 
-fn rule(s: &RuleMeta) -> Value {
+fn notification(text: String) -> sarif::Notification {
+    sarif::Notification::builder()
+        .level(json!("warning"))
+        .message(message(text))
+        .build()
+}
+
+fn message(text: String) -> sarif::Message {
+    sarif::Message {
+        text: Some(text),
+        ..Default::default()
+    }
+}
+
+/// A property bag with these tags and these properties.
+fn properties(tags: Vec<String>, values: BTreeMap<String, Value>) -> sarif::PropertyBag {
+    sarif::PropertyBag {
+        tags: (!tags.is_empty()).then_some(tags),
+        additional_properties: values,
+    }
+}
+
+fn rule(s: &RuleMeta) -> sarif::ReportingDescriptor {
     let text = super::docs::help_text(s);
     let markdown = super::docs::help_markdown(s);
     let mut tags = vec!["security".to_string()];
@@ -92,90 +123,133 @@ fn rule(s: &RuleMeta) -> Value {
     if let Some(cwe) = s.cwe {
         tags.push(format!("external/cwe/cwe-{cwe}"));
     }
-    json!({
-        "id": s.id,
-        "name": pascal(&s.id),
-        "shortDescription": {"text": truncate(&s.title, 1024)},
-        "fullDescription": {"text": truncate(&s.description, 1024)},
-        "help": {"text": text, "markdown": markdown},
-        "helpUri": format!("{INFORMATION_URI}/blob/main/docs/rules/{}", super::docs::page_name(s)),
-        "defaultConfiguration": {"level": s.severity.sarif_level()},
-        "properties": {
-            "tags": tags,
-            "precision": s.precision,
-            "security-severity": s.severity.security_severity(),
-        },
-    })
+    let plain = |text: String| {
+        sarif::MultiformatMessageString::builder()
+            .text(text)
+            .build()
+    };
+    sarif::ReportingDescriptor::builder()
+        .id(s.id.clone())
+        .name(pascal(&s.id))
+        .short_description(plain(truncate(&s.title, 1024)))
+        .full_description(plain(truncate(&s.description, 1024)))
+        .help(
+            sarif::MultiformatMessageString::builder()
+                .text(text)
+                .markdown(markdown)
+                .build(),
+        )
+        .help_uri(format!(
+            "{INFORMATION_URI}/blob/main/docs/rules/{}",
+            super::docs::page_name(s)
+        ))
+        .default_configuration(sarif::ReportingConfiguration {
+            level: Some(json!(s.severity.sarif_level())),
+            ..Default::default()
+        })
+        .properties(properties(
+            tags,
+            BTreeMap::from([
+                ("precision".to_string(), json!(s.precision)),
+                (
+                    "security-severity".to_string(),
+                    json!(s.severity.security_severity()),
+                ),
+            ]),
+        ))
+        .build()
 }
 
-fn result(f: &Finding, rules: &Catalog) -> Value {
-    let mut message = f.message.trim_end_matches('.').to_string();
-    message.push_str(". ");
-    message.push_str(f.remedy.summary.trim_end_matches('.'));
-    message.push('.');
-    let mut properties = json!({
-        "severity": f.severity.as_str(),
-        "value": f.redacted,
-        "remediation": f.remedy.steps.iter().map(|s| match &s.command {
-            Some(c) => format!("{} `{c}`", s.text),
-            None => s.text.clone(),
-        }).collect::<Vec<_>>(),
-    });
+fn result(f: &Finding, rules: &Catalog) -> sarif::Result {
+    let mut text = f.message.trim_end_matches('.').to_string();
+    text.push_str(". ");
+    text.push_str(f.remedy.summary.trim_end_matches('.'));
+    text.push('.');
+    let mut values = BTreeMap::from([
+        ("severity".to_string(), json!(f.severity.as_str())),
+        ("value".to_string(), json!(f.redacted)),
+        (
+            "remediation".to_string(),
+            json!(f
+                .remedy
+                .steps
+                .iter()
+                .map(|s| match &s.command {
+                    Some(c) => format!("{} `{c}`", s.text),
+                    None => s.text.clone(),
+                })
+                .collect::<Vec<_>>()),
+        ),
+    ]);
     if let Some(k) = &f.facts.key_id {
-        properties["keyId"] = json!(k);
+        values.insert("keyId".into(), json!(k));
     }
     if let Some(a) = &f.facts.account_id {
-        properties["accountId"] = json!(a);
+        values.insert("accountId".into(), json!(a));
     }
     if let Some(t) = f.facts.key_type {
-        properties["keyType"] = json!(t);
+        values.insert("keyType".into(), json!(t));
     }
     if f.facts.canary {
-        properties["canary"] = json!(true);
+        values.insert("canary".into(), json!(true));
     }
     if let Some(commit) = super::json::commit_json(&f.origin) {
-        properties["commit"] = commit;
+        values.insert("commit".into(), commit);
     }
     if let Some(at_head) = f.present_at_head {
-        properties["presentAtHead"] = json!(at_head);
+        values.insert("presentAtHead".into(), json!(at_head));
     }
     let uri = f.origin.rel();
-    let mut result = json!({
-        "ruleId": f.rule_id,
-        "level": f.severity.sarif_level(),
-        "message": {"text": message},
-        "locations": [location(f)],
-        "partialFingerprints": {FINGERPRINT_KEY: f.fingerprint},
-        "properties": properties,
-    });
-    if let Some(index) = rules.index_of(&f.rule_id) {
-        result["ruleIndex"] = json!(index);
+    let level = match f.severity.sarif_level() {
+        "error" => sarif::ResultLevel::Error,
+        "warning" => sarif::ResultLevel::Warning,
+        _ => sarif::ResultLevel::Note,
+    };
+    let related: Vec<sarif::Location> = f
+        .related
+        .iter()
+        .enumerate()
+        .map(|(i, r)| sarif::Location {
+            id: Some(i as i64 + 1),
+            message: Some(message(format!("{} ({})", r.role, r.redacted))),
+            ..physical(uri, &r.location, None)
+        })
+        .collect();
+    let suppressions: Vec<sarif::Suppression> = f
+        .suppression
+        .iter()
+        .map(|s| {
+            let builder = sarif::Suppression::builder()
+                .kind(json!(s.kind))
+                .status(json!("accepted"));
+            match &s.justification {
+                Some(why) => builder.justification(why.clone()).build(),
+                None => builder.build(),
+            }
+        })
+        .collect();
+    sarif::Result {
+        rule_id: Some(f.rule_id.clone()),
+        rule_index: rules.index_of(&f.rule_id).map(|i| i as i64),
+        level: Some(level),
+        message: message(text),
+        locations: Some(vec![location(f)]),
+        partial_fingerprints: Some(BTreeMap::from([(
+            FINGERPRINT_KEY.to_string(),
+            f.fingerprint.clone(),
+        )])),
+        properties: Some(properties(Vec::new(), values)),
+        suppressions: (!suppressions.is_empty()).then_some(suppressions),
+        related_locations: (!related.is_empty()).then_some(related),
+        // `Result` has no `Default` (its message is required): the rest from an empty one.
+        ..sarif::Result::builder()
+            .message(message(String::new()))
+            .build()
     }
-    if let Some(s) = &f.suppression {
-        let mut suppression = json!({"kind": s.kind, "status": "accepted"});
-        if let Some(why) = &s.justification {
-            suppression["justification"] = json!(why);
-        }
-        result["suppressions"] = json!([suppression]);
-    }
-    if !f.related.is_empty() {
-        result["relatedLocations"] = f
-            .related
-            .iter()
-            .enumerate()
-            .map(|(i, r)| {
-                let mut loc = physical(uri, &r.location, None);
-                loc["id"] = json!(i + 1);
-                loc["message"] = json!({"text": format!("{} ({})", r.role, r.redacted)});
-                loc
-            })
-            .collect();
-    }
-    result
 }
 
 /// A file region, or for audit findings the IAM user as a logical location.
-fn location(f: &Finding) -> Value {
+fn location(f: &Finding) -> sarif::Location {
     match &f.origin {
         Origin::Iam { account, user } => {
             let arn = if user == "<root_account>" {
@@ -185,29 +259,44 @@ fn location(f: &Finding) -> Value {
             };
             // GitHub code scanning needs a physical location on every result: a stable
             // pseudo-path per account and user, beside the logical one that names the ARN.
-            let mut loc = physical(&format!("aws-iam/{account}/{user}"), &f.location, None);
-            loc["logicalLocations"] =
-                json!([{"name": user, "fullyQualifiedName": arn, "kind": "resource"}]);
-            loc
+            sarif::Location {
+                logical_locations: Some(vec![sarif::LogicalLocation {
+                    name: Some(user.clone()),
+                    fully_qualified_name: Some(arn),
+                    kind: Some("resource".into()),
+                    ..Default::default()
+                }]),
+                ..physical(&format!("aws-iam/{account}/{user}"), &f.location, None)
+            }
         }
         _ => physical(f.origin.rel(), &f.location, Some(&f.excerpt)),
     }
 }
 
-fn physical(uri: &str, loc: &Location, snippet: Option<&str>) -> Value {
-    let mut region = json!({
-        "startLine": loc.line,
-        "startColumn": loc.column,
-        "endLine": loc.end_line,
-        "endColumn": loc.end_column,
-    });
-    if let Some(text) = snippet {
-        region["snippet"] = json!({"text": text});
+fn physical(uri: &str, loc: &Location, snippet: Option<&str>) -> sarif::Location {
+    let region = sarif::Region {
+        start_line: Some(loc.line as i64),
+        start_column: Some(loc.column as i64),
+        end_line: Some(loc.end_line as i64),
+        end_column: Some(loc.end_column as i64),
+        snippet: snippet.map(|text| sarif::ArtifactContent {
+            text: Some(text.to_string()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    sarif::Location {
+        physical_location: Some(sarif::PhysicalLocation {
+            artifact_location: Some(sarif::ArtifactLocation {
+                uri: Some(uri.to_string()),
+                uri_base_id: Some("%SRCROOT%".into()),
+                ..Default::default()
+            }),
+            region: Some(region),
+            ..Default::default()
+        }),
+        ..Default::default()
     }
-    json!({"physicalLocation": {
-        "artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"},
-        "region": region,
-    }})
 }
 
 /// `aws.access-key-id` becomes `AwsAccessKeyId`.
