@@ -40,6 +40,7 @@ pub struct BlobContext<'a> {
     secrets: RefCell<Vec<Range<usize>>>,
     dropped: RefCell<Vec<(Drop, String)>>,
     problems: RefCell<Vec<String>>,
+    notes: RefCell<Vec<String>>,
 }
 
 impl<'a> BlobContext<'a> {
@@ -50,6 +51,7 @@ impl<'a> BlobContext<'a> {
             secrets: RefCell::default(),
             dropped: RefCell::default(),
             problems: RefCell::default(),
+            notes: RefCell::default(),
         }
     }
 
@@ -115,10 +117,27 @@ impl<'a> BlobContext<'a> {
         self.problems.borrow_mut().push(message);
     }
 
-    /// What was noted on the side: dropped candidates and problems.
-    pub fn into_notes(self) -> (Vec<(Drop, String)>, Vec<String>) {
-        (self.dropped.into_inner(), self.problems.into_inner())
+    /// Something a reader of the report should know that is not a finding (what a condition
+    /// cleared, say).
+    pub fn note(&self, message: String) {
+        self.notes.borrow_mut().push(message);
     }
+
+    /// What was noted on the side: dropped candidates, problems and notes.
+    pub fn into_notes(self) -> Notes {
+        Notes {
+            dropped: self.dropped.into_inner(),
+            problems: self.problems.into_inner(),
+            notes: self.notes.into_inner(),
+        }
+    }
+}
+
+/// What detectors noted on a blob besides findings.
+pub struct Notes {
+    pub dropped: Vec<(Drop, String)>,
+    pub problems: Vec<String>,
+    pub notes: Vec<String>,
 }
 
 /// Byte offsets of line starts.

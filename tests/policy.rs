@@ -34,11 +34,13 @@ fn iac_fixtures_give_exactly_the_expected_findings() {
             "policy.trust-any-principal",
             "critical",
         ),
+        // iam:PassRole with lambda:CreateFunction but nothing to invoke or trigger the new
+        // function: one step short of Rhino's methods 15 and 16.
         (
             "fixtures/iac/cloudformation/weak.yaml",
             30,
             "policy.privilege-escalation",
-            "critical",
+            "high",
         ),
         (
             "fixtures/iac/cloudformation/weak.yaml",
@@ -108,12 +110,6 @@ fn iac_fixtures_give_exactly_the_expected_findings() {
         ),
         (
             "fixtures/iac/policies/ops-policy.json",
-            14,
-            "policy.resource-wildcard",
-            "low",
-        ),
-        (
-            "fixtures/iac/policies/ops-policy.json",
             18,
             "policy.malformed",
             "low",
@@ -168,12 +164,6 @@ fn iac_fixtures_give_exactly_the_expected_findings() {
         ),
         (
             "fixtures/iac/terraform/weak.tf",
-            54,
-            "policy.resource-wildcard",
-            "medium",
-        ),
-        (
-            "fixtures/iac/terraform/weak.tf",
             65,
             "policy.user-policy",
             "low",
@@ -182,6 +172,13 @@ fn iac_fixtures_give_exactly_the_expected_findings() {
             "fixtures/iac/terraform/weak.tf",
             73,
             "policy.allow-not",
+            "high",
+        ),
+        // `NotAction: iam:*` still grants ssm:SendCommand, lambda:UpdateFunctionCode, ...
+        (
+            "fixtures/iac/terraform/weak.tf",
+            73,
+            "policy.privilege-escalation",
             "high",
         ),
         (
@@ -326,7 +323,10 @@ fn trust_and_resource_policies_across_formats() {
         vec!["policy.resource-public"]
     );
     let sls = "service: s\nprovider:\n  iamRoleStatements:\n    - Effect: Allow\n      NotAction: iam:*\n      Resource: '*'\n";
-    assert_eq!(rules_in("serverless.yml", sls), vec!["policy.allow-not"]);
+    assert_eq!(
+        rules_in("serverless.yml", sls),
+        vec!["policy.allow-not", "policy.privilege-escalation"]
+    );
 }
 
 #[test]

@@ -73,7 +73,7 @@ fn fixtures_sarif_is_valid_and_complete() {
         );
     }
     let results = run0["results"].as_array().unwrap();
-    assert_eq!(results.len(), 16 + 33, "16 credentials, 33 policy findings");
+    assert_eq!(results.len(), 16 + 32, "16 credentials, 32 policy findings");
     for r in results {
         let loc = &r["locations"][0]["physicalLocation"];
         let uri = loc["artifactLocation"]["uri"].as_str().unwrap();

@@ -5,11 +5,13 @@
 
 pub mod actions;
 pub mod checks;
+pub mod conditions;
+pub mod eval;
 pub mod extract;
 pub mod model;
 
 use crate::context::{BlobContext, Detector};
-use crate::finding::{fingerprint, value_digest, Facts, Finding, Remedy, Step};
+use crate::finding::{fingerprint, value_digest, Facts, Finding, Related, Remedy, Step};
 use crate::rule::{Family, RuleMeta};
 
 /// The policy detector: files that do not look like IaC cost one name check.
@@ -35,7 +37,16 @@ impl Detector for Policies {
         if extracted.docs.is_empty() && extracted.facts.is_empty() {
             return;
         }
-        let mut found: Vec<Finding> = checks::run(&extracted)
+        let today = &crate::time::now_rfc3339()[..10];
+        let judged = checks::run(&extracted, today);
+        for (at, note) in judged.notes {
+            let line = cx
+                .location(at.min(cx.bytes().len()), at.min(cx.bytes().len()))
+                .line;
+            cx.note(format!("{}:{line}: {note}", cx.origin().display()));
+        }
+        let mut found: Vec<Finding> = judged
+            .hits
             .into_iter()
             .map(|hit| finding(cx, hit))
             .collect();
@@ -62,7 +73,22 @@ fn finding(cx: &BlobContext, hit: checks::Hit) -> Finding {
         fingerprint: fingerprint(hit.check.id, cx.origin().rel(), &digest),
         origin: cx.origin().clone(),
         location: cx.location(start, end),
-        related: Vec::new(),
+        related: hit
+            .related
+            .iter()
+            .map(|(start, end, role)| {
+                let end = (*end).clamp(*start, bytes.len());
+                let start = (*start).min(end);
+                Related {
+                    role: role.clone(),
+                    location: cx.location(start, end),
+                    redacted: String::from_utf8_lossy(&bytes[start..end])
+                        .chars()
+                        .take(80)
+                        .collect(),
+                }
+            })
+            .collect(),
         excerpt: cx.excerpt(line_start, to, line),
         redacted: String::from_utf8_lossy(element).chars().take(80).collect(),
         value_digest: digest,
@@ -97,7 +123,7 @@ pub fn rules() -> Vec<RuleMeta> {
             references: vec![
                 "https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html".into(),
             ],
-            note: None,
+            note: c.note.map(|page| page()),
             examples: c.fires.iter().map(|(_, text)| text.to_string()).collect(),
             negative_examples: c.quiet.iter().map(|(_, text)| text.to_string()).collect(),
         })

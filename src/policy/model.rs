@@ -14,23 +14,28 @@ pub enum DocKind {
     Resource,
 }
 
-/// A value with the span it was written at; `None` text when unresolvable.
+/// Stands for a part of a value that is unknown until deployment (`${var.x}`, `${AWS::AccountId}`)
+/// in a value's `shape`: it matches no wildcard and is never taken for `*`.
+pub const UNKNOWN: char = '\u{1}';
+
+/// A value with the span it was written at. `text` is the value when it is wholly known;
+/// `shape` is what is known of it, unknown parts written as `UNKNOWN`
+/// (`arn:aws:iam::\u{1}:role/*`), `None` when nothing is known.
 #[derive(Clone, Debug)]
 pub struct Spanned {
     pub text: Option<String>,
+    pub shape: Option<String>,
     pub start: usize,
     pub end: usize,
 }
 
 impl Spanned {
-    fn of(node: &Node) -> Spanned {
-        // `${...}` is Terraform or CloudFormation interpolation: unknown until deployed.
-        let text = match &node.kind {
-            Kind::Str(s) | Kind::Scalar(s) if !s.contains("${") => Some(s.clone()),
-            _ => None,
-        };
+    pub fn of(node: &Node) -> Spanned {
+        let shape = shape_of(node);
+        let text = shape.clone().filter(|s| !s.contains(UNKNOWN));
         Spanned {
             text,
+            shape,
             start: node.start,
             end: node.end,
         }
@@ -38,6 +43,116 @@ impl Spanned {
 
     pub fn is(&self, value: &str) -> bool {
         self.text.as_deref() == Some(value)
+    }
+}
+
+/// Prefixes of IAM's own policy variables: `${aws:username}` is a value IAM fills in at request
+/// time (the caller's own name), not an interpolation of the IaC tool.
+const POLICY_VARIABLES: &[&str] = &[
+    "aws:",
+    "!aws:",
+    "saml:",
+    "sts:",
+    "iot:",
+    "s3:",
+    "ec2:",
+    "cognito-identity.",
+    "www.amazon.com:",
+    "graph.facebook.com:",
+    "accounts.google.com:",
+    "token.actions.",
+];
+
+fn is_policy_variable(inner: &str) -> bool {
+    POLICY_VARIABLES.iter().any(|p| inner.starts_with(p))
+}
+
+/// What is known of a value: a string with its tool interpolations (`${...}` that are not IAM
+/// policy variables) replaced by `UNKNOWN`; `!Sub`, `Fn::Sub` and `Fn::Join` read the same way.
+fn shape_of(node: &Node) -> Option<String> {
+    let shape = match &node.kind {
+        Kind::Str(s) | Kind::Scalar(s) => template_shape(s),
+        Kind::Unknown(raw) => {
+            let raw = raw.trim();
+            if let Some(rest) = raw.strip_prefix("!Sub") {
+                template_shape(unquote(rest.trim()))
+            } else if raw.starts_with('"') && raw.ends_with('"') && raw.len() >= 2 {
+                // A Terraform template string with interpolations.
+                template_shape(&raw[1..raw.len() - 1])
+            } else {
+                return None;
+            }
+        }
+        Kind::Map(entries) if entries.len() == 1 => {
+            let (key, value) = &entries[0];
+            match (key.as_str(), &value.kind) {
+                ("Fn::Sub", Kind::Str(s)) => template_shape(s),
+                ("Fn::Sub", Kind::List(items)) => template_shape(items.first()?.as_str()?),
+                ("Fn::Join", Kind::List(items)) if items.len() == 2 => {
+                    let sep = items[0].as_str()?;
+                    let parts: Vec<String> = items[1]
+                        .items()
+                        .iter()
+                        .map(|p| shape_of(p).unwrap_or_else(|| UNKNOWN.to_string()))
+                        .collect();
+                    parts.join(sep)
+                }
+                _ => return None,
+            }
+        }
+        _ => return None,
+    };
+    // Nothing known but punctuation: the value is unknown, not a pattern.
+    shape
+        .chars()
+        .any(|c| c != UNKNOWN && c.is_alphanumeric() || c == '*')
+        .then_some(shape)
+}
+
+fn unquote(s: &str) -> &str {
+    let s = s.trim();
+    for q in ['"', '\''] {
+        if s.len() >= 2 && s.starts_with(q) && s.ends_with(q) {
+            return &s[1..s.len() - 1];
+        }
+    }
+    s
+}
+
+/// `s` with every `${...}` that is not an IAM policy variable replaced by `UNKNOWN`.
+fn template_shape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find("${") {
+        // Terraform writes a literal `${` as `$${`.
+        let escaped = i > 0 && rest.as_bytes()[i - 1] == b'$';
+        let Some(close) = rest[i..].find('}') else {
+            break;
+        };
+        let inner = &rest[i + 2..i + close];
+        if escaped {
+            out.push_str(&rest[..i - 1]);
+            out.push_str(&rest[i..=i + close]);
+        } else if is_policy_variable(inner) {
+            out.push_str(&rest[..=i + close]);
+        } else {
+            out.push_str(&rest[..i]);
+            out.push(UNKNOWN);
+        }
+        rest = &rest[i + close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Whether a value uses IAM policy variables, which need `Version: 2012-10-17`.
+pub fn uses_policy_variables(node: &Node) -> bool {
+    match &node.kind {
+        Kind::Str(s) | Kind::Scalar(s) | Kind::Unknown(s) => s
+            .match_indices("${")
+            .any(|(i, _)| is_policy_variable(&s[i + 2..])),
+        Kind::Map(entries) => entries.iter().any(|(_, v)| uses_policy_variables(v)),
+        Kind::List(items) => items.iter().any(uses_policy_variables),
     }
 }
 
@@ -50,11 +165,11 @@ pub struct Principal {
 
 #[derive(Clone, Debug)]
 pub struct Condition {
-    /// `StringEquals`, `ForAnyValue:StringLike`, ...: kept as written; checks weigh keys today.
-    #[allow(dead_code)]
+    /// `StringEquals`, `ForAnyValue:StringLike`, `BoolIfExists`, ... as written.
     pub operator: String,
     pub key: String,
-    pub values: Vec<String>,
+    /// The values; `None` for one that is not a known string.
+    pub values: Vec<Option<String>>,
 }
 
 #[derive(Clone, Debug)]
@@ -76,13 +191,6 @@ impl Statement {
         self.effect.as_ref().is_some_and(|e| e.is("Allow"))
     }
 
-    /// Whether a condition on one of these keys (case-insensitive) restricts the statement.
-    pub fn condition_on(&self, keys: &[&str]) -> Option<&Condition> {
-        self.conditions
-            .iter()
-            .find(|c| keys.iter().any(|k| c.key.eq_ignore_ascii_case(k)))
-    }
-
     /// `Resource` is `*` (or absent, as in a trust policy).
     pub fn on_any_resource(&self) -> bool {
         self.resources.iter().any(|r| r.is("*"))
@@ -98,6 +206,12 @@ pub struct PolicyDoc {
     pub version: Option<Spanned>,
     /// The tool writes `Version` itself (Serverless, Terraform's policy documents).
     pub version_implied: bool,
+    /// It uses IAM policy variables (`${aws:username}`), which need `Version: 2012-10-17`.
+    pub uses_variables: bool,
+    /// How the file names this document when it attaches it (`aws_iam_policy.deploy`).
+    pub id: Option<String>,
+    /// The users, roles and groups the file attaches it to directly (`aws_iam_role.app`).
+    pub attached_to: Vec<String>,
     pub statements: Vec<Statement>,
     pub start: usize,
 }
@@ -110,6 +224,9 @@ pub fn doc_from_node(node: &Node, kind: DocKind, context: String) -> Option<Poli
         context,
         version: node.get("Version").map(Spanned::of),
         version_implied: false,
+        uses_variables: uses_policy_variables(statement),
+        id: None,
+        attached_to: Vec::new(),
         statements: statement
             .items()
             .into_iter()
@@ -166,11 +283,7 @@ fn conditions(node: &Node) -> Vec<Condition> {
             out.push(Condition {
                 operator: operator.clone(),
                 key: key.clone(),
-                values: values
-                    .items()
-                    .iter()
-                    .map(|v| v.as_str().map_or_else(|| "?".to_string(), str::to_string))
-                    .collect(),
+                values: values.items().iter().map(|v| Spanned::of(v).text).collect(),
             });
         }
     }

@@ -87,10 +87,10 @@ impl<'e> Collector<'e> {
         if !findings.is_empty() {
             crate::suppress::inline(&cx, &mut findings);
         }
-        let (dropped, problems) = cx.into_notes();
-        if !dropped.is_empty() {
+        let notes = cx.into_notes();
+        if !notes.dropped.is_empty() {
             let mut tally = lock(&self.dropped);
-            for (why, value) in dropped {
+            for (why, value) in notes.dropped {
                 let entry = tally.entry(why).or_default();
                 entry.count += 1;
                 if entry.samples.len() < SAMPLES && !entry.samples.contains(&value) {
@@ -98,8 +98,11 @@ impl<'e> Collector<'e> {
                 }
             }
         }
-        if !problems.is_empty() {
-            lock(&self.problems).extend(problems);
+        if !notes.problems.is_empty() {
+            lock(&self.problems).extend(notes.problems);
+        }
+        if !notes.notes.is_empty() {
+            lock(&self.notes).extend(notes.notes);
         }
         findings
     }

@@ -24,6 +24,7 @@ pub static CHECK: Check = Check {
         conditions: Conditions::Lower,
         predicate,
     },
+    note: None,
 };
 
 fn predicate(_: &PolicyDoc, st: &Expanded, out: &mut Vec<Raw>) {

@@ -23,9 +23,10 @@ pub static CHECK: Check = Check {
         conditions: Conditions::Lower,
         predicate,
     },
+    note: None,
 };
 
-const READING: &[&str] = &[
+pub(super) const READING: &[&str] = &[
     "s3:GetObject",
     "s3:GetObjectVersion",
     "dynamodb:Scan",
@@ -37,7 +38,8 @@ const READING: &[&str] = &[
 ];
 
 fn predicate(_: &PolicyDoc, st: &Expanded, out: &mut Vec<Raw>) {
-    if st.statement.on_any_resource() {
-        st.on_every_resource(CHECK.severity, READING, out);
+    // `Allow NotAction` is the allow-not check's finding: it grants this and everything else.
+    if st.statement.on_any_resource() && st.statement.not_actions.is_empty() {
+        super::on_every_resource(st, CHECK.severity, READING, out);
     }
 }

@@ -9,25 +9,56 @@ pub static CHECK: Check = Check {
     cwe: 269,
     rationale: "A statement that allows `*` on `*` makes whoever holds it an administrator of the account: it can read every secret, delete every resource and grant itself anything else.",
     remediation: "Name the actions the workload uses (IAM Access Analyzer can generate them from CloudTrail), scope `Resource` to the ARNs it needs, and keep administrator access for break-glass roles behind MFA.",
-    fires: &[(
-        "admin.json",
-        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}"#,
-    )],
-    quiet: &[(
-        "deny.json",
-        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}"#,
-    )],
+    fires: &[
+        (
+            "admin.json",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}"#,
+        ),
+        (
+            "all-but-one.json",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "NotAction": "s3:DeleteBucket", "Resource": "*"}]}"#,
+        ),
+    ],
+    quiet: &[
+        (
+            "deny.json",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}"#,
+        ),
+        (
+            "allow-then-deny.json",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}, {"Effect": "Deny", "Action": "*", "Resource": "*"}]}"#,
+        ),
+        (
+            "denied-elsewhere.tf",
+            "resource \"aws_iam_policy\" \"all\" {\n  policy = jsonencode({ Version = \"2012-10-17\", Statement = [{ Effect = \"Allow\", Action = \"*\", Resource = \"*\" }] })\n}\nresource \"aws_iam_policy\" \"none\" {\n  policy = jsonencode({ Version = \"2012-10-17\", Statement = [{ Effect = \"Deny\", Action = \"*\", Resource = \"*\" }] })\n}\nresource \"aws_iam_user_policy_attachment\" \"a\" {\n  user       = aws_iam_user.u.name\n  policy_arn = aws_iam_policy.all.arn\n}\nresource \"aws_iam_user_policy_attachment\" \"b\" {\n  user       = aws_iam_user.u.name\n  policy_arn = aws_iam_policy.none.arn\n}\n",
+        ),
+        (
+            "expired.json",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"DateLessThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}}]}"#,
+        ),
+    ],
     scope: Scope::Allow {
         kinds: &[DocKind::Identity],
         skip_everything: false,
         conditions: Conditions::Lower,
         predicate,
     },
+    note: None,
 };
 
 fn predicate(_: &PolicyDoc, st: &Expanded, out: &mut Vec<Raw>) {
     let s = st.statement;
-    if st.is_everything() && s.on_any_resource() {
-        out.push(raw(CHECK.severity, star_resource(s), "Allow * on *".into()));
+    if !s.on_any_resource() || !st.is_admin() {
+        return;
     }
+    let message = match s.not_actions.first() {
+        // Every action but a few is an administrator too.
+        Some(e) => format!(
+            "Allow NotAction {} on *: every action but {}",
+            e.text.as_deref().unwrap_or("?"),
+            st.granted.complement().len()
+        ),
+        None => "Allow * on *".to_string(),
+    };
+    out.push(raw(CHECK.severity, star_resource(s), message));
 }

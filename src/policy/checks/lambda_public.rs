@@ -18,6 +18,7 @@ pub static CHECK: Check = Check {
         "resource \"aws_lambda_permission\" \"sns\" {\n  action        = \"lambda:InvokeFunction\"\n  function_name = \"report\"\n  principal     = \"sns.amazonaws.com\"\n  source_arn    = \"arn:aws:sns:eu-west-1:123456789012:events\"\n}\n",
     )],
     scope: Scope::Fact(predicate),
+    note: None,
 };
 
 fn predicate(fact: &IacFact, out: &mut Vec<Raw>) {

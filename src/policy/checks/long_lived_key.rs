@@ -18,6 +18,7 @@ pub static CHECK: Check = Check {
         "resource \"aws_iam_user\" \"ci\" {\n  name = \"ci\"\n}\n",
     )],
     scope: Scope::Fact(predicate),
+    note: None,
 };
 
 fn predicate(fact: &IacFact, out: &mut Vec<Raw>) {

@@ -17,25 +17,37 @@ pub static CHECK: Check = Check {
             r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObjcet", "Resource": "arn:aws:s3:::reports/*"}]}"#,
         ),
         (
+            "no-version-with-variables.json",
+            r#"{"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::home/${aws:username}/*"}]}"#,
+        ),
+        (
             "old.json",
             r#"{"Version": "2008-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::reports/*"}]}"#,
         ),
     ],
-    quiet: &[(
+    quiet: &[
+        (
+            "no-version-no-variables.json",
+            r#"{"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::reports/*"}]}"#,
+        ),
+        (
         "fine.json",
         r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::reports/*"}]}"#,
-    )],
+        ),
+    ],
     scope: Scope::Document(predicate),
+    note: None,
 };
 
 fn predicate(doc: &PolicyDoc, statements: &[Expanded], out: &mut Vec<Raw>) {
     let low = CHECK.severity;
     if !doc.version_implied {
         match &doc.version {
-            None => out.push(raw(
+            // Without a Version only policy variables change meaning; anything else is noise.
+            None if doc.uses_variables => out.push(raw(
                 low,
                 (doc.start, doc.start + 1),
-                "no Version; policy variables will not work".into(),
+                "no Version; its policy variables (${aws:...}) will be read as plain text".into(),
             )),
             Some(v) if v.text.as_deref().is_some_and(|t| t != "2012-10-17") => out.push(raw(
                 low,

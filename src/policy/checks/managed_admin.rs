@@ -18,6 +18,7 @@ pub static CHECK: Check = Check {
         "resource \"aws_iam_role_policy_attachment\" \"read\" {\n  role       = \"app\"\n  policy_arn = \"arn:aws:iam::aws:policy/ReadOnlyAccess\"\n}\n",
     )],
     scope: Scope::Fact(predicate),
+    note: None,
 };
 
 fn predicate(fact: &IacFact, out: &mut Vec<Raw>) {

@@ -4,9 +4,13 @@
 //! guards (document kind, `Allow`, statements that `Action: "*"` checks already speak for) and
 //! weighs restricting conditions, so a predicate says only what is wrong.
 
-use super::actions::{db, Action, Expansion};
-use super::extract::IacFact;
-use super::model::{DocKind, PolicyDoc, Spanned, Statement};
+use std::collections::BTreeSet;
+
+use super::conditions::{self, Audience};
+use super::eval::{self, Principals};
+pub use super::eval::{broad_resource, Expanded};
+use super::extract::{Extracted, IacFact};
+use super::model::{DocKind, PolicyDoc, Statement};
 use crate::rule::Severity;
 
 /// Declares the check modules and `ALL`, in the order their findings are listed: adding a
@@ -54,6 +58,8 @@ pub struct Check {
     /// Files on which it must stay quiet.
     pub quiet: &'static [(&'static str, &'static str)],
     pub scope: Scope,
+    /// More for its documentation page (a catalogue it reads, say).
+    pub note: Option<fn() -> String>,
 }
 
 /// What a check judges, and its predicate.
@@ -61,25 +67,38 @@ pub enum Scope {
     /// `Allow` statements of documents of these kinds (every kind when empty).
     Allow {
         kinds: &'static [DocKind],
-        /// Statements with `Action: "*"` are left to the checks of `*`.
+        /// Statements with `Action: "*"` (or as wide) are left to the checks of `*`.
         skip_everything: bool,
         conditions: Conditions,
         predicate: fn(&PolicyDoc, &Expanded, &mut Vec<Raw>),
     },
     /// Whole documents, every statement whatever its effect.
     Document(fn(&PolicyDoc, &[Expanded], &mut Vec<Raw>)),
+    /// What identity documents grant together: each document alone, then each principal's
+    /// documents together for what no single one of them grants.
+    Grants(fn(&Grants, &mut Vec<Raw>)),
     /// Facts the IaC declares that are not policies.
     Fact(fn(&IacFact, &mut Vec<Raw>)),
 }
 
 /// How restricting conditions count for a statement check.
 pub enum Conditions {
-    /// A restricting condition lowers the severity one step; the message says which.
+    /// A narrowing condition lowers the severity one step; the message says which.
     Lower,
-    /// A condition on one of these keys makes the statement no finding.
-    Clear(&'static [&'static str]),
+    /// A narrowing condition (on one of `keys`, or on any key when `None`) makes the statement
+    /// no finding; the scan's notes say which condition cleared it.
+    Clear {
+        keys: Option<&'static [&'static str]>,
+        audience: Audience,
+    },
     /// The predicate weighs the conditions itself.
     Own,
+}
+
+/// Identity statements evaluated together: one document's, or all a principal's.
+pub struct Grants<'a> {
+    /// (document, statement) pairs, in file order.
+    pub statements: Vec<(&'a PolicyDoc, &'a Expanded<'a>)>,
 }
 
 /// What a predicate found, before the driver weighs conditions and names the document.
@@ -87,6 +106,8 @@ pub struct Raw {
     pub severity: Severity,
     pub at: (usize, usize),
     pub message: String,
+    /// Other places that make the finding: (start, end, what it is).
+    pub related: Vec<(usize, usize, String)>,
 }
 
 /// What a check found: where, how bad, and what it weighed.
@@ -96,87 +117,34 @@ pub struct Hit {
     pub start: usize,
     pub end: usize,
     pub message: String,
+    pub related: Vec<(usize, usize, String)>,
+}
+
+/// What the checks of one file gave: hits, and notes on what conditions cleared.
+#[derive(Default)]
+pub struct Judged {
+    pub hits: Vec<Hit>,
+    pub notes: Vec<(usize, String)>,
 }
 
 /// What check files use.
 mod prelude {
     pub(super) use super::{
-        broad_resource, list, raw, star_resource, Check, Conditions, Expanded, Raw, Scope,
-        RESTRICTING_KEYS,
+        broad_resource, list, raw, star_resource, Check, Conditions, Expanded, Grants, Raw, Scope,
     };
+    pub(super) use crate::policy::conditions::Audience;
     pub(super) use crate::policy::extract::{FactKind, IacFact};
     pub(super) use crate::policy::model::{DocKind, PolicyDoc};
     pub(super) use crate::rule::Severity;
 }
 
-/// A statement with its actions expanded once against the action database.
-pub struct Expanded<'a> {
-    pub statement: &'a Statement,
-    /// Every action the statement's `Action` elements stand for.
-    pub actions: Vec<&'static Action>,
-}
-
-impl Expanded<'_> {
-    /// `Action: "*"`: the full-admin and action-wildcard checks speak for it, so the checks of
-    /// particular actions stay quiet rather than repeat them.
-    pub fn is_everything(&self) -> bool {
-        self.statement
-            .actions
-            .iter()
-            .any(|a| a.is("*") || a.is("*:*"))
-    }
-
-    pub fn allows_any(&self, names: &[&str]) -> Option<&'static Action> {
-        self.actions
-            .iter()
-            .copied()
-            .find(|a| names.iter().any(|n| a.name.eq_ignore_ascii_case(n)))
-    }
-
-    /// The first `Action` element that is `*` or `service:*`-like for this action.
-    pub fn element_for(&self, action: &str) -> Option<&Spanned> {
-        let db = db();
-        self.statement.actions.iter().find(|e| {
-            e.text.as_deref().is_some_and(|t| match db.expand(t) {
-                Expansion::Actions(list) => {
-                    list.iter().any(|a| a.name.eq_ignore_ascii_case(action))
-                }
-                _ => false,
-            })
-        })
-    }
-
-    /// The span of the element granting `action`, or the whole statement.
-    pub fn at(&self, action: &str) -> (usize, usize) {
-        let s = self.statement;
-        self.element_for(action)
-            .map_or((s.start, s.end), |e| (e.start, e.end))
-    }
-
-    /// For checks of particular actions allowed on every resource: one finding at the first
-    /// element that grants one of `names`, listing all of them.
-    pub fn on_every_resource(&self, severity: Severity, names: &[&str], out: &mut Vec<Raw>) {
-        let found: Vec<&str> = names
-            .iter()
-            .copied()
-            .filter(|e| self.allows_any(&[e]).is_some())
-            .collect();
-        if let Some(first) = found.first() {
-            out.push(raw(
-                severity,
-                self.at(first),
-                format!("{} on every resource", list(&found, 4)),
-            ));
-        }
-    }
-}
-
-/// Runs every check on what a file declared.
-pub fn run(extracted: &super::extract::Extracted) -> Vec<Hit> {
-    let mut out = Vec::new();
+/// Runs every check on what a file declared. `today` (`YYYY-MM-DD`) dates conditions.
+pub fn run(extracted: &Extracted, today: &str) -> Judged {
+    let reach = eval::principals(extracted);
+    let evaluated = eval::evaluate(extracted, &reach, today);
+    let mut out = Judged::default();
     let mut raws = Vec::new();
-    for doc in &extracted.docs {
-        let expanded: Vec<Expanded> = doc.statements.iter().map(expand).collect();
+    for (doc, expanded) in extracted.docs.iter().zip(&evaluated) {
         for check in ALL {
             match &check.scope {
                 Scope::Allow {
@@ -188,47 +156,183 @@ pub fn run(extracted: &super::extract::Extracted) -> Vec<Hit> {
                     if !kinds.is_empty() && !kinds.contains(&doc.kind) {
                         continue;
                     }
-                    for st in &expanded {
+                    for st in expanded {
                         let s = st.statement;
-                        if !s.allows() || (*skip_everything && st.is_everything()) {
+                        if !s.allows()
+                            || st.dead.is_some()
+                            || st.duplicate_of.is_some()
+                            || (*skip_everything && st.is_everything())
+                        {
                             continue;
                         }
-                        if let Conditions::Clear(keys) = conditions {
-                            if s.condition_on(keys).is_some() {
+                        predicate(doc, st, &mut raws);
+                        if raws.is_empty() {
+                            continue;
+                        }
+                        if let Conditions::Clear { keys, audience } = conditions {
+                            if let Some(c) = clearing(s, *keys, *audience) {
+                                for r in raws.drain(..) {
+                                    out.notes.push((
+                                        r.at.0,
+                                        format!(
+                                            "{} cleared by condition {}: {}: {}",
+                                            check.id,
+                                            conditions::describe(c),
+                                            doc.context,
+                                            r.message
+                                        ),
+                                    ));
+                                }
                                 continue;
                             }
                         }
-                        predicate(doc, st, &mut raws);
-                        for r in raws.drain(..) {
+                        for mut r in raws.drain(..) {
                             let (severity, message) = match conditions {
                                 Conditions::Lower => weigh(s, r.severity, r.message),
                                 _ => (r.severity, r.message),
                             };
-                            out.push(hit(check, severity, r.at, &doc.context, message));
+                            r.related.extend(repeats(expanded, st));
+                            out.hits.push(hit(
+                                check,
+                                severity,
+                                r.at,
+                                &doc.context,
+                                message,
+                                r.related,
+                            ));
                         }
                     }
                 }
                 Scope::Document(predicate) => {
-                    predicate(doc, &expanded, &mut raws);
+                    predicate(doc, expanded, &mut raws);
                     for r in raws.drain(..) {
-                        out.push(hit(check, r.severity, r.at, &doc.context, r.message));
+                        out.hits.push(hit(
+                            check,
+                            r.severity,
+                            r.at,
+                            &doc.context,
+                            r.message,
+                            r.related,
+                        ));
                     }
                 }
-                Scope::Fact(_) => {}
+                Scope::Grants(_) | Scope::Fact(_) => {}
             }
         }
     }
+    grants(extracted, &evaluated, &reach, &mut out.hits);
     for fact in &extracted.facts {
         for check in ALL {
             if let Scope::Fact(predicate) = &check.scope {
                 predicate(fact, &mut raws);
                 for r in raws.drain(..) {
-                    out.push(hit(check, r.severity, r.at, &fact.context, r.message));
+                    out.hits.push(hit(
+                        check,
+                        r.severity,
+                        r.at,
+                        &fact.context,
+                        r.message,
+                        r.related,
+                    ));
                 }
             }
         }
     }
     out
+}
+
+/// The grant checks: each identity document alone, then each principal's documents together,
+/// reporting there only what no single document already gave.
+fn grants(
+    extracted: &Extracted,
+    evaluated: &[Vec<Expanded>],
+    reach: &Principals,
+    out: &mut Vec<Hit>,
+) {
+    let identity = |d: usize| extracted.docs[d].kind == DocKind::Identity;
+    for check in ALL {
+        let Scope::Grants(predicate) = &check.scope else {
+            continue;
+        };
+        let mut alone: BTreeSet<(usize, usize)> = BTreeSet::new();
+        let mut raws = Vec::new();
+        for (d, doc) in extracted
+            .docs
+            .iter()
+            .enumerate()
+            .filter(|(d, _)| identity(*d))
+        {
+            let grants = Grants {
+                statements: evaluated[d].iter().map(|e| (doc, e)).collect(),
+            };
+            predicate(&grants, &mut raws);
+            for r in raws.drain(..) {
+                alone.insert(r.at);
+                out.push(hit(
+                    check,
+                    r.severity,
+                    r.at,
+                    &doc.context,
+                    r.message,
+                    r.related,
+                ));
+            }
+        }
+        for (principal, docs) in reach {
+            let docs: Vec<usize> = docs.iter().copied().filter(|d| identity(*d)).collect();
+            if docs.len() < 2 {
+                continue;
+            }
+            let grants = Grants {
+                statements: docs
+                    .iter()
+                    .flat_map(|&d| evaluated[d].iter().map(move |e| (&extracted.docs[d], e)))
+                    .collect(),
+            };
+            predicate(&grants, &mut raws);
+            for r in raws.drain(..) {
+                // Only what needs several documents: the rest was reported at its document.
+                if r.related.is_empty() || alone.contains(&r.at) {
+                    continue;
+                }
+                let names: Vec<&str> = docs
+                    .iter()
+                    .map(|&d| extracted.docs[d].context.as_str())
+                    .collect();
+                let context = format!("{principal} (through {})", names.join(", "));
+                out.push(hit(check, r.severity, r.at, &context, r.message, r.related));
+            }
+        }
+    }
+}
+
+/// Later statements of the document identical to `st`, as related places.
+fn repeats(expanded: &[Expanded], st: &Expanded) -> Vec<(usize, usize, String)> {
+    let Some(me) = expanded.iter().position(|e| std::ptr::eq(e, st)) else {
+        return Vec::new();
+    };
+    expanded
+        .iter()
+        .filter(|e| e.duplicate_of == Some(me))
+        .map(|e| {
+            (
+                e.statement.start,
+                e.statement.end,
+                "the same statement again".to_string(),
+            )
+        })
+        .collect()
+}
+
+fn clearing<'s>(
+    st: &'s Statement,
+    keys: Option<&[&str]>,
+    audience: Audience,
+) -> Option<&'s super::model::Condition> {
+    st.conditions.iter().find(|c| {
+        keys.is_none_or(|keys| keys.iter().any(|k| k.eq_ignore_ascii_case(&c.key)))
+            && conditions::narrows(c, audience)
+    })
 }
 
 fn hit(
@@ -237,6 +341,7 @@ fn hit(
     at: (usize, usize),
     context: &str,
     message: String,
+    related: Vec<(usize, usize, String)>,
 ) -> Hit {
     Hit {
         check,
@@ -244,46 +349,20 @@ fn hit(
         start: at.0,
         end: at.1,
         message: format!("{context}: {message}"),
+        related,
     }
 }
 
-fn expand(statement: &Statement) -> Expanded<'_> {
-    let db = db();
-    let mut actions: Vec<&'static Action> = Vec::new();
-    for element in &statement.actions {
-        if let Some(Expansion::Actions(list)) = element.text.as_deref().map(|t| db.expand(t)) {
-            actions.extend(list);
-        }
-    }
-    actions.sort_by(|a, b| a.name.cmp(&b.name));
-    actions.dedup_by(|a, b| a.name == b.name);
-    Expanded { statement, actions }
-}
-
-/// Condition keys that narrow who or what a statement applies to.
-pub const RESTRICTING_KEYS: &[&str] = &[
-    "aws:SourceIp",
-    "aws:SourceVpc",
-    "aws:SourceVpce",
-    "aws:PrincipalOrgID",
-    "aws:PrincipalOrgPaths",
-    "aws:PrincipalAccount",
-    "aws:PrincipalArn",
-    "aws:SourceArn",
-    "aws:SourceAccount",
-    "aws:SourceOrgID",
-    "aws:MultiFactorAuthPresent",
-    "aws:ResourceOrgID",
-    "sts:ExternalId",
-];
-
-/// For identity statements a restricting condition lowers the severity one step, and the
+/// For identity statements a narrowing condition lowers the severity one step, and the
 /// message says which condition was weighed.
-fn weigh(st: &Statement, severity: Severity, message: String) -> (Severity, String) {
-    match st.condition_on(RESTRICTING_KEYS) {
+pub fn weigh(st: &Statement, severity: Severity, message: String) -> (Severity, String) {
+    match conditions::narrowing(st, Audience::Attached) {
         Some(c) => (
             severity.lower(),
-            format!("{message} (lowered: restricted by condition {})", c.key),
+            format!(
+                "{message} (lowered: restricted by condition {})",
+                conditions::describe(c)
+            ),
         ),
         None => (severity, message),
     }
@@ -294,6 +373,7 @@ pub fn raw(severity: Severity, at: (usize, usize), message: String) -> Raw {
         severity,
         at,
         message,
+        related: Vec::new(),
     }
 }
 
@@ -305,21 +385,25 @@ pub fn star_resource(st: &Statement) -> (usize, usize) {
         .map_or((st.start, st.end), |r| (r.start, r.end))
 }
 
-/// `Resource` holds a wildcard covering every resource of some kind (`*`, `arn:aws:iam::*:user/*`).
-pub fn broad_resource(st: &Statement) -> bool {
-    st.resources.iter().any(|r| {
-        r.text
-            .as_deref()
-            .is_some_and(|t| t == "*" || t.ends_with(":*") || t.ends_with("/*"))
-    })
-}
-
 /// `a, b, c and 4 more`.
 pub fn list(names: &[&str], max: usize) -> String {
     let shown: Vec<&str> = names.iter().take(max).copied().collect();
     match names.len().saturating_sub(max) {
         0 => shown.join(", "),
         more => format!("{} and {more} more", shown.join(", ")),
+    }
+}
+
+/// For checks of particular actions allowed on every resource: one finding at the first
+/// element that grants one of `names`, listing all of them.
+pub fn on_every_resource(st: &Expanded, severity: Severity, names: &[&str], out: &mut Vec<Raw>) {
+    let found: Vec<&str> = names.iter().filter_map(|n| st.allows_any(&[n])).collect();
+    if let Some(first) = found.first() {
+        out.push(raw(
+            severity,
+            st.at(first),
+            format!("{} on every resource", list(&found, 4)),
+        ));
     }
 }
 
@@ -330,7 +414,10 @@ mod tests {
     fn fires(check: &Check, name: &str, text: &str) -> bool {
         let extracted = crate::policy::extract::extract(name, text)
             .unwrap_or_else(|e| panic!("{}: example {name} does not parse: {e}", check.id));
-        run(&extracted).iter().any(|h| h.check.id == check.id)
+        run(&extracted, "2026-11-30")
+            .hits
+            .iter()
+            .any(|h| h.check.id == check.id)
     }
 
     #[test]

@@ -1,15 +1,25 @@
-//! Privilege escalation after wildcard expansion: actions that let a principal grant itself
-//! more, the paths of Rhino Security's and cloudsplaining's research.
+//! Privilege escalation: the paths of `patterns/escalation.yml` (Rhino Security Labs' methods,
+//! the pathfinding.cloud catalogue, PMapper's edges), each a set of actions a principal needs
+//! together on resources broad enough to reach others' permissions. Judged on what documents
+//! grant after denials, each alone and each principal's together: a path may be completed by
+//! a statement of another policy, which is then a related location.
+
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
 
 use super::prelude::*;
+use crate::policy::conditions;
+use crate::policy::model::Statement;
 
 pub static CHECK: Check = Check {
     id: "policy.privilege-escalation",
     title: "Policy allows privilege escalation",
     severity: Severity::High,
     cwe: 269,
-    rationale: "Some actions let a principal give itself more than it was granted: passing any role to new compute (`iam:PassRole` with `ec2:RunInstances`, `lambda:CreateFunction`, ...), rewriting or attaching policies, creating keys or passwords for other users, editing trust policies, removing permission boundaries, or replacing a function's code.",
-    remediation: "Scope `iam:PassRole` to the role ARNs the workload passes, with an `iam:PassedToService` condition; keep policy-editing and credential-creating IAM actions out of workload roles; scope them to the principal's own user (`${aws:username}`) where self-service is intended.",
+    rationale: "Some actions let a principal give itself more than it was granted: passing any role to new compute (`iam:PassRole` with `ec2:RunInstances`, `lambda:CreateFunction`, ...), running code on compute that already has a role (`ssm:SendCommand`, `lambda:UpdateFunctionCode`, ...), rewriting or attaching policies, creating keys or passwords for other users, editing trust policies, or setting the tags that other grants depend on.",
+    remediation: "Scope `iam:PassRole` to the role ARNs the workload passes, with an `iam:PassedToService` condition; keep policy-editing and credential-creating IAM actions out of workload roles; scope them to the principal's own user (`${aws:username}`) where self-service is intended; scope code-running actions to the instances, functions and projects the workload owns.",
     fires: &[
         (
             "pass-and-run.json",
@@ -19,98 +29,286 @@ pub static CHECK: Check = Check {
             "attach.json",
             r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:Attach*", "Resource": "*"}]}"#,
         ),
+        (
+            "across-statements.json",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}, {"Effect": "Allow", "Action": "ec2:RunInstances", "Resource": "*"}]}"#,
+        ),
+        (
+            "ssm.json",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ssm:SendCommand", "Resource": "*"}]}"#,
+        ),
+        (
+            "prefix-wildcard.json",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:CreatePolicyVersion", "Resource": "arn:aws:iam::*:policy/team-*"}]}"#,
+        ),
+        (
+            "unknown-account.tf",
+            "resource \"aws_iam_policy\" \"p\" {\n  policy = jsonencode({ Version = \"2012-10-17\", Statement = [{ Effect = \"Allow\", Action = [\"iam:PassRole\", \"lambda:CreateFunction\", \"lambda:InvokeFunction\"], Resource = \"arn:aws:iam::${data.aws_caller_identity.current.account_id}:role/*\" }] })\n}\n",
+        ),
+        (
+            "two-policies-one-role.tf",
+            "resource \"aws_iam_policy\" \"run\" {\n  policy = jsonencode({ Version = \"2012-10-17\", Statement = [{ Effect = \"Allow\", Action = \"ec2:RunInstances\", Resource = \"*\" }] })\n}\nresource \"aws_iam_policy\" \"pass\" {\n  policy = jsonencode({ Version = \"2012-10-17\", Statement = [{ Effect = \"Allow\", Action = \"iam:PassRole\", Resource = \"*\" }] })\n}\nresource \"aws_iam_role_policy_attachment\" \"a\" {\n  role       = aws_iam_role.r.name\n  policy_arn = aws_iam_policy.run.arn\n}\nresource \"aws_iam_role_policy_attachment\" \"b\" {\n  role       = aws_iam_role.r.name\n  policy_arn = aws_iam_policy.pass.arn\n}\n",
+        ),
+        (
+            "role-and-managed-policy.yaml",
+            "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Run:\n    Type: AWS::IAM::ManagedPolicy\n    Properties:\n      PolicyDocument:\n        Version: '2012-10-17'\n        Statement:\n          - Effect: Allow\n            Action: ec2:RunInstances\n            Resource: '*'\n  App:\n    Type: AWS::IAM::Role\n    Properties:\n      AssumeRolePolicyDocument:\n        Version: '2012-10-17'\n        Statement:\n          - Effect: Allow\n            Principal: {Service: ec2.amazonaws.com}\n            Action: sts:AssumeRole\n      ManagedPolicyArns:\n        - !Ref Run\n      Policies:\n        - PolicyName: pass\n          PolicyDocument:\n            Version: '2012-10-17'\n            Statement:\n              - Effect: Allow\n                Action: iam:PassRole\n                Resource: !Sub 'arn:aws:iam::${AWS::AccountId}:role/*'\n",
+        ),
+        (
+            "not-action.json",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "NotAction": ["iam:Update*", "iam:Create*", "iam:Attach*"], "Resource": "*"}]}"#,
+        ),
+        (
+            "tags-gate-the-rest.json",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:TagRole", "Resource": "*"}, {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*", "Condition": {"StringEquals": {"aws:ResourceTag/team": "ops"}}}]}"#,
+        ),
     ],
-    quiet: &[(
-        "pass-one-role.json",
-        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["iam:PassRole", "ec2:RunInstances"], "Resource": "arn:aws:iam::123456789012:role/app"}]}"#,
-    )],
-    scope: Scope::Allow {
-        kinds: &[DocKind::Identity],
-        skip_everything: true,
-        conditions: Conditions::Lower,
-        predicate,
-    },
+    quiet: &[
+        (
+            "pass-one-role.json",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["iam:PassRole", "ec2:RunInstances"], "Resource": "arn:aws:iam::123456789012:role/app"}]}"#,
+        ),
+        (
+            "allow-then-deny.json",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}, {"Effect": "Deny", "Action": "iam:*", "Resource": "*"}]}"#,
+        ),
+        (
+            "aws-managed-policies-only.json",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:CreatePolicyVersion", "Resource": "arn:aws:iam::aws:policy/fp4-*"}]}"#,
+        ),
+        (
+            "expired.json",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:CreatePolicyVersion", "Resource": "*", "Condition": {"DateLessThan": {"aws:TokenIssueTime": "2020-01-01T00:00:01Z"}}}]}"#,
+        ),
+        (
+            "unknown-role-name.tf",
+            "resource \"aws_iam_policy\" \"p\" {\n  policy = jsonencode({ Version = \"2012-10-17\", Statement = [{ Effect = \"Allow\", Action = [\"iam:PassRole\", \"ec2:RunInstances\"], Resource = \"arn:aws:iam::123456789012:role/${var.role}\" }] })\n}\n",
+        ),
+        (
+            "tag-without-tag-gated-grants.json",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:TagRole", "Resource": "*"}]}"#,
+        ),
+    ],
+    scope: Scope::Grants(predicate),
+    note: Some(catalogue_page),
 };
 
-const COMPUTE: &[&str] = &[
-    "ec2:RunInstances",
-    "lambda:CreateFunction",
-    "glue:CreateDevEndpoint",
-    "glue:UpdateDevEndpoint",
-    "cloudformation:CreateStack",
-    "cloudformation:UpdateStack",
-    "ecs:RunTask",
-    "ecs:StartTask",
-    "codebuild:CreateProject",
-    "codebuild:StartBuild",
-    "sagemaker:CreateNotebookInstance",
-    "sagemaker:CreateTrainingJob",
-    "datapipeline:CreatePipeline",
-];
+/// One path of `patterns/escalation.yml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Path {
+    id: String,
+    /// All required; `a|b` is either.
+    actions: Vec<String>,
+    severity: Severity,
+    explains: String,
+    reference: String,
+    #[serde(default)]
+    tag_gated: bool,
+}
 
-const ESCALATING: &[&str] = &[
-    "iam:CreatePolicyVersion",
-    "iam:SetDefaultPolicyVersion",
-    "iam:AttachUserPolicy",
-    "iam:AttachGroupPolicy",
-    "iam:AttachRolePolicy",
-    "iam:PutUserPolicy",
-    "iam:PutGroupPolicy",
-    "iam:PutRolePolicy",
-    "iam:CreateAccessKey",
-    "iam:CreateLoginProfile",
-    "iam:UpdateLoginProfile",
-    "iam:AddUserToGroup",
-    "iam:UpdateAssumeRolePolicy",
-    "iam:DeleteUserPermissionsBoundary",
-    "iam:DeleteRolePermissionsBoundary",
-];
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Catalogue {
+    paths: Vec<Path>,
+}
 
-/// One finding per statement: every path it opens, at the first action that opens one.
-fn predicate(_: &PolicyDoc, st: &Expanded, out: &mut Vec<Raw>) {
-    if !broad_resource(st.statement) {
-        return;
-    }
-    let mut paths: Vec<String> = Vec::new();
-    let mut severity = CHECK.severity;
-    let mut place = None;
-    if let Some(pass) = st.allows_any(&["iam:PassRole"]) {
-        let compute: Vec<&str> = COMPUTE
+const DATA: &str = include_str!("../../../patterns/escalation.yml");
+
+fn catalogue() -> &'static [Path] {
+    static PATHS: OnceLock<Vec<Path>> = OnceLock::new();
+    PATHS.get_or_init(|| {
+        let root = crate::node::parse_yaml(DATA).expect("patterns/escalation.yml is YAML");
+        let catalogue: Catalogue = serde_json::from_value(root.to_json())
+            .unwrap_or_else(|e| panic!("patterns/escalation.yml: {e}"));
+        catalogue.paths
+    })
+}
+
+/// Every action some path names, lower-cased: other checks leave these to this one.
+pub(super) fn named_actions() -> &'static BTreeSet<String> {
+    static NAMES: OnceLock<BTreeSet<String>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        catalogue()
             .iter()
-            .copied()
-            .filter(|c| st.allows_any(&[c]).is_some())
+            .flat_map(|p| p.actions.iter())
+            .flat_map(|a| a.split('|'))
+            .filter(|a| *a != "iam:PassRole")
+            .map(str::to_ascii_lowercase)
+            .collect()
+    })
+}
+
+/// The catalogue, for `keyrot explain policy.privilege-escalation`.
+fn catalogue_page() -> String {
+    let mut out = String::from("Paths it knows (`patterns/escalation.yml`), each needing all its actions on broad resources:\n");
+    for p in catalogue() {
+        out.push_str(&format!(
+            "\n- `{}` ({}): {} — {}. {}",
+            p.id,
+            p.severity,
+            p.actions.join(" + "),
+            p.explains,
+            p.reference
+        ));
+    }
+    out.push('\n');
+    out
+}
+
+/// A statement that grants `action` on a broad resource, or nothing.
+fn grants(st: &Expanded, action: &str) -> bool {
+    // `*` on `*` is the full-admin check's finding.
+    st.allows(action) && broad_resource(st.statement) && !st.is_everything()
+}
+
+/// Whether some grant of these statements depends on a tag condition.
+fn tag_gated(statements: &[(&PolicyDoc, &Expanded)]) -> bool {
+    statements.iter().any(|(_, e)| {
+        !e.granted.is_empty()
+            && e.statement.conditions.iter().any(|c| {
+                let k = c.key.to_ascii_lowercase();
+                k.starts_with("aws:resourcetag/") || k.starts_with("aws:principaltag/")
+            })
+    })
+}
+
+fn predicate(g: &Grants, out: &mut Vec<Raw>) {
+    // Each satisfied path: the statements that give it, the last completing it.
+    let mut found: Vec<(&Path, Vec<usize>)> = Vec::new();
+    let gated = tag_gated(&g.statements);
+    for path in catalogue() {
+        if path.tag_gated && !gated {
+            continue;
+        }
+        let mut used = Vec::new();
+        let complete = path.actions.iter().all(|need| {
+            let hit = g.statements.iter().position(|(_, st)| {
+                need.split('|').any(|action| grants(st, action))
+            });
+            if let Some(i) = hit {
+                used.push(i);
+            }
+            hit.is_some()
+        });
+        if complete {
+            used.sort_unstable();
+            used.dedup();
+            found.push((path, used));
+        }
+    }
+    // A path that a longer satisfied path contains says nothing more.
+    let contained = |small: &Path, big: &Path| {
+        small.actions.len() < big.actions.len()
+            && small.actions.iter().all(|a| big.actions.contains(a))
+    };
+    let kept: Vec<bool> = found
+        .iter()
+        .map(|(p, _)| !found.iter().any(|(q, _)| contained(p, q)))
+        .collect();
+    let mut keep = kept.into_iter();
+    found.retain(|_| keep.next().unwrap_or(true));
+    // One finding per completing statement, naming every path it completes.
+    let mut completers: Vec<usize> = found.iter().map(|(_, used)| *used.last().unwrap()).collect();
+    completers.sort_unstable();
+    completers.dedup();
+    for at in completers {
+        let paths: Vec<&(&Path, Vec<usize>)> = found
+            .iter()
+            .filter(|(_, used)| *used.last().unwrap() == at)
             .collect();
-        if compute.is_empty() {
-            paths.push("iam:PassRole on any role".to_string());
-        } else {
-            severity = Severity::Critical;
-            paths.push(format!(
-                "iam:PassRole on any role with {}",
-                list(&compute, 3)
+        let (_, st) = g.statements[at];
+        let mut severity = paths
+            .iter()
+            .map(|(p, _)| p.severity)
+            .max()
+            .unwrap_or(CHECK.severity);
+        let described: Vec<String> = paths
+            .iter()
+            .map(|(p, _)| format!("{} ({})", action_list(p, g, at), p.explains))
+            .collect();
+        let mut message = described.join("; ");
+        // A narrowing condition on any statement the path needs lowers it one step.
+        let involved: BTreeSet<usize> = paths.iter().flat_map(|(_, u)| u.iter().copied()).collect();
+        let narrowed = involved.iter().find_map(|&i| {
+            conditions::narrowing(g.statements[i].1.statement, Audience::Attached)
+        });
+        if let Some(c) = narrowed {
+            severity = severity.lower();
+            message.push_str(&format!(
+                " (lowered: restricted by condition {})",
+                conditions::describe(c)
             ));
         }
-        place.get_or_insert(st.at(&pass.name));
+        let first_action = paths[0].0.actions.iter().flat_map(|a| a.split('|')).find(|a| st.allows(a));
+        let place = first_action.map_or((st.statement.start, st.statement.end), |a| st.at(a));
+        let related = involved
+            .iter()
+            .filter(|&&i| i != at)
+            .map(|&i| {
+                let (doc, other) = g.statements[i];
+                (
+                    other.statement.start,
+                    other.statement.end,
+                    format!("also needed: {}", granted_names(other.statement, other, paths.iter().map(|(p, _)| *p), &doc.context)),
+                )
+            })
+            .collect();
+        out.push(Raw {
+            severity,
+            at: place,
+            message,
+            related,
+        });
     }
-    let found: Vec<&str> = ESCALATING
+}
+
+/// `iam:PassRole with ec2:RunInstances`, each alternative resolved to what is granted.
+fn action_list(path: &Path, g: &Grants, _at: usize) -> String {
+    let names: Vec<&str> = path
+        .actions
         .iter()
-        .copied()
-        .filter(|e| st.allows_any(&[e]).is_some())
+        .map(|need| {
+            need.split('|')
+                .find(|a| g.statements.iter().any(|(_, st)| grants(st, a)))
+                .unwrap_or(need)
+        })
         .collect();
-    if let Some(first) = found.first() {
-        paths.push(format!("{} on any principal", list(&found, 4)));
-        place.get_or_insert(st.at(first));
+    match names.as_slice() {
+        [one] => format!("{one} on every resource"),
+        [first, rest @ ..] => format!("{first} with {}", list(rest, 3)),
+        [] => String::new(),
     }
-    if let (Some(update), Some(_)) = (
-        st.allows_any(&["lambda:UpdateFunctionCode"]),
-        st.allows_any(&["lambda:InvokeFunction"]),
-    ) {
-        paths.push(
-            "lambda:UpdateFunctionCode with lambda:InvokeFunction runs new code as any function's role"
-                .to_string(),
-        );
-        place.get_or_insert(st.at(&update.name));
-    }
-    if let Some(place) = place {
-        out.push(raw(severity, place, paths.join("; ")));
+}
+
+/// Which of the paths' actions a related statement grants, and where it is.
+fn granted_names<'a>(
+    _statement: &Statement,
+    st: &Expanded,
+    paths: impl Iterator<Item = &'a Path>,
+    context: &str,
+) -> String {
+    let mut names: Vec<&str> = paths
+        .flat_map(|p| p.actions.iter())
+        .flat_map(|a| a.split('|'))
+        .filter(|a| st.allows(a))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    format!("{} in {context}", names.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_catalogue_loads_and_names_real_actions() {
+        let db = crate::policy::actions::db();
+        for path in catalogue() {
+            for action in path.actions.iter().flat_map(|a| a.split('|')) {
+                assert!(db.index(action).is_some(), "{}: {action} is not an IAM action", path.id);
+            }
+        }
+        assert!(catalogue().len() >= 35);
     }
 }

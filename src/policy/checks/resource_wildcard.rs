@@ -10,10 +10,16 @@ pub static CHECK: Check = Check {
     cwe: 732,
     rationale: "The statement's actions accept resource ARNs, yet it allows them on `*`: every bucket, table, key or function of the account, including ones created later.",
     remediation: "Scope `Resource` to the ARNs the workload uses (`arn:aws:s3:::my-bucket/*`). Keep `*` only for actions that accept nothing else, in a statement of their own.",
-    fires: &[(
-        "put-anywhere.json",
-        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}]}"#,
-    )],
+    fires: &[
+        (
+            "put-anywhere.json",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}]}"#,
+        ),
+        (
+            "beside-a-service-wildcard.json",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:*", "sqs:SendMessage"], "Resource": "*"}]}"#,
+        ),
+    ],
     quiet: &[(
         "list-buckets.json",
         r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}]}"#,
@@ -24,21 +30,35 @@ pub static CHECK: Check = Check {
         conditions: Conditions::Lower,
         predicate,
     },
+    note: None,
 };
 
 fn predicate(_: &PolicyDoc, st: &Expanded, out: &mut Vec<Raw>) {
     let s = st.statement;
-    let whole = s.actions.iter().any(|a| {
-        a.is("*") || a.is("*:*") || a.text.as_deref().is_some_and(|t| t.ends_with(":*"))
-    });
-    if !s.on_any_resource() || whole {
+    if !s.on_any_resource() || st.is_everything() || !s.not_actions.is_empty() {
         return;
     }
-    let scopable: Vec<&str> = st
+    // Services granted whole (`s3:*`) are the service-wildcard check's; the actions other
+    // checks name (escalation, secrets, data reads) are theirs: one finding per problem.
+    let whole: Vec<String> = s
         .actions
+        .iter()
+        .filter_map(|a| a.text.as_deref()?.strip_suffix(":*"))
+        .map(|service| format!("{}:", service.to_ascii_lowercase()))
+        .collect();
+    let named = super::privilege_escalation::named_actions();
+    let scopable: Vec<&str> = st
+        .granted
         .iter()
         .filter(|a| a.scopable && matches!(a.level, 'W' | 'P' | 'R' | 'T'))
         .map(|a| a.name.as_str())
+        .filter(|name| {
+            let lower = name.to_ascii_lowercase();
+            !whole.iter().any(|w| lower.starts_with(w.as_str()))
+                && !named.contains(&lower)
+                && !super::credentials_exposure::EXPOSING.iter().any(|e| e.eq_ignore_ascii_case(name))
+                && !super::data_exfiltration::READING.iter().any(|e| e.eq_ignore_ascii_case(name))
+        })
         .collect();
     if !scopable.is_empty() {
         out.push(raw(

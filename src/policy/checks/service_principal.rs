@@ -20,9 +20,13 @@ pub static CHECK: Check = Check {
     scope: Scope::Allow {
         kinds: &[DocKind::Resource],
         skip_everything: false,
-        conditions: Conditions::Clear(&["aws:SourceArn", "aws:SourceAccount", "aws:SourceOrgID"]),
+        conditions: Conditions::Clear {
+            keys: Some(&["aws:SourceArn", "aws:SourceAccount", "aws:SourceOrgID"]),
+            audience: Audience::Attached,
+        },
         predicate,
     },
+    note: None,
 };
 
 fn predicate(_: &PolicyDoc, st: &Expanded, out: &mut Vec<Raw>) {

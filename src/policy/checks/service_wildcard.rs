@@ -13,16 +13,23 @@ pub static CHECK: Check = Check {
         "s3-all.json",
         r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::reports/*"}]}"#,
     )],
-    quiet: &[(
+    quiet: &[
+        (
+            "allow-then-deny.json",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}, {"Effect": "Deny", "Action": "iam:*", "Resource": "*"}]}"#,
+        ),
+        (
         "s3-get.json",
         r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:Get*", "Resource": "arn:aws:s3:::reports/*"}]}"#,
-    )],
+        ),
+    ],
     scope: Scope::Allow {
         kinds: &[DocKind::Identity],
         skip_everything: false,
         conditions: Conditions::Lower,
         predicate,
     },
+    note: None,
 };
 
 const SENSITIVE: &[&str] = &[
@@ -44,6 +51,15 @@ fn predicate(_: &PolicyDoc, st: &Expanded, out: &mut Vec<Raw>) {
         let Some((service, "*")) = a.text.as_deref().and_then(|t| t.split_once(':')) else {
             continue;
         };
+        // What a Deny took away is not granted: judge what is left of the service.
+        let prefix = format!("{}:", service.to_ascii_lowercase());
+        let left = st
+            .granted
+            .iter()
+            .any(|g| g.name.to_ascii_lowercase().starts_with(&prefix));
+        if !left {
+            continue;
+        }
         let sensitive = SENSITIVE.iter().any(|x| x.eq_ignore_ascii_case(service));
         let (severity, what) = if sensitive {
             (Severity::High, "a sensitive service")

@@ -20,9 +20,13 @@ pub static CHECK: Check = Check {
     scope: Scope::Allow {
         kinds: &[DocKind::Trust],
         skip_everything: false,
-        conditions: Conditions::Clear(RESTRICTING_KEYS),
+        conditions: Conditions::Clear {
+            keys: None,
+            audience: Audience::Anyone,
+        },
         predicate,
     },
+    note: None,
 };
 
 fn predicate(_: &PolicyDoc, st: &Expanded, out: &mut Vec<Raw>) {

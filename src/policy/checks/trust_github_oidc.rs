@@ -23,6 +23,7 @@ pub static CHECK: Check = Check {
         conditions: Conditions::Own,
         predicate,
     },
+    note: None,
 };
 
 const SUB: &str = "token.actions.githubusercontent.com:sub";
@@ -44,8 +45,14 @@ fn predicate(_: &PolicyDoc, st: &Expanded, out: &mut Vec<Raw>) {
         .find(|c| c.key.eq_ignore_ascii_case(SUB));
     let open = match sub {
         None => Some("no condition on token.actions.githubusercontent.com:sub".to_string()),
-        Some(c) if c.values.iter().any(|v| v == "*" || v.starts_with("repo:*")) => {
-            Some(format!("the sub condition allows {}", c.values.join(", ")))
+        Some(c)
+            if c.values.iter().any(|v| {
+                v.as_deref()
+                    .is_some_and(|v| v == "*" || v.starts_with("repo:*"))
+            }) =>
+        {
+            let shown: Vec<&str> = c.values.iter().map(|v| v.as_deref().unwrap_or("?")).collect();
+            Some(format!("the sub condition allows {}", shown.join(", ")))
         }
         Some(_) => None,
     };

@@ -18,6 +18,7 @@ pub static CHECK: Check = Check {
         "resource \"aws_iam_group_policy_attachment\" \"ops\" {\n  group      = \"ops\"\n  policy_arn = \"arn:aws:iam::123456789012:policy/ops\"\n}\n",
     )],
     scope: Scope::Fact(predicate),
+    note: None,
 };
 
 fn predicate(fact: &IacFact, out: &mut Vec<Raw>) {

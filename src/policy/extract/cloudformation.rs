@@ -28,12 +28,20 @@ pub fn extract(root: &Node) -> Extracted {
         };
         match kind {
             "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" => {
+                let before = out.docs.len();
                 doc(
                     props.and_then(|p| p.get("PolicyDocument")),
                     DocKind::Identity,
                     "",
                     &mut out,
                 );
+                if let Some(d) = out.docs.get_mut(before) {
+                    d.id = Some(name.clone());
+                    for key in ["Roles", "Users", "Groups"] {
+                        d.attached_to
+                            .extend(props.and_then(|p| p.get(key)).map(refs).unwrap_or_default());
+                    }
+                }
                 if let Some(users) = props.and_then(|p| p.get("Users")) {
                     out.facts.push(fact(FactKind::UserPolicy, users, " Users"));
                 }
@@ -49,23 +57,46 @@ pub fn extract(root: &Node) -> Extracted {
                 }
                 if let Some(policies) = props.and_then(|p| p.get("Policies")) {
                     for policy in policies.items() {
+                        let before = out.docs.len();
                         doc(
                             policy.get("PolicyDocument"),
                             DocKind::Identity,
                             " inline policy",
                             &mut out,
                         );
+                        if let Some(d) = out.docs.get_mut(before) {
+                            d.attached_to.push(name.clone());
+                        }
                         if kind == "AWS::IAM::User" {
                             out.facts
                                 .push(fact(FactKind::UserPolicy, policy, " Policies"));
                         }
                     }
                 }
-                managed(
-                    props.and_then(|p| p.get("ManagedPolicyArns")),
-                    &ctx(" ManagedPolicyArns"),
-                    &mut out,
-                );
+                let arns = props.and_then(|p| p.get("ManagedPolicyArns"));
+                managed(arns, &ctx(" ManagedPolicyArns"), &mut out);
+                for policy in arns.map(refs).unwrap_or_default() {
+                    out.attachments.push((policy, name.clone()));
+                }
+                if kind == "AWS::IAM::User" {
+                    for group in props
+                        .and_then(|p| p.get("Groups"))
+                        .map(refs)
+                        .unwrap_or_default()
+                    {
+                        out.memberships.push((name.clone(), group));
+                    }
+                }
+            }
+            "AWS::IAM::UserToGroupAddition" => {
+                let group = props.and_then(|p| p.get("GroupName")).and_then(reference);
+                for user in props
+                    .and_then(|p| p.get("Users"))
+                    .map(refs)
+                    .unwrap_or_default()
+                {
+                    out.memberships.extend(group.clone().map(|g| (user, g)));
+                }
             }
             "AWS::IAM::AccessKey" => out.facts.push(fact(FactKind::AccessKey, resource, "")),
             "AWS::S3::BucketPolicy" | "AWS::SQS::QueuePolicy" | "AWS::SNS::TopicPolicy" => {
@@ -126,6 +157,37 @@ pub fn extract(root: &Node) -> Extracted {
         }
     }
     out
+}
+
+/// The logical id a value refers to: `!Ref X`, `{"Ref": "X"}`, `!GetAtt X.Arn`,
+/// `{"Fn::GetAtt": ["X", "Arn"]}`, or a literal name (which a resource may also carry).
+fn reference(node: &Node) -> Option<String> {
+    match &node.kind {
+        Kind::Unknown(raw) => {
+            let raw = raw.trim();
+            let rest = raw
+                .strip_prefix("!Ref")
+                .or_else(|| raw.strip_prefix("!GetAtt"))?;
+            let id = rest.trim().trim_matches(|c| c == '"' || c == '\'');
+            Some(id.split('.').next()?.to_string())
+        }
+        Kind::Map(entries) if entries.len() == 1 => {
+            let (key, value) = &entries[0];
+            match (key.as_str(), &value.kind) {
+                ("Ref", Kind::Str(id)) => Some(id.clone()),
+                ("Fn::GetAtt", Kind::List(parts)) => parts.first()?.as_str().map(str::to_string),
+                ("Fn::GetAtt", Kind::Str(path)) => Some(path.split('.').next()?.to_string()),
+                _ => None,
+            }
+        }
+        Kind::Str(name) => Some(name.clone()),
+        _ => None,
+    }
+}
+
+/// Every reference of a list (or of a single value).
+fn refs(node: &Node) -> Vec<String> {
+    node.items().into_iter().filter_map(reference).collect()
 }
 
 fn managed(arns: Option<&Node>, context: &str, out: &mut Extracted) {

@@ -33,6 +33,10 @@ pub struct IacFact {
 pub struct Extracted {
     pub docs: Vec<PolicyDoc>,
     pub facts: Vec<IacFact>,
+    /// A document's id attached to a user, role or group (`aws_iam_policy.p`, `aws_iam_role.r`).
+    pub attachments: Vec<(String, String)>,
+    /// A user in a group (`aws_iam_user.u`, `aws_iam_group.g`).
+    pub memberships: Vec<(String, String)>,
 }
 
 /// Whether a file's name allows it to be IaC at all: the check every file pays.

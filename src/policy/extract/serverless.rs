@@ -32,6 +32,10 @@ pub fn extract(root: &Node) -> Extracted {
             context: context.to_string(),
             version: None,
             version_implied: true,
+            uses_variables: false,
+            // Both places make statements of the one role the framework writes per service.
+            id: None,
+            attached_to: vec!["serverless role".to_string()],
             statements: list.items().into_iter().map(statement_from_node).collect(),
             start: list.start,
         });

@@ -36,6 +36,27 @@ pub fn extract(text: &str) -> Result<Extracted, ExtractError> {
         }
     }
 
+    // Names the file gives its users, roles and groups, so that `role = "app"` finds
+    // `resource "aws_iam_role" "x" { name = "app" }`.
+    let mut names: HashMap<(String, String), String> = HashMap::new();
+    for (kind, labels, block_body) in &blocks {
+        if kind == "resource" && labels.len() >= 2 {
+            let rtype = labels[0].as_str();
+            if matches!(rtype, "aws_iam_role" | "aws_iam_user" | "aws_iam_group") {
+                let attrs = hcl.attributes(*block_body);
+                if let Some((_, expr)) = attrs.iter().find(|(k, _)| k == "name") {
+                    if let Some(name) = hcl.string(*expr) {
+                        names.insert((rtype.to_string(), name), format!("{rtype}.{}", labels[1]));
+                    }
+                }
+            }
+        }
+    }
+    let refs = Refs {
+        hcl: &hcl,
+        names: &names,
+    };
+
     let mut out = Extracted::default();
     for (kind, labels, block_body) in &blocks {
         if kind != "resource" || labels.len() < 2 {
@@ -53,13 +74,29 @@ pub fn extract(text: &str) -> Result<Extracted, ExtractError> {
             }
         };
         match rtype {
-            "aws_iam_policy" | "aws_iam_role_policy" | "aws_iam_group_policy" => {
-                policy_at("policy", DocKind::Identity, "", &mut out)
-            }
-            "aws_iam_user_policy" => {
+            "aws_iam_policy" => {
+                let before = out.docs.len();
                 policy_at("policy", DocKind::Identity, "", &mut out);
-                out.facts
-                    .push(fact(FactKind::UserPolicy, ctx(""), *block_body));
+                if let Some(doc) = out.docs.get_mut(before) {
+                    doc.id = Some(format!("{rtype}.{name}"));
+                }
+            }
+            "aws_iam_role_policy" | "aws_iam_group_policy" | "aws_iam_user_policy" => {
+                let (key, principal) = match rtype {
+                    "aws_iam_role_policy" => ("role", "aws_iam_role"),
+                    "aws_iam_group_policy" => ("group", "aws_iam_group"),
+                    _ => ("user", "aws_iam_user"),
+                };
+                let target = attr(key).and_then(|e| refs.principal(principal, e));
+                let before = out.docs.len();
+                policy_at("policy", DocKind::Identity, "", &mut out);
+                if let Some(doc) = out.docs.get_mut(before) {
+                    doc.attached_to.extend(target);
+                }
+                if rtype == "aws_iam_user_policy" {
+                    out.facts
+                        .push(fact(FactKind::UserPolicy, ctx(""), *block_body));
+                }
             }
             "aws_iam_role" => {
                 policy_at(
@@ -72,12 +109,13 @@ pub fn extract(text: &str) -> Result<Extracted, ExtractError> {
                     if inner_kind == "inline_policy" {
                         let inner = hcl.attributes(inner_body);
                         if let Some((_, expr)) = inner.iter().find(|(k, _)| k == "policy") {
-                            if let Some(doc) = hcl.policy(
+                            if let Some(mut doc) = hcl.policy(
                                 *expr,
                                 &mut data_docs,
                                 DocKind::Identity,
                                 ctx(" (inline_policy)"),
                             ) {
+                                doc.attached_to.push(format!("{rtype}.{name}"));
                                 out.docs.push(doc);
                             }
                         }
@@ -85,6 +123,9 @@ pub fn extract(text: &str) -> Result<Extracted, ExtractError> {
                 }
                 if let Some(arns) = attr("managed_policy_arns") {
                     managed(&hcl, arns, ctx(" (managed_policy_arns)"), &mut out);
+                    for policy in refs.policies(arns) {
+                        out.attachments.push((policy, format!("{rtype}.{name}")));
+                    }
                 }
             }
             "aws_iam_user_policy_attachment"
@@ -97,6 +138,45 @@ pub fn extract(text: &str) -> Result<Extracted, ExtractError> {
                 }
                 if let Some(arn) = attr("policy_arn") {
                     managed(&hcl, arn, ctx(""), &mut out);
+                    let policies = refs.policies(arn);
+                    for (key, principal) in [
+                        ("role", "aws_iam_role"),
+                        ("user", "aws_iam_user"),
+                        ("group", "aws_iam_group"),
+                        ("roles", "aws_iam_role"),
+                        ("users", "aws_iam_user"),
+                        ("groups", "aws_iam_group"),
+                    ] {
+                        for target in attr(key)
+                            .map(|e| refs.principals(principal, e))
+                            .unwrap_or_default()
+                        {
+                            for policy in &policies {
+                                out.attachments.push((policy.clone(), target.clone()));
+                            }
+                        }
+                    }
+                }
+            }
+            "aws_iam_user_group_membership" => {
+                let user = attr("user").and_then(|e| refs.principal("aws_iam_user", e));
+                let groups = attr("groups").map(|e| refs.principals("aws_iam_group", e));
+                for (user, group) in user
+                    .iter()
+                    .flat_map(|u| groups.iter().flatten().map(move |g| (u.clone(), g.clone())))
+                {
+                    out.memberships.push((user, group));
+                }
+            }
+            "aws_iam_group_membership" => {
+                let group = attr("group").and_then(|e| refs.principal("aws_iam_group", e));
+                let users = attr("users").map(|e| refs.principals("aws_iam_user", e));
+                for (user, group) in users
+                    .iter()
+                    .flatten()
+                    .flat_map(|u| group.iter().map(move |g| (u.clone(), g.clone())))
+                {
+                    out.memberships.push((user, group));
                 }
             }
             "aws_iam_access_key" => out
@@ -108,7 +188,7 @@ pub fn extract(text: &str) -> Result<Extracted, ExtractError> {
             | "aws_kms_key"
             | "aws_ecr_repository_policy"
             | "aws_secretsmanager_secret_policy" => {
-                policy_at("policy", DocKind::Resource, "", &mut out)
+                policy_at("policy", DocKind::Resource, "", &mut out);
             }
             "aws_lambda_permission" => {
                 if let Some(principal) =
@@ -142,6 +222,77 @@ pub fn extract(text: &str) -> Result<Extracted, ExtractError> {
         }
     }
     Ok(out)
+}
+
+/// References to users, roles, groups and policies of the same file.
+struct Refs<'a, 'h> {
+    hcl: &'h Hcl<'a>,
+    names: &'h HashMap<(String, String), String>,
+}
+
+impl Refs<'_, '_> {
+    /// `aws_iam_role.app.name` (or `.id`, `.arn`) is `aws_iam_role.app`; a literal name is the
+    /// resource of the file that has it, else `aws_iam_role "name"`.
+    fn principal(&self, rtype: &str, expr: TsNode) -> Option<String> {
+        let text = self.hcl.text(expr).trim();
+        if let Some(rest) = text.strip_prefix(rtype).and_then(|r| r.strip_prefix('.')) {
+            let label = rest.split('.').next()?;
+            return Some(format!("{rtype}.{label}"));
+        }
+        let name = self.hcl.string(expr)?;
+        Some(
+            self.names
+                .get(&(rtype.to_string(), name.clone()))
+                .cloned()
+                .unwrap_or_else(|| format!("{rtype} \"{name}\"")),
+        )
+    }
+
+    /// One reference or a list of them.
+    fn principals(&self, rtype: &str, expr: TsNode) -> Vec<String> {
+        let items = self.items(expr);
+        if items.is_empty() {
+            return self.principal(rtype, expr).into_iter().collect();
+        }
+        items
+            .into_iter()
+            .filter_map(|e| self.principal(rtype, e))
+            .collect()
+    }
+
+    /// `aws_iam_policy.p.arn` is `aws_iam_policy.p`; in a list, each of them.
+    fn policies(&self, expr: TsNode) -> Vec<String> {
+        let items = self.items(expr);
+        let items = if items.is_empty() { vec![expr] } else { items };
+        items
+            .into_iter()
+            .filter_map(|e| {
+                let text = self.hcl.text(e).trim();
+                let rest = text.strip_prefix("aws_iam_policy.")?;
+                Some(format!("aws_iam_policy.{}", rest.split('.').next()?))
+            })
+            .collect()
+    }
+
+    /// The element expressions of a tuple expression, or nothing.
+    fn items<'t>(&self, expr: TsNode<'t>) -> Vec<TsNode<'t>> {
+        let mut node = expr;
+        loop {
+            match node.kind() {
+                "tuple" => {
+                    return named(node)
+                        .into_iter()
+                        .filter(|e| e.kind() == "expression")
+                        .collect()
+                }
+                "expression" | "collection_value" => match named(node).as_slice() {
+                    [only] => node = *only,
+                    _ => return Vec::new(),
+                },
+                _ => return Vec::new(),
+            }
+        }
+    }
 }
 
 fn fact(kind: FactKind, context: String, at: TsNode) -> IacFact {
