@@ -415,3 +415,105 @@ fn policy_text_report_snapshot() {
               fix: Scope reads to the buckets, tables and keys the workload owns (`arn:aws:s3:::my-bucket/*`), and add `aws:ResourceOrgID` or VPC endpoint conditions for shared data.
     "#);
 }
+
+/// Findings of one file, as (rule, severity, number of related places).
+fn findings_in(name: &str, content: &str) -> Vec<(String, String, usize)> {
+    let dir = Dir::new();
+    dir.write(name, content);
+    let run = keyrot_in(
+        dir.path(),
+        &["scan", "--format", "json", "--fail-on", "none"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut out: Vec<(String, String, usize)> = run.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule_id"].as_str().unwrap().to_string(),
+                f["severity"].as_str().unwrap().to_string(),
+                f["related"].as_array().map_or(0, Vec::len),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn one_finding_per_problem() {
+    let twice = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}, {"Effect": "Allow", "Action": "*", "Resource": "*"}]}"#;
+    assert_eq!(
+        findings_in("admin.json", twice),
+        vec![("policy.full-admin".into(), "critical".into(), 1)],
+        "a repeated statement is one finding, the repeat its related place"
+    );
+    let keys = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:CreateAccessKey", "Resource": "*"}]}"#;
+    assert_eq!(
+        findings_in("keys.json", keys),
+        vec![("policy.privilege-escalation".into(), "high".into(), 0)]
+    );
+    let secrets = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}"#;
+    assert_eq!(
+        findings_in("secret-policy.json", secrets),
+        vec![("policy.resource-public".into(), "high".into(), 0)]
+    );
+    let unversioned = r#"{"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::reports/*"}]}"#;
+    assert!(findings_in("plain.json", unversioned).is_empty());
+}
+
+#[test]
+fn escalation_across_policies_of_one_role_names_both_and_deny_elsewhere_clears() {
+    let tf = r#"resource "aws_iam_policy" "run" {
+  policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = ["ec2:RunInstances"], Resource = "*" }] })
+}
+resource "aws_iam_policy" "pass" {
+  policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "iam:PassRole", Resource = "*" }] })
+}
+resource "aws_iam_role" "app" {
+  name               = "app"
+  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "ec2.amazonaws.com" } }] })
+}
+resource "aws_iam_role_policy_attachment" "run" {
+  role       = aws_iam_role.app.name
+  policy_arn = aws_iam_policy.run.arn
+}
+resource "aws_iam_role_policy_attachment" "pass" {
+  role       = "app"
+  policy_arn = aws_iam_policy.pass.arn
+}
+"#;
+    let found = findings_in("main.tf", tf);
+    assert!(
+        found.contains(&("policy.privilege-escalation".into(), "critical".into(), 1)),
+        "{found:?}"
+    );
+    // The same role, and a third policy that denies passing roles: nothing escalates.
+    let denied = format!(
+        "{tf}resource \"aws_iam_role_policy\" \"no-pass\" {{\n  role   = aws_iam_role.app.id\n  policy = jsonencode({{ Version = \"2012-10-17\", Statement = [{{ Effect = \"Deny\", Action = \"iam:PassRole\", Resource = \"*\" }}] }})\n}}\n"
+    );
+    let found = findings_in("main.tf", &denied);
+    assert!(
+        !found.iter().any(|f| f.0 == "policy.privilege-escalation"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_condition_that_clears_a_finding_is_named_in_the_notes() {
+    let dir = Dir::new();
+    dir.write(
+        "trust.json",
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}}]}"#,
+    );
+    let run = keyrot_in(dir.path(), &["scan", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "policy.trust-any-principal cleared by condition StringEquals aws:PrincipalOrgID"
+        ),
+        "{}",
+        run.stderr
+    );
+}

@@ -9,10 +9,16 @@ pub static CHECK: Check = Check {
     cwe: 200,
     rationale: "Reading every object, table or decrypting with every key lets one compromised principal copy the account's data, not just its own.",
     remediation: "Scope reads to the buckets, tables and keys the workload owns (`arn:aws:s3:::my-bucket/*`), and add `aws:ResourceOrgID` or VPC endpoint conditions for shared data.",
-    fires: &[(
-        "read-everything.json",
-        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "kms:Decrypt"], "Resource": "*"}]}"#,
-    )],
+    fires: &[
+        (
+            "read-everything.json",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "kms:Decrypt"], "Resource": "*"}]}"#,
+        ),
+        (
+            "every-object-of-every-bucket.json",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::*/*"}]}"#,
+        ),
+    ],
     quiet: &[(
         "read-own.json",
         r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::reports/*"}]}"#,
@@ -39,7 +45,8 @@ pub(super) const READING: &[&str] = &[
 
 fn predicate(_: &PolicyDoc, st: &Expanded, out: &mut Vec<Raw>) {
     // `Allow NotAction` is the allow-not check's finding: it grants this and everything else.
-    if st.statement.on_any_resource() && st.statement.not_actions.is_empty() {
+    let s = st.statement;
+    if s.not_actions.is_empty() && crate::policy::eval::unscoped_resource(s) {
         super::on_every_resource(st, CHECK.severity, READING, out);
     }
 }

@@ -311,4 +311,40 @@ mod tests {
         }
         assert!(catalogue().len() >= 35);
     }
+
+    fn fires(policy: &str) -> bool {
+        let extracted = crate::policy::extract::extract("p.json", policy).unwrap();
+        crate::policy::checks::run(&extracted, "2026-11-30")
+            .hits
+            .iter()
+            .any(|h| h.check.id == CHECK.id)
+    }
+
+    #[test]
+    fn every_path_fires_on_every_resource_and_not_on_one_role() {
+        for path in catalogue() {
+            let actions: Vec<String> = path
+                .actions
+                .iter()
+                .map(|a| format!("\"{}\"", a.split('|').next().unwrap()))
+                .collect();
+            let gate = if path.tag_gated {
+                r#", {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*", "Condition": {"StringEquals": {"aws:ResourceTag/team": "x"}}}"#
+            } else {
+                ""
+            };
+            let policy = |resource: &str| {
+                format!(
+                    r#"{{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow", "Action": [{}], "Resource": "{resource}"}}{gate}]}}"#,
+                    actions.join(", ")
+                )
+            };
+            assert!(fires(&policy("*")), "{} does not fire on *", path.id);
+            assert!(
+                !fires(&policy("arn:aws:iam::123456789012:role/app")),
+                "{} fires on one named resource",
+                path.id
+            );
+        }
+    }
 }

@@ -9,10 +9,32 @@ pub static CHECK: Check = Check {
     cwe: 284,
     rationale: "A trust policy with `Principal: \"*\"` (or `AWS: \"*\"`) and no restricting condition lets any AWS account in the world assume the role and act with its permissions.",
     remediation: "Name the accounts, roles or services that assume it in `Principal`, or restrict it with `aws:PrincipalOrgID`, `aws:PrincipalArn` or `sts:ExternalId` conditions.",
-    fires: &[(
-        "trust.json",
-        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]}"#,
-    )],
+    fires: &[
+        (
+            "trust.json",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]}"#,
+        ),
+        (
+            "any-arn.json",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole", "Condition": {"StringLike": {"aws:PrincipalArn": "*"}}}]}"#,
+        ),
+        (
+            "not-my-org.json",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole", "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-abc123"}}}]}"#,
+        ),
+        (
+            "mfa-from-anyone.json",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole", "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]}"#,
+        ),
+        (
+            "if-exists.json",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole", "Condition": {"StringEqualsIfExists": {"aws:PrincipalOrgID": "o-abc123"}}}]}"#,
+        ),
+        (
+            "null.json",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole", "Condition": {"Null": {"aws:PrincipalOrgID": "false"}}}]}"#,
+        ),
+    ],
     quiet: &[(
         "trust-org.json",
         r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}}]}"#,
