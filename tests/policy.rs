@@ -501,18 +501,31 @@ resource "aws_iam_role_policy_attachment" "pass" {
 }
 
 #[test]
-fn a_condition_that_clears_a_finding_is_named_in_the_notes() {
+fn a_condition_that_clears_a_finding_keeps_it_suppressed_and_names_the_condition() {
     let dir = Dir::new();
     dir.write(
         "trust.json",
         r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}}]}"#,
     );
-    let run = keyrot_in(dir.path(), &["scan", "--format", "json"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = keyrot_in(
+        dir.path(),
+        &["scan", "--format", "json", "--show-suppressed"],
+    );
+    assert_eq!(
+        run.code, 0,
+        "a cleared finding never fails a run: {}",
+        run.stderr
+    );
+    let report = run.json();
+    let f = &report["findings"][0];
+    assert_eq!(f["rule_id"], "policy.trust-any-principal");
+    assert_eq!(f["suppression"]["by"], "condition");
+    assert_eq!(
+        f["suppression"]["justification"],
+        "cleared by condition StringEquals aws:PrincipalOrgID"
+    );
     assert!(
-        run.stderr.contains(
-            "policy.trust-any-principal cleared by condition StringEquals aws:PrincipalOrgID"
-        ),
+        run.stderr.contains("suppressed 1 (1 condition)"),
         "{}",
         run.stderr
     );

@@ -73,7 +73,20 @@ fn fixtures_sarif_is_valid_and_complete() {
         );
     }
     let results = run0["results"].as_array().unwrap();
-    assert_eq!(results.len(), 16 + 32, "16 credentials, 32 policy findings");
+    assert_eq!(
+        results.len(),
+        16 + 33,
+        "16 credentials, 33 policy findings (one cleared by its condition)"
+    );
+    let cleared: Vec<&serde_json::Value> = results
+        .iter()
+        .filter(|r| {
+            r["suppressions"][0]["justification"]
+                .as_str()
+                .is_some_and(|j| j.starts_with("cleared by condition"))
+        })
+        .collect();
+    assert_eq!(cleared.len(), 1, "{cleared:#?}");
     for r in results {
         let loc = &r["locations"][0]["physicalLocation"];
         let uri = loc["artifactLocation"]["uri"].as_str().unwrap();

@@ -118,7 +118,8 @@ pub fn narrows(c: &Condition, audience: Audience) -> bool {
         return false;
     }
     c.values.iter().all(|v| match v.as_deref() {
-        None => false,
+        // A value of the deployment (`!Ref AWS::AccountId`): one value, never a wildcard.
+        None => !mfa,
         Some(v) if mfa => v.eq_ignore_ascii_case("true"),
         Some(v) => {
             !v.is_empty()

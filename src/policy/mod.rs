@@ -11,7 +11,9 @@ pub mod extract;
 pub mod model;
 
 use crate::context::{BlobContext, Detector};
-use crate::finding::{fingerprint, value_digest, Facts, Finding, Related, Remedy, Step};
+use crate::finding::{
+    fingerprint, value_digest, Facts, Finding, Related, Remedy, Step, Suppression,
+};
 use crate::rule::{Family, RuleMeta};
 
 /// The policy detector: files that do not look like IaC cost one name check.
@@ -39,12 +41,6 @@ impl Detector for Policies {
         }
         let today = &crate::time::now_rfc3339()[..10];
         let judged = checks::run(&extracted, today);
-        for (at, note) in judged.notes {
-            let line = cx
-                .location(at.min(cx.bytes().len()), at.min(cx.bytes().len()))
-                .line;
-            cx.note(format!("{}:{line}: {note}", cx.origin().display()));
-        }
         let mut found: Vec<Finding> = judged
             .hits
             .into_iter()
@@ -102,7 +98,11 @@ fn finding(cx: &BlobContext, hit: checks::Hit) -> Finding {
             )],
         },
         present_at_head: None,
-        suppression: None,
+        suppression: hit.cleared_by.map(|why| Suppression {
+            kind: "inSource",
+            by: "condition",
+            justification: Some(why),
+        }),
     }
 }
 

@@ -168,7 +168,8 @@ pub struct Condition {
     /// `StringEquals`, `ForAnyValue:StringLike`, `BoolIfExists`, ... as written.
     pub operator: String,
     pub key: String,
-    /// The values; `None` for one that is not a known string.
+    /// The values as far as they are known (`Spanned::shape`); `None` for one wholly unknown
+    /// (`!Ref AWS::AccountId`), which is a value of the deployment, never a wildcard.
     pub values: Vec<Option<String>>,
 }
 

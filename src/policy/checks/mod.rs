@@ -86,7 +86,7 @@ pub enum Conditions {
     /// A narrowing condition lowers the severity one step; the message says which.
     Lower,
     /// A narrowing condition (on one of `keys`, or on any key when `None`) makes the statement
-    /// no finding; the scan's notes say which condition cleared it.
+    /// no finding: it is kept as suppressed, justified by the condition.
     Clear {
         keys: Option<&'static [&'static str]>,
         audience: Audience,
@@ -118,13 +118,15 @@ pub struct Hit {
     pub end: usize,
     pub message: String,
     pub related: Vec<(usize, usize, String)>,
+    /// The condition that makes this no finding (`StringEquals aws:PrincipalOrgID`): the hit is
+    /// kept as a suppressed finding, counted and shown with `--show-suppressed`.
+    pub cleared_by: Option<String>,
 }
 
-/// What the checks of one file gave: hits, and notes on what conditions cleared.
+/// What the checks of one file gave.
 #[derive(Default)]
 pub struct Judged {
     pub hits: Vec<Hit>,
-    pub notes: Vec<(usize, String)>,
 }
 
 /// What check files use.
@@ -169,37 +171,23 @@ pub fn run(extracted: &Extracted, today: &str) -> Judged {
                         if raws.is_empty() {
                             continue;
                         }
-                        if let Conditions::Clear { keys, audience } = conditions {
-                            if let Some(c) = clearing(s, *keys, *audience) {
-                                for r in raws.drain(..) {
-                                    out.notes.push((
-                                        r.at.0,
-                                        format!(
-                                            "{} cleared by condition {}: {}: {}",
-                                            check.id,
-                                            conditions::describe(c),
-                                            doc.context,
-                                            r.message
-                                        ),
-                                    ));
-                                }
-                                continue;
-                            }
-                        }
+                        let cleared = match conditions {
+                            Conditions::Clear { keys, audience } => clearing(s, *keys, *audience)
+                                .map(|c| {
+                                    format!("cleared by condition {}", conditions::describe(c))
+                                }),
+                            _ => None,
+                        };
                         for mut r in raws.drain(..) {
                             let (severity, message) = match conditions {
                                 Conditions::Lower => weigh(s, r.severity, r.message),
                                 _ => (r.severity, r.message),
                             };
                             r.related.extend(repeats(expanded, st));
-                            out.hits.push(hit(
-                                check,
-                                severity,
-                                r.at,
-                                &doc.context,
-                                message,
-                                r.related,
-                            ));
+                            let mut found =
+                                hit(check, severity, r.at, &doc.context, message, r.related);
+                            found.cleared_by = cleared.clone();
+                            out.hits.push(found);
                         }
                     }
                 }
@@ -350,6 +338,7 @@ fn hit(
         end: at.1,
         message: format!("{context}: {message}"),
         related,
+        cleared_by: None,
     }
 }
 
@@ -417,7 +406,7 @@ mod tests {
         run(&extracted, "2026-11-30")
             .hits
             .iter()
-            .any(|h| h.check.id == check.id)
+            .any(|h| h.check.id == check.id && h.cleared_by.is_none())
     }
 
     #[test]

@@ -51,7 +51,11 @@ fn predicate(_: &PolicyDoc, st: &Expanded, out: &mut Vec<Raw>) {
                     .is_some_and(|v| v == "*" || v.starts_with("repo:*"))
             }) =>
         {
-            let shown: Vec<&str> = c.values.iter().map(|v| v.as_deref().unwrap_or("?")).collect();
+            let shown: Vec<String> = c
+                .values
+                .iter()
+                .map(|v| v.as_deref().unwrap_or("?").replace(crate::policy::model::UNKNOWN, "?"))
+                .collect();
             Some(format!("the sub condition allows {}", shown.join(", ")))
         }
         Some(_) => None,
