@@ -277,7 +277,8 @@ pub fn broad(shape: &str) -> bool {
             }
             known_wildcard(resource)
         }
-        None => known_wildcard(shape),
+        // Not an ARN as written: broad only when wholly known (`*` was handled above).
+        None => !shape.contains(UNKNOWN) && shape.contains('*'),
     }
 }
 
@@ -287,19 +288,18 @@ pub fn unscoped(shape: &str) -> bool {
     if shape == "*" {
         return true;
     }
-    let parts: Vec<&str> = match shape.strip_prefix("arn:") {
-        Some(rest) => rest.splitn(5, ':').collect(),
-        None => vec![shape],
+    // Not an ARN as written (`${Bucket.Arn}/*`): its unknown part names one thing.
+    let Some(rest) = shape.strip_prefix("arn:") else {
+        return false;
     };
-    let (service, resource) = match parts.as_slice() {
-        [_, service, _, _, resource] => (*service, *resource),
-        [plain] => ("", *plain),
-        _ => return false,
+    let parts: Vec<&str> = rest.splitn(5, ':').collect();
+    let [_, service, _, _, resource] = parts.as_slice() else {
+        return false;
     };
     // Drop the resource type (`secret:`, `parameter/`, `role/`; S3 names have none), then only
     // wildcards may remain.
     let name = match resource.find([':', '/']) {
-        Some(i) if service != "s3" && !resource[..i].contains('*') => &resource[i + 1..],
+        Some(i) if *service != "s3" && !resource[..i].contains('*') => &resource[i + 1..],
         _ => resource,
     };
     !name.is_empty() && name.chars().all(|c| matches!(c, '*' | '?' | '/'))
@@ -342,5 +342,10 @@ mod tests {
         assert!(unscoped(&format!("arn:aws:ssm:{u}:{u}:parameter/*")));
         assert!(!unscoped(&format!("arn:aws:ssm:{u}:{u}:parameter/app/*")));
         assert!(!unscoped("arn:aws:s3:::reports/*"));
+        assert!(
+            !unscoped(&format!("{u}/*")),
+            "${{Bucket.Arn}}/* is one bucket's objects"
+        );
+        assert!(!broad(&format!("{u}/*")));
     }
 }

@@ -66,10 +66,26 @@ fn predicate(_: &PolicyDoc, st: &Expanded, out: &mut Vec<Raw>) {
         } else {
             (CHECK.severity, "a service")
         };
+        // On resources the workload names (`report-group/${AWS::StackName}*`) the wildcard
+        // reaches only those: still a way to change their policies on a sensitive service,
+        // hygiene on the others.
+        let s = st.statement;
+        let named = s.not_resources.is_empty()
+            && !s.resources.is_empty()
+            && s.resources.iter().all(|r| {
+                r.shape
+                    .as_deref()
+                    .is_some_and(|shape| !crate::policy::eval::unscoped(shape))
+            });
+        let (severity, scope) = match (named, sensitive) {
+            (true, true) => (Severity::Medium, " on the resources it names"),
+            (true, false) => (Severity::Low, " on the resources it names"),
+            (false, _) => (severity, ""),
+        };
         out.push(raw(
             severity,
             (a.start, a.end),
-            format!("{service}:* allows every action of {what}"),
+            format!("{service}:* allows every action of {what}{scope}"),
         ));
     }
 }
