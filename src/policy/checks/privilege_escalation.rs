@@ -312,8 +312,8 @@ mod tests {
         assert!(catalogue().len() >= 35);
     }
 
-    fn fires(policy: &str) -> bool {
-        let extracted = crate::policy::extract::extract("p.json", policy).unwrap();
+    fn fires(name: &str, text: &str) -> bool {
+        let extracted = crate::policy::extract::extract(name, text).unwrap();
         crate::policy::checks::run(&extracted, "2026-11-30")
             .hits
             .iter()
@@ -333,15 +333,16 @@ mod tests {
             } else {
                 ""
             };
+            // As Terraform writes it: a managed policy with a heredoc document.
             let policy = |resource: &str| {
                 format!(
-                    r#"{{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow", "Action": [{}], "Resource": "{resource}"}}{gate}]}}"#,
+                    "resource \"aws_iam_policy\" \"p\" {{\n  policy = <<EOF\n{{\"Version\": \"2012-10-17\", \"Statement\": [{{\"Effect\": \"Allow\", \"Action\": [{}], \"Resource\": \"{resource}\"}}{gate}]}}\nEOF\n}}\n",
                     actions.join(", ")
                 )
             };
-            assert!(fires(&policy("*")), "{} does not fire on *", path.id);
+            assert!(fires("main.tf", &policy("*")), "{} does not fire on *", path.id);
             assert!(
-                !fires(&policy("arn:aws:iam::123456789012:role/app")),
+                !fires("main.tf", &policy("arn:aws:iam::123456789012:role/app")),
                 "{} fires on one named resource",
                 path.id
             );

@@ -7,7 +7,7 @@ pub static CHECK: Check = Check {
     title: "Resource policy open to any principal",
     severity: Severity::High,
     cwe: 284,
-    rationale: "A bucket, queue, topic or key policy that allows `Principal: \"*\"` with no restricting condition lets anyone on the internet read or change the resource.",
+    rationale: "A bucket, queue, topic or key policy that allows `Principal: \"*\"` with no restricting condition lets anyone on the internet read or change the resource: high when it allows writes, permission changes or reading secrets, medium for other reads. MFA and tag conditions do not narrow `*` (anyone can meet them in their own account); `0.0.0.0/0`, negated operators, `Null` and `...IfExists` do not either.",
     remediation: "Name the accounts or roles that need access, or restrict the statement with `aws:PrincipalOrgID`, `aws:SourceArn`, `aws:SourceVpce` or `aws:SourceIp` conditions. For public websites, serve through CloudFront with origin access control instead.",
     fires: &[
         (

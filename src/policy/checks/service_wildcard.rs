@@ -7,7 +7,7 @@ pub static CHECK: Check = Check {
     title: "Policy allows every action of a service",
     severity: Severity::Medium,
     cwe: 732,
-    rationale: "`service:*` grants every action of the service, today's and tomorrow's. On iam, sts, kms, organizations, s3, secretsmanager, ssm or lambda that includes changing permissions, reading secrets or running code as other roles.",
+    rationale: "`service:*` grants every action of the service, today's and tomorrow's. On iam, sts, kms, organizations, s3, secretsmanager, ssm or lambda that includes changing permissions, reading secrets or running code as other roles: high there, medium elsewhere; on resources the policy names, medium on those services (it can still rewrite those resources' policies) and low elsewhere.",
     remediation: "Replace the wildcard with the actions used (for example `s3:GetObject` and `s3:PutObject` instead of `s3:*`), scoped to the resources used.",
     fires: &[(
         "s3-all.json",
