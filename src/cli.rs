@@ -187,6 +187,11 @@ pub struct ScanArgs {
     #[arg(long, value_name = "SIZE", default_value = "20M", value_parser = parse_size)]
     pub max_file_size: u64,
 
+    /// Report IAM policy documents nested anywhere in JSON data (recorded API responses, test
+    /// snapshots), not only those of deployable IaC and policy files.
+    #[arg(long)]
+    pub policies_anywhere: bool,
+
     /// A folder of extra rule files (`*.yml`), added to the built-in rules.
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,

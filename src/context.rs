@@ -41,6 +41,8 @@ pub struct BlobContext<'a> {
     dropped: RefCell<Vec<(Drop, String)>>,
     problems: RefCell<Vec<String>>,
     notes: RefCell<Vec<String>>,
+    unparsed: RefCell<Vec<String>>,
+    nested: std::cell::Cell<u64>,
 }
 
 impl<'a> BlobContext<'a> {
@@ -52,6 +54,8 @@ impl<'a> BlobContext<'a> {
             dropped: RefCell::default(),
             problems: RefCell::default(),
             notes: RefCell::default(),
+            unparsed: RefCell::default(),
+            nested: std::cell::Cell::new(0),
         }
     }
 
@@ -112,9 +116,20 @@ impl<'a> BlobContext<'a> {
         self.dropped.borrow_mut().push((why, shown));
     }
 
-    /// A problem with this blob that is not a finding (it looks like IaC and does not parse).
+    /// A problem with this blob that is not a finding.
     pub fn problem(&self, message: String) {
         self.problems.borrow_mut().push(message);
+    }
+
+    /// Policy documents nested in data that is not IaC, counted and not analysed.
+    pub fn nested_policies(&self, n: u64) {
+        self.nested.set(self.nested.get() + n);
+    }
+
+    /// The blob looks like IaC and does not parse (wholly or in part): counted apart from
+    /// unreadable files, with one line saying where.
+    pub fn unparsed(&self, message: String) {
+        self.unparsed.borrow_mut().push(message);
     }
 
     /// Something a reader of the report should know that is not a finding (what a condition
@@ -129,6 +144,8 @@ impl<'a> BlobContext<'a> {
             dropped: self.dropped.into_inner(),
             problems: self.problems.into_inner(),
             notes: self.notes.into_inner(),
+            unparsed: self.unparsed.into_inner(),
+            nested: self.nested.get(),
         }
     }
 }
@@ -138,6 +155,10 @@ pub struct Notes {
     pub dropped: Vec<(Drop, String)>,
     pub problems: Vec<String>,
     pub notes: Vec<String>,
+    /// One line per way the blob did not parse as the IaC it looks like.
+    pub unparsed: Vec<String>,
+    /// Policy documents nested in data that is not IaC.
+    pub nested: u64,
 }
 
 /// Byte offsets of line starts.

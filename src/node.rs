@@ -92,15 +92,24 @@ impl Node {
 
 /// Parses JSON keeping byte spans. `None` when the text is not JSON.
 pub fn parse_json(text: &str) -> Option<Node> {
+    json(text).ok()
+}
+
+/// Parses JSON keeping byte spans; `Err` with the byte offset where it stops being JSON.
+pub fn json(text: &str) -> Result<Node, usize> {
     let mut p = JsonParser {
         s: text.as_bytes(),
         i: 0,
         depth: 0,
     };
     p.ws();
-    let node = p.value()?;
+    let node = p.value().ok_or(p.i.min(text.len()))?;
     p.ws();
-    (p.i == p.s.len()).then_some(node)
+    if p.i == p.s.len() {
+        Ok(node)
+    } else {
+        Err(p.i)
+    }
 }
 
 /// Parses JSON that starts at `offset` of a larger text, with spans in that text's offsets.
@@ -263,16 +272,26 @@ impl JsonParser<'_> {
 /// Parses YAML (the first document) keeping byte spans. CloudFormation's short-form tags
 /// (`!Ref`, `!Sub`, `!GetAtt`, ...) make their node `Unknown`. `None` when it is not YAML.
 pub fn parse_yaml(text: &str) -> Option<Node> {
+    yaml(text).ok()
+}
+
+/// Parses YAML (the first document) keeping byte spans; `Err` with the byte offset and the
+/// parser's message where it stops being YAML.
+pub fn yaml(text: &str) -> Result<Node, (usize, String)> {
+    let offsets = char_offsets(text);
     let mut builder = YamlBuilder {
         stack: Vec::new(),
         root: None,
-        offsets: char_offsets(text),
+        offsets,
         text,
         anchors: std::collections::HashMap::new(),
     };
     let mut parser = Parser::new_from_str(text);
-    parser.load(&mut builder, false).ok()?;
-    builder.root
+    if let Err(err) = parser.load(&mut builder, false) {
+        let at = builder.byte(err.marker());
+        return Err((at, err.info().to_string()));
+    }
+    builder.root.ok_or((0, "no document".to_string()))
 }
 
 /// Byte offset of every char index (yaml-rust2 marks positions in chars).
@@ -351,18 +370,32 @@ fn tag_name(tag: &Option<Tag>) -> Option<String> {
 }
 
 /// Wraps a tagged node: an intrinsic function's value is unknown statically.
+/// CloudFormation's short-form tags, as the long form they stand for: `!If [c, a, b]` is
+/// `{"Fn::If": [c, a, b]}`, `!Ref X` is `{"Ref": "X"}`. Any other tag makes its node unknown.
 fn tagged(tag: Option<String>, node: Node, text: &str) -> Node {
-    match tag {
-        Some(t) => {
-            let end = node.end.min(text.len());
-            let start = node.start.min(end);
+    let Some(t) = tag else {
+        return node;
+    };
+    let long = match t.as_str() {
+        "Ref" => Some("Ref".to_string()),
+        "Condition" => Some("Condition".to_string()),
+        "Sub" | "GetAtt" | "If" | "Join" | "Select" | "Split" | "FindInMap" | "Base64" | "Cidr"
+        | "GetAZs" | "ImportValue" | "Equals" | "Not" | "And" | "Or" | "Transform"
+        | "ToJsonString" | "Length" => Some(format!("Fn::{t}")),
+        _ => None,
+    };
+    let (start, end) = (node.start, node.end);
+    match long {
+        Some(key) => Node::new(Kind::Map(vec![(key, node)]), start, end),
+        None => {
+            let end = end.min(text.len());
+            let start = start.min(end);
             Node::new(
                 Kind::Unknown(format!("!{t} {}", text[start..end].trim())),
                 node.start,
                 node.end,
             )
         }
-        None => node,
     }
 }
 
@@ -483,12 +516,19 @@ mod tests {
     }
 
     #[test]
-    fn yaml_tags_are_unknown_and_spans_point_at_values() {
+    fn yaml_tags_read_as_their_long_form_and_spans_point_at_values() {
         let text = "Resources:\n  R:\n    Type: AWS::IAM::Role\n    Arn: !GetAtt Role.Arn\n    Name: \"x\"\n";
         let node = parse_yaml(text).unwrap();
         let r = node.get("Resources").unwrap().get("R").unwrap();
         assert_eq!(r.get("Type").unwrap().as_str(), Some("AWS::IAM::Role"));
-        assert!(matches!(r.get("Arn").unwrap().kind, Kind::Unknown(_)));
+        // Short-form tags read as their long form; other tags are unknown.
+        let arn = r.get("Arn").unwrap();
+        assert_eq!(
+            arn.get("Fn::GetAtt").and_then(Node::as_str),
+            Some("Role.Arn")
+        );
+        let other = parse_yaml("A: !Custom x\n").unwrap();
+        assert!(matches!(other.get("A").unwrap().kind, Kind::Unknown(_)));
         let name = r.get("Name").unwrap();
         assert_eq!(&text[name.start..name.end], "\"x\"");
     }

@@ -44,8 +44,14 @@ pub struct ScanOutcome {
     pub excluded: u64,
     /// One line per file or folder that could not be read.
     pub problems: Vec<String>,
-    /// Notes on files skipped for their size.
+    /// Notes on files skipped for their size, IaC that did not parse, ...
     pub notes: Vec<String>,
+    /// IaC files that did not parse, wholly or in part (each also a `policy.unanalysed`
+    /// finding): not unreadable, and counted apart.
+    pub unparsed: u64,
+    /// Policy documents nested in JSON data that is not IaC (recorded API responses, test
+    /// snapshots): counted, not analysed, unless `--policies-anywhere`.
+    pub nested_policies: u64,
     pub dropped: BTreeMap<Drop, Dropped>,
     pub duration: Duration,
     /// What was read, when it is not a plain tree: commits and blobs, or staged files.

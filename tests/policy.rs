@@ -345,7 +345,79 @@ fn broken_iac_is_one_line_and_the_scan_goes_on() {
         "{}",
         run.stderr
     );
-    assert_eq!(rows(&run.json()).len(), 1);
+    // Never silent: the file is a low finding where it breaks, counted apart from unreadable.
+    let ids: Vec<String> = rows(&run.json()).into_iter().map(|r| r.2).collect();
+    assert_eq!(
+        ids,
+        vec!["policy.unanalysed", "aws.access-key-id"],
+        "{ids:?}"
+    );
+    assert!(
+        run.stderr.contains("1 IaC file could not be parsed") && !run.stderr.contains("unreadable"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn terraform_with_a_syntax_error_is_analysed_where_it_parses_and_says_where_not() {
+    let tf = "resource \"aws_iam_policy\" \"admin\" {\n  policy = jsonencode({ Version = \"2012-10-17\", Statement = [{ Effect = \"Allow\", Action = \"*\", Resource = \"*\" }] })\n}\n\nresource \"aws_iam_role\" \"broken\" {\n  name = \n";
+    let dir = Dir::new();
+    dir.write("main.tf", tf);
+    let run = keyrot_in(
+        dir.path(),
+        &["scan", "--format", "json", "--fail-on", "none"],
+    );
+    let found: Vec<(String, u64)> = rows(&run.json()).into_iter().map(|r| (r.2, r.1)).collect();
+    assert!(
+        found.contains(&("policy.full-admin".to_string(), 2)),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|(id, line)| id == "policy.unanalysed" && *line >= 5),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn policies_nested_in_recorded_data_are_counted_not_reported() {
+    let recorded = r#"{"responses": [{"body": {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}}]}"#;
+    let dir = Dir::new();
+    dir.write("tests/fixtures/recorded.json", recorded);
+    let run = keyrot_in(
+        dir.path(),
+        &["scan", "--format", "json", "--fail-on", "none"],
+    );
+    assert!(rows(&run.json()).is_empty());
+    assert!(
+        run.stderr.contains("1 policy document nested in JSON data"),
+        "{}",
+        run.stderr
+    );
+    let anywhere = keyrot_in(
+        dir.path(),
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+            "--policies-anywhere",
+        ],
+    );
+    let ids: Vec<String> = rows(&anywhere.json()).into_iter().map(|r| r.2).collect();
+    assert_eq!(ids, vec!["policy.full-admin"]);
+    // `aws iam get-policy-version` output carries a deployable policy: reported.
+    let carried = r#"{"PolicyVersion": {"Document": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}, "VersionId": "v1"}}"#;
+    dir.write("tests/fixtures/recorded.json", carried);
+    let run = keyrot_in(
+        dir.path(),
+        &["scan", "--format", "json", "--fail-on", "none"],
+    );
+    let ids: Vec<String> = rows(&run.json()).into_iter().map(|r| r.2).collect();
+    assert_eq!(ids, vec!["policy.full-admin"]);
 }
 
 #[test]

@@ -42,6 +42,9 @@ fn execute(args: &ScanArgs) -> Result<Scanned, CommandError> {
     let engine = Engine::new(rules, args.pair_lines.or(config.pair_lines))?;
     let filter = config.path_filter()?;
     let progress = !args.quiet && std::env::var_os("CI").is_none();
+    let policies = crate::policy::Policies {
+        anywhere: args.policies_anywhere,
+    };
     let mut outcome = if args.git || args.staged {
         let repo = match args.paths.as_slice() {
             [one] => one.clone(),
@@ -56,6 +59,7 @@ fn execute(args: &ScanArgs) -> Result<Scanned, CommandError> {
             filter,
             max_file_size: args.max_file_size,
             progress,
+            policies,
         };
         if args.staged {
             crate::scan::git::staged(&engine, &repo, &opts)?
@@ -73,6 +77,7 @@ fn execute(args: &ScanArgs) -> Result<Scanned, CommandError> {
             },
             progress,
             filter,
+            policies,
         };
         crate::scan::run(&engine, &request)
     };

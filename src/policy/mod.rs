@@ -17,7 +17,11 @@ use crate::finding::{
 use crate::rule::{Family, RuleMeta};
 
 /// The policy detector: files that do not look like IaC cost one name check.
-pub struct Policies;
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Policies {
+    /// Report policy documents nested anywhere in JSON data, not only in deployable IaC.
+    pub anywhere: bool,
+}
 
 impl Detector for Policies {
     fn scan(&self, cx: &BlobContext, out: &mut Vec<Finding>) {
@@ -29,13 +33,27 @@ impl Detector for Policies {
         let Ok(text) = std::str::from_utf8(cx.bytes()) else {
             return;
         };
-        let extracted = match extract::extract(path, text) {
+        let extracted = match extract::extract(path, text, self.anywhere) {
             Ok(extracted) => extracted,
             Err(err) => {
-                cx.problem(format!("{}: {err}", cx.origin().display()));
+                cx.unparsed(format!("{}: {err}", cx.origin().display()));
+                out.push(unanalysed(
+                    cx,
+                    err.at().min(cx.bytes().len()),
+                    &err.to_string(),
+                ));
                 return;
             }
         };
+        if extracted.nested > 0 {
+            cx.nested_policies(extracted.nested);
+        }
+        for (at, why) in &extracted.broken {
+            let at = (*at).min(cx.bytes().len());
+            let line = cx.location(at, at).line;
+            cx.unparsed(format!("{}:{line}: {why}", cx.origin().display()));
+            out.push(unanalysed(cx, at, why));
+        }
         if extracted.docs.is_empty() && extracted.facts.is_empty() {
             return;
         }
@@ -51,6 +69,23 @@ impl Detector for Policies {
         found.dedup_by(|a, b| a.location.start == b.location.start && a.rule_id == b.rule_id);
         out.extend(found);
     }
+}
+
+/// A `policy.unanalysed` finding for a file (or the part of it at `at`) that did not parse.
+fn unanalysed(cx: &BlobContext, at: usize, why: &str) -> Finding {
+    let check = checks::unanalysed();
+    finding(
+        cx,
+        checks::Hit {
+            check,
+            severity: check.severity,
+            start: at,
+            end: at,
+            message: format!("{}: not analysed: {why}", cx.origin().rel()),
+            related: Vec::new(),
+            cleared_by: None,
+        },
+    )
 }
 
 fn finding(cx: &BlobContext, hit: checks::Hit) -> Finding {

@@ -74,9 +74,7 @@ fn shape_of(node: &Node) -> Option<String> {
         Kind::Str(s) | Kind::Scalar(s) => template_shape(s),
         Kind::Unknown(raw) => {
             let raw = raw.trim();
-            if let Some(rest) = raw.strip_prefix("!Sub") {
-                template_shape(unquote(rest.trim()))
-            } else if raw.starts_with('"') && raw.ends_with('"') && raw.len() >= 2 {
+            if raw.starts_with('"') && raw.ends_with('"') && raw.len() >= 2 {
                 // A Terraform template string with interpolations.
                 template_shape(&raw[1..raw.len() - 1])
             } else {
@@ -107,16 +105,6 @@ fn shape_of(node: &Node) -> Option<String> {
         .chars()
         .any(|c| c != UNKNOWN && c.is_alphanumeric() || c == '*')
         .then_some(shape)
-}
-
-fn unquote(s: &str) -> &str {
-    let s = s.trim();
-    for q in ['"', '\''] {
-        if s.len() >= 2 && s.starts_with(q) && s.ends_with(q) {
-            return &s[1..s.len() - 1];
-        }
-    }
-    s
 }
 
 /// `s` with every `${...}` that is not an IAM policy variable replaced by `UNKNOWN`.
@@ -183,6 +171,8 @@ pub struct Statement {
     pub principals: Vec<Principal>,
     pub not_principals: Vec<Principal>,
     pub conditions: Vec<Condition>,
+    /// Where a CloudFormation `Fn::If` put it: `the IsProd branch of Fn::If`.
+    pub branch: Option<String>,
     pub start: usize,
     pub end: usize,
 }
@@ -213,6 +203,9 @@ pub struct PolicyDoc {
     pub id: Option<String>,
     /// The users, roles and groups the file attaches it to directly (`aws_iam_role.app`).
     pub attached_to: Vec<String>,
+    /// Parts keyrot saw and could not analyse: (start, end, why). Each is a
+    /// `policy.unanalysed` finding, never a silent loss.
+    pub unanalysed: Vec<(usize, usize, String)>,
     pub statements: Vec<Statement>,
     pub start: usize,
 }
@@ -220,6 +213,9 @@ pub struct PolicyDoc {
 /// Reads a policy document from a node, `None` when the node has no `Statement`.
 pub fn doc_from_node(node: &Node, kind: DocKind, context: String) -> Option<PolicyDoc> {
     let statement = node.get("Statement")?;
+    let mut statements = Vec::new();
+    let mut unanalysed = Vec::new();
+    collect_statements(statement, None, &mut statements, &mut unanalysed, 0);
     Some(PolicyDoc {
         kind,
         context,
@@ -228,14 +224,83 @@ pub fn doc_from_node(node: &Node, kind: DocKind, context: String) -> Option<Poli
         uses_variables: uses_policy_variables(statement),
         id: None,
         attached_to: Vec::new(),
-        statements: statement
-            .items()
-            .into_iter()
-            .filter(|n| matches!(n.kind, Kind::Map(_)))
-            .map(statement_from_node)
-            .collect(),
+        unanalysed,
+        statements,
         start: node.start,
     })
+}
+
+/// The statements of a `Statement` value: a list, one statement, or CloudFormation's
+/// `Fn::If` around either (both branches are read, each knowing which it is).
+/// `{"Ref": "AWS::NoValue"}` is no statement; anything else is noted as unanalysed.
+pub fn collect_statements(
+    node: &Node,
+    branch: Option<&str>,
+    out: &mut Vec<Statement>,
+    unanalysed: &mut Vec<(usize, usize, String)>,
+    depth: usize,
+) {
+    if depth > 16 {
+        unanalysed.push((node.start, node.end, "statements nested too deep".into()));
+        return;
+    }
+    match &node.kind {
+        Kind::List(items) => {
+            for item in items {
+                collect_statements(item, branch, out, unanalysed, depth + 1);
+            }
+        }
+        Kind::Map(entries) if entries.len() == 1 && entries[0].0 == "Fn::If" => {
+            let parts = entries[0].1.items();
+            let [condition, yes, no] = parts.as_slice() else {
+                unanalysed.push((
+                    node.start,
+                    node.end,
+                    "Fn::If without three arguments".into(),
+                ));
+                return;
+            };
+            let name = condition.as_str().unwrap_or("?");
+            let yes_branch = format!("the {name} branch of Fn::If");
+            let no_branch = format!("the not-{name} branch of Fn::If");
+            collect_statements(yes, Some(&yes_branch), out, unanalysed, depth + 1);
+            collect_statements(no, Some(&no_branch), out, unanalysed, depth + 1);
+        }
+        Kind::Map(entries)
+            if entries.len() == 1
+                && entries[0].0 == "Ref"
+                && entries[0].1.as_str() == Some("AWS::NoValue") => {}
+        Kind::Map(entries)
+            if entries.len() == 1
+                && (entries[0].0.starts_with("Fn::") || entries[0].0 == "Ref") =>
+        {
+            unanalysed.push((
+                node.start,
+                node.end,
+                format!(
+                    "{} in place of a statement is resolved only at deployment",
+                    entries[0].0
+                ),
+            ));
+        }
+        Kind::Map(_) => {
+            let mut st = statement_from_node(node);
+            st.branch = branch.map(str::to_string);
+            if st.effect.as_ref().is_some_and(|e| e.text.is_none()) {
+                unanalysed.push((
+                    node.start,
+                    node.end,
+                    "its Effect is known only at deployment".into(),
+                ));
+            }
+            out.push(st);
+        }
+        _ => unanalysed.push((
+            node.start,
+            node.end,
+            "a statement that is not an object".into(),
+        )),
+    }
 }
 
 /// A statement from its map node (also used for Serverless' bare statement lists).
@@ -254,6 +319,7 @@ pub fn statement_from_node(node: &Node) -> Statement {
         principals: node.get("Principal").map(principals).unwrap_or_default(),
         not_principals: node.get("NotPrincipal").map(principals).unwrap_or_default(),
         conditions: node.get("Condition").map(conditions).unwrap_or_default(),
+        branch: None,
         start: node.start,
         end: node.end,
     }

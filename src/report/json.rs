@@ -106,6 +106,8 @@ pub fn render(outcome: &ScanOutcome, show_suppressed: bool, out: &mut dyn Write)
             "dropped": dropped,
             "skipped": {"binary": outcome.skipped_binary, "too_large": outcome.skipped_large},
             "errors": outcome.problems,
+            "unparsed": outcome.unparsed,
+            "nested_policies": outcome.nested_policies,
             "notes": outcome.notes,
             "scope": outcome.scope,
             "metrics": outcome.metrics,

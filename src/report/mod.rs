@@ -105,6 +105,20 @@ pub fn summary_lines(outcome: &ScanOutcome) -> Vec<String> {
     if !skipped.is_empty() {
         lines.push(format!("skipped {}", skipped.join(", ")));
     }
+    if outcome.nested_policies > 0 {
+        lines.push(format!(
+            "{} policy {} nested in JSON data that is not IaC (recorded responses, snapshots) not analysed; --policies-anywhere reports them",
+            outcome.nested_policies,
+            plural(outcome.nested_policies, "document", "documents")
+        ));
+    }
+    if outcome.unparsed > 0 {
+        lines.push(format!(
+            "{} IaC {} could not be parsed, wholly or in part (policy.unanalysed findings say where)",
+            outcome.unparsed,
+            plural(outcome.unparsed, "file", "files")
+        ));
+    }
     lines
 }
 

@@ -13,6 +13,7 @@ use crate::detect::Engine;
 use crate::finding::Finding;
 use crate::finding::Origin;
 use crate::outcome::ScanOutcome;
+use crate::policy::Policies;
 use crate::source::git::{self, Change, GitError, Selection};
 use crate::source::{classify, Blob, Content};
 
@@ -23,6 +24,7 @@ pub struct GitOptions {
     pub filter: crate::config::PathFilter,
     pub max_file_size: u64,
     pub progress: bool,
+    pub policies: Policies,
 }
 
 /// Reads one blob and scans it as `origin`; `None` when it was skipped or unreadable (counted).
@@ -94,7 +96,7 @@ pub fn history(
     let started = Instant::now();
     let repo = git::open(repo_path)?;
     let walked = git::history(&repo, selection, opts.threads)?;
-    let collector = Collector::new(engine, &opts.filter, opts.max_file_size);
+    let collector = Collector::new(engine, opts.policies, &opts.filter, opts.max_file_size);
     for problem in &walked.problems {
         super::Visitor::problem(&collector, problem.clone());
     }
@@ -221,7 +223,7 @@ pub fn staged(
     let started = Instant::now();
     let repo = git::open(repo_path)?;
     let staged = git::staged(&repo)?;
-    let collector = Collector::new(engine, &opts.filter, opts.max_file_size);
+    let collector = Collector::new(engine, opts.policies, &opts.filter, opts.max_file_size);
     let mut findings = Vec::new();
     for file in &staged.files {
         let origin = Origin::Index {
@@ -278,6 +280,6 @@ fn scan_quietly(
     origin: Origin,
 ) -> Vec<Finding> {
     let everything = crate::config::PathFilter::default();
-    let quiet = Collector::new(engine, &everything, u64::MAX);
+    let quiet = Collector::new(engine, Policies::default(), &everything, u64::MAX);
     scan_object(repo, &quiet, id, origin).unwrap_or_default()
 }

@@ -31,6 +31,7 @@ pub struct ScanRequest {
     pub progress: bool,
     /// Which paths are scanned (from the configuration).
     pub filter: PathFilter,
+    pub policies: Policies,
 }
 
 const SAMPLES: usize = 3;
@@ -38,7 +39,8 @@ const SAMPLES: usize = 3;
 struct Collector<'a> {
     /// Run over every blob, in this order: secrets first, so that their spans are masked in
     /// the excerpts of every later detector.
-    detectors: [&'a dyn Detector; 2],
+    engine: &'a Engine,
+    policies: Policies,
     filter: &'a PathFilter,
     excluded: AtomicU64,
     findings: Mutex<Vec<Finding>>,
@@ -49,13 +51,21 @@ struct Collector<'a> {
     bytes: AtomicU64,
     binary: AtomicU64,
     large: AtomicU64,
+    unparsed: AtomicU64,
+    nested: AtomicU64,
     max_file_size: u64,
 }
 
 impl<'e> Collector<'e> {
-    fn new(engine: &'e Engine, filter: &'e PathFilter, max_file_size: u64) -> Collector<'e> {
+    fn new(
+        engine: &'e Engine,
+        policies: Policies,
+        filter: &'e PathFilter,
+        max_file_size: u64,
+    ) -> Collector<'e> {
         Collector {
-            detectors: [engine, &Policies],
+            engine,
+            policies,
             filter,
             excluded: AtomicU64::new(0),
             findings: Mutex::default(),
@@ -66,6 +76,8 @@ impl<'e> Collector<'e> {
             bytes: AtomicU64::new(0),
             binary: AtomicU64::new(0),
             large: AtomicU64::new(0),
+            unparsed: AtomicU64::new(0),
+            nested: AtomicU64::new(0),
             max_file_size,
         }
     }
@@ -81,7 +93,8 @@ impl<'e> Collector<'e> {
             .fetch_add(blob.bytes.len() as u64, Ordering::Relaxed);
         let cx = BlobContext::new(blob);
         let mut findings = Vec::new();
-        for detector in self.detectors {
+        let detectors: [&dyn Detector; 2] = [self.engine, &self.policies];
+        for detector in detectors {
             detector.scan(&cx, &mut findings);
         }
         if !findings.is_empty() {
@@ -104,6 +117,13 @@ impl<'e> Collector<'e> {
         if !notes.notes.is_empty() {
             lock(&self.notes).extend(notes.notes);
         }
+        if notes.nested > 0 {
+            self.nested.fetch_add(notes.nested, Ordering::Relaxed);
+        }
+        if !notes.unparsed.is_empty() {
+            self.unparsed.fetch_add(1, Ordering::Relaxed);
+            lock(&self.notes).extend(notes.unparsed);
+        }
         findings
     }
 
@@ -125,6 +145,8 @@ impl<'e> Collector<'e> {
             skipped_binary: self.binary.into_inner(),
             skipped_large: self.large.into_inner(),
             excluded: self.excluded.into_inner(),
+            unparsed: self.unparsed.into_inner(),
+            nested_policies: self.nested.into_inner(),
             problems,
             notes,
             dropped: into_inner(self.dropped),
@@ -177,7 +199,12 @@ fn into_inner<T>(m: Mutex<T>) -> T {
 /// Runs a scan. Unreadable input is reported in the outcome, never fatal.
 pub fn run(engine: &Engine, request: &ScanRequest) -> ScanOutcome {
     let started = Instant::now();
-    let mut collector = Collector::new(engine, &request.filter, request.walk.max_file_size);
+    let mut collector = Collector::new(
+        engine,
+        request.policies,
+        &request.filter,
+        request.walk.max_file_size,
+    );
     let done = AtomicBool::new(false);
     std::thread::scope(|scope| {
         if request.progress && std::io::stderr().is_terminal() {

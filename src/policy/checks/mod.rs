@@ -42,6 +42,7 @@ checks! {
     user_policy,
     managed_admin,
     malformed,
+    unanalysed,
 }
 
 /// What a check file declares.
@@ -129,6 +130,11 @@ pub struct Judged {
     pub hits: Vec<Hit>,
 }
 
+/// The unanalysed check, for files that do not parse at all.
+pub fn unanalysed() -> &'static Check {
+    &unanalysed::CHECK
+}
+
 /// What check files use.
 mod prelude {
     pub(super) use super::{
@@ -184,6 +190,10 @@ pub fn run(extracted: &Extracted, today: &str) -> Judged {
                                 _ => (r.severity, r.message),
                             };
                             r.related.extend(repeats(expanded, st));
+                            let message = match &s.branch {
+                                Some(branch) => format!("{message} (in {branch})"),
+                                None => message,
+                            };
                             let mut found =
                                 hit(check, severity, r.at, &doc.context, message, r.related);
                             found.cleared_by = cleared.clone();
@@ -401,7 +411,7 @@ mod tests {
     use super::*;
 
     fn fires(check: &Check, name: &str, text: &str) -> bool {
-        let extracted = crate::policy::extract::extract(name, text)
+        let extracted = crate::policy::extract::extract(name, text, false)
             .unwrap_or_else(|e| panic!("{}: example {name} does not parse: {e}", check.id));
         run(&extracted, "2026-11-30")
             .hits

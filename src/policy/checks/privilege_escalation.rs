@@ -313,7 +313,7 @@ mod tests {
     }
 
     fn fires(name: &str, text: &str) -> bool {
-        let extracted = crate::policy::extract::extract(name, text).unwrap();
+        let extracted = crate::policy::extract::extract(name, text, false).unwrap();
         crate::policy::checks::run(&extracted, "2026-11-30")
             .hits
             .iter()

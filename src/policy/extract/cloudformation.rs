@@ -159,18 +159,10 @@ pub fn extract(root: &Node) -> Extracted {
     out
 }
 
-/// The logical id a value refers to: `!Ref X`, `{"Ref": "X"}`, `!GetAtt X.Arn`,
-/// `{"Fn::GetAtt": ["X", "Arn"]}`, or a literal name (which a resource may also carry).
+/// The logical id a value refers to: `!Ref X` (`{"Ref": "X"}`), `!GetAtt X.Arn`
+/// (`{"Fn::GetAtt": ["X", "Arn"]}`), or a literal name (which a resource may also carry).
 fn reference(node: &Node) -> Option<String> {
     match &node.kind {
-        Kind::Unknown(raw) => {
-            let raw = raw.trim();
-            let rest = raw
-                .strip_prefix("!Ref")
-                .or_else(|| raw.strip_prefix("!GetAtt"))?;
-            let id = rest.trim().trim_matches(|c| c == '"' || c == '\'');
-            Some(id.split('.').next()?.to_string())
-        }
         Kind::Map(entries) if entries.len() == 1 => {
             let (key, value) = &entries[0];
             match (key.as_str(), &value.kind) {

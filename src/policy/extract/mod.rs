@@ -6,7 +6,7 @@ pub mod serverless;
 pub mod terraform;
 
 use super::model::{doc_from_node, DocKind, PolicyDoc};
-use crate::node::{parse_json, parse_yaml, Node};
+use crate::node::Node;
 
 /// Something the IaC declares that is a finding by itself, not a policy.
 #[derive(Clone, Debug, PartialEq)]
@@ -37,6 +37,11 @@ pub struct Extracted {
     pub attachments: Vec<(String, String)>,
     /// A user in a group (`aws_iam_user.u`, `aws_iam_group.g`).
     pub memberships: Vec<(String, String)>,
+    /// Parts of the file that did not parse (offset, what): the rest was analysed.
+    pub broken: Vec<(usize, String)>,
+    /// Policy documents nested in data that is not IaC (recorded API responses, test
+    /// snapshots): counted, not analysed, unless `--policies-anywhere`.
+    pub nested: u64,
 }
 
 /// Whether a file's name allows it to be IaC at all: the check every file pays.
@@ -59,12 +64,22 @@ pub enum Format {
 }
 
 /// Why a file that looks like IaC gave no documents.
+impl ExtractError {
+    /// Where in the file it went wrong, as far as the parser says.
+    pub fn at(&self) -> usize {
+        match self {
+            ExtractError::NotYaml { at, .. } | ExtractError::NotJson { at } => *at,
+            ExtractError::Grammar(_) | ExtractError::ParserGaveUp => 0,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ExtractError {
-    #[error("not valid YAML")]
-    NotYaml,
+    #[error("not valid YAML: {message}")]
+    NotYaml { at: usize, message: String },
     #[error("not valid JSON")]
-    NotJson,
+    NotJson { at: usize },
     #[error("HCL grammar: {0}")]
     Grammar(String),
     #[error("HCL parser gave up")]
@@ -89,58 +104,78 @@ pub fn format_of(path: &str, text: &str) -> Option<Format> {
     }
 }
 
+fn yaml(text: &str) -> Result<Node, ExtractError> {
+    crate::node::yaml(text).map_err(|(at, message)| ExtractError::NotYaml { at, message })
+}
+
 /// Parses `text` if it looks like IaC. `Err` when it looks like IaC and does not parse.
-pub fn extract(path: &str, text: &str) -> Result<Extracted, ExtractError> {
+pub fn extract(path: &str, text: &str, anywhere: bool) -> Result<Extracted, ExtractError> {
     let Some(format) = format_of(path, text) else {
         return Ok(Extracted::default());
     };
     match format {
         Format::Terraform => terraform::extract(text),
-        Format::Serverless => {
-            let root = parse_yaml(text).ok_or(ExtractError::NotYaml)?;
-            Ok(serverless::extract(&root))
-        }
-        Format::CloudFormationYaml => {
-            let root = parse_yaml(text).ok_or(ExtractError::NotYaml)?;
-            Ok(cloudformation::extract(&root))
-        }
+        Format::Serverless => Ok(serverless::extract(&yaml(text)?)),
+        Format::CloudFormationYaml => Ok(cloudformation::extract(&yaml(text)?)),
         Format::CloudFormationJson => {
-            let root = parse_json(text).ok_or(ExtractError::NotJson)?;
+            let root = crate::node::json(text).map_err(|at| ExtractError::NotJson { at })?;
             Ok(cloudformation::extract(&root))
         }
-        Format::PolicyJson => Ok(policy_json(text)),
+        Format::PolicyJson => policy_json(text, anywhere),
     }
 }
 
 /// A policy document anywhere in a JSON file: the root, or any object with `Statement`
 /// entries holding `Effect` (e.g. `aws iam get-policy-version` output).
-fn policy_json(text: &str) -> Extracted {
+fn policy_json(text: &str, anywhere: bool) -> Result<Extracted, ExtractError> {
     let mut out = Extracted::default();
-    if let Some(root) = parse_json(text) {
-        find_docs(&root, &mut out.docs, 0);
-    }
-    out
+    let root = crate::node::json(text).map_err(|at| ExtractError::NotJson { at })?;
+    find_docs(&root, true, anywhere, &mut out, 0);
+    Ok(out)
 }
 
-fn find_docs(node: &Node, docs: &mut Vec<PolicyDoc>, depth: usize) {
+/// Keys under which JSON carries a deployable policy: `aws iam` outputs
+/// (`get-policy-version`, `get-role`, `get-role-policy`, `get-account-authorization-details`),
+/// key policies, bucket policies.
+const CARRIERS: &[&str] = &[
+    "PolicyDocument",
+    "Document",
+    "AssumeRolePolicyDocument",
+    "KeyPolicy",
+    "Policy",
+    "policy",
+];
+
+/// Policy documents at the root or under a carrier key are analysed; one nested anywhere else
+/// (a recorded API response, a test snapshot) is only counted, unless `anywhere`.
+fn find_docs(node: &Node, carried: bool, anywhere: bool, out: &mut Extracted, depth: usize) {
     if depth > 64 {
+        out.broken
+            .push((node.start, "policy JSON nested too deep".into()));
         return;
     }
     if let Some(statement) = node.get("Statement") {
         let looks_like_policy = statement.items().iter().any(|s| s.get("Effect").is_some());
         if looks_like_policy {
-            let kind = guess_kind(node);
-            if let Some(doc) = doc_from_node(node, kind, "policy document".into()) {
-                docs.push(doc);
+            if carried || anywhere {
+                let kind = guess_kind(node);
+                if let Some(doc) = doc_from_node(node, kind, "policy document".into()) {
+                    out.docs.push(doc);
+                }
+            } else {
+                out.nested += 1;
             }
             return;
         }
     }
     match &node.kind {
-        crate::node::Kind::Map(entries) => entries
+        crate::node::Kind::Map(entries) => entries.iter().for_each(|(k, v)| {
+            let carrier = CARRIERS.contains(&k.as_str());
+            find_docs(v, carrier, anywhere, out, depth + 1)
+        }),
+        crate::node::Kind::List(items) => items
             .iter()
-            .for_each(|(_, v)| find_docs(v, docs, depth + 1)),
-        crate::node::Kind::List(items) => items.iter().for_each(|v| find_docs(v, docs, depth + 1)),
+            .for_each(|v| find_docs(v, carried, anywhere, out, depth + 1)),
         _ => {}
     }
 }

@@ -3,7 +3,7 @@
 
 use super::Extracted;
 use crate::node::{Kind, Node};
-use crate::policy::model::{statement_from_node, DocKind, PolicyDoc};
+use crate::policy::model::{collect_statements, DocKind, PolicyDoc};
 
 pub fn extract(root: &Node) -> Extracted {
     let mut out = Extracted::default();
@@ -27,6 +27,9 @@ pub fn extract(root: &Node) -> Extracted {
         let Some(list) = node.filter(|n| matches!(n.kind, Kind::List(_))) else {
             continue;
         };
+        let mut statements = Vec::new();
+        let mut unanalysed = Vec::new();
+        collect_statements(list, None, &mut statements, &mut unanalysed, 0);
         out.docs.push(PolicyDoc {
             kind: DocKind::Identity,
             context: context.to_string(),
@@ -36,7 +39,8 @@ pub fn extract(root: &Node) -> Extracted {
             // Both places make statements of the one role the framework writes per service.
             id: None,
             attached_to: vec!["serverless role".to_string()],
-            statements: list.items().into_iter().map(statement_from_node).collect(),
+            unanalysed,
+            statements,
             start: list.start,
         });
     }

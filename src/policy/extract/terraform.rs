@@ -17,6 +17,16 @@ pub fn extract(text: &str) -> Result<Extracted, ExtractError> {
         .map_err(|e| ExtractError::Grammar(e.to_string()))?;
     let tree = parser.parse(text, None).ok_or(ExtractError::ParserGaveUp)?;
     let root = tree.root_node();
+    // tree-sitter recovers from syntax errors: analyse what parses, and say where it did not.
+    let mut broken = Vec::new();
+    if root.has_error() {
+        if let Some(at) = first_error(root) {
+            broken.push((
+                at,
+                "syntax error; the rest of the file was analysed".to_string(),
+            ));
+        }
+    }
     let hcl = Hcl {
         src: text,
         depth: std::cell::Cell::new(0),
@@ -57,7 +67,10 @@ pub fn extract(text: &str) -> Result<Extracted, ExtractError> {
         names: &names,
     };
 
-    let mut out = Extracted::default();
+    let mut out = Extracted {
+        broken,
+        ..Extracted::default()
+    };
     for (kind, labels, block_body) in &blocks {
         if kind != "resource" || labels.len() < 2 {
             continue;
@@ -222,6 +235,27 @@ pub fn extract(text: &str) -> Result<Extracted, ExtractError> {
         }
     }
     Ok(out)
+}
+
+/// The offset of the first node tree-sitter could not parse (or had to invent).
+fn first_error(node: TsNode) -> Option<usize> {
+    let mut cursor = node.walk();
+    let mut stack = vec![node];
+    let mut seen = 0usize;
+    while let Some(n) = stack.pop() {
+        seen += 1;
+        if seen > 1_000_000 {
+            return Some(n.start_byte());
+        }
+        if n.is_error() || n.is_missing() {
+            return Some(n.start_byte());
+        }
+        if n.has_error() {
+            let children: Vec<TsNode> = n.children(&mut cursor).collect();
+            stack.extend(children.into_iter().rev());
+        }
+    }
+    None
 }
 
 /// References to users, roles, groups and policies of the same file.
