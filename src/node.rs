@@ -277,7 +277,95 @@ pub fn parse_yaml(text: &str) -> Option<Node> {
 
 /// Parses YAML (the first document) keeping byte spans; `Err` with the byte offset and the
 /// parser's message where it stops being YAML.
+///
+/// CloudFormation (through PyYAML) accepts continuation lines that YAML 1.2 finds under-
+/// indented: a multi-line quoted scalar continued at its key's indentation, a flow sequence
+/// whose `]` sits at its key's indentation. Such a line is indented one column past the line
+/// before it and the text parsed again (at most `REPAIRS` times); spans are mapped back to the
+/// original text, so positions stay exact.
 pub fn yaml(text: &str) -> Result<Node, (usize, String)> {
+    const REPAIRS: usize = 64;
+    let mut repaired = std::borrow::Cow::Borrowed(text);
+    // (offset in the original text, spaces inserted there), in order.
+    let mut inserted: Vec<(usize, usize)> = Vec::new();
+    loop {
+        match yaml_once(&repaired) {
+            Ok(mut node) => {
+                if !inserted.is_empty() {
+                    unshift(&mut node, &inserted);
+                }
+                return Ok(node);
+            }
+            Err((at, message)) => {
+                let original = original_offset(at, &inserted);
+                let line = repaired[..at.min(repaired.len())].matches('\n').count() + 1;
+                if inserted.len() >= REPAIRS || !message.contains("indentation") {
+                    return Err((original, message));
+                }
+                // The under-indented line is the error's or one of the next few (a quoted
+                // scalar's error points at where it began).
+                let Some((start, spaces)) =
+                    (line..line + 4).find_map(|l| indent_past_previous(&repaired, l))
+                else {
+                    return Err((original, message));
+                };
+                let mut next = String::with_capacity(repaired.len() + spaces);
+                next.push_str(&repaired[..start]);
+                next.extend(std::iter::repeat_n(' ', spaces));
+                next.push_str(&repaired[start..]);
+                inserted.push((original_offset(start, &inserted), spaces));
+                inserted.sort_unstable();
+                repaired = std::borrow::Cow::Owned(next);
+            }
+        }
+    }
+}
+
+/// Where line `line` (1-based) starts, and how many spaces take it one column past the
+/// indentation of the nearest non-blank line before it.
+fn indent_past_previous(text: &str, line: usize) -> Option<(usize, usize)> {
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
+        .collect();
+    let start = *starts.get(line.checked_sub(1)?)?;
+    let indent = |from: usize| text[from..].bytes().take_while(|b| *b == b' ').count();
+    let previous = (0..line - 1).rev().map(|l| starts[l]).find(|&s| {
+        let rest = text[s..].lines().next().unwrap_or("");
+        !rest.trim().is_empty()
+    })?;
+    let want = indent(previous) + 1;
+    let have = indent(start);
+    (want > have).then(|| (start, want - have))
+}
+
+/// An offset of the repaired text in the original.
+fn original_offset(at: usize, inserted: &[(usize, usize)]) -> usize {
+    let mut shift = 0;
+    for &(place, spaces) in inserted {
+        let place_now = place + shift;
+        if at < place_now {
+            break;
+        }
+        if at < place_now + spaces {
+            return place;
+        }
+        shift += spaces;
+    }
+    at - shift
+}
+
+fn unshift(node: &mut Node, inserted: &[(usize, usize)]) {
+    node.start = original_offset(node.start, inserted);
+    node.end = original_offset(node.end, inserted);
+    match &mut node.kind {
+        Kind::Map(entries) => entries.iter_mut().for_each(|(_, v)| unshift(v, inserted)),
+        Kind::List(items) => items.iter_mut().for_each(|v| unshift(v, inserted)),
+        _ => {}
+    }
+}
+
+/// One parse: the node, or the byte offset and message of the error.
+fn yaml_once(text: &str) -> Result<Node, (usize, String)> {
     let offsets = char_offsets(text);
     let mut builder = YamlBuilder {
         stack: Vec::new(),
@@ -295,13 +383,16 @@ pub fn yaml(text: &str) -> Result<Node, (usize, String)> {
 }
 
 /// Byte offset of every char index (yaml-rust2 marks positions in chars).
+/// Byte offsets of line starts, for text that is not ASCII: yaml-rust2's character index
+/// drifts after a block scalar holding multi-byte characters (it advances by the bytes of each
+/// content line), while its line and column stay right, so positions are rebuilt from those.
 fn char_offsets(text: &str) -> Option<Vec<usize>> {
     if text.is_ascii() {
         return None;
     }
-    let mut offsets: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
-    offsets.push(text.len());
-    Some(offsets)
+    let mut starts = vec![0];
+    starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
+    Some(starts)
 }
 
 enum Open {
@@ -331,7 +422,19 @@ struct YamlBuilder<'a> {
 impl YamlBuilder<'_> {
     fn byte(&self, mark: &Marker) -> usize {
         match &self.offsets {
-            Some(o) => o.get(mark.index()).copied().unwrap_or(self.text.len()),
+            Some(starts) => {
+                let Some(&start) = starts.get(mark.line().saturating_sub(1)) else {
+                    return self.text.len();
+                };
+                let end = starts
+                    .get(mark.line())
+                    .map_or(self.text.len(), |next| next - 1);
+                let line = &self.text[start..end.max(start)];
+                // The column counts characters.
+                line.char_indices()
+                    .nth(mark.col())
+                    .map_or(end.max(start), |(i, _)| start + i)
+            }
             None => mark.index().min(self.text.len()),
         }
     }
@@ -503,6 +606,35 @@ mod tests {
             .unwrap();
         assert_eq!(&text[action.start..action.end], "\"*\"");
         assert!(parse_json("{not json").is_none());
+    }
+
+    #[test]
+    fn yaml_that_cloudformation_accepts_parses_with_exact_positions() {
+        let quoted = "Props:\n  Description: 'a long\n  text'\n  Key: \"after\"\n";
+        let node = yaml(quoted).unwrap();
+        let props = node.get("Props").unwrap();
+        assert_eq!(
+            props.get("Description").and_then(Node::as_str),
+            Some("a long text")
+        );
+        let key = props.get("Key").unwrap();
+        assert_eq!(&quoted[key.start..key.end], "\"after\"");
+        let flow = "S:\n  - Action: [\n      \"*\"\n    ]\n    Resource: \"x\"\n";
+        let node = yaml(flow).unwrap();
+        let st = &node.get("S").unwrap().items()[0];
+        let action = &st.get("Action").unwrap().items()[0];
+        assert_eq!(&flow[action.start..action.end], "\"*\"");
+        let resource = st.get("Resource").unwrap();
+        assert_eq!(&flow[resource.start..resource.end], "\"x\"");
+        assert!(yaml("a: [\n").is_err());
+    }
+
+    #[test]
+    fn positions_after_a_block_scalar_with_non_ascii_text_are_exact() {
+        let text = "Description: |\n  A template \u{2014} with an em dash \u{2014}\n  caf\u{e9}\nKey: \"after\"\n";
+        let node = parse_yaml(text).unwrap();
+        let v = node.get("Key").unwrap();
+        assert_eq!(&text[v.start..v.end], "\"after\"");
     }
 
     #[test]
