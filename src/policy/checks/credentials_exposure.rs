@@ -9,10 +9,16 @@ pub static CHECK: Check = Check {
     cwe: 522,
     rationale: "Reading every secret or every parameter turns one compromised principal into many: the secrets it reads are other systems' credentials.",
     remediation: "Scope `secretsmanager:GetSecretValue` and `ssm:GetParameter*` to the ARNs of the workload's own secrets and parameters.",
-    fires: &[(
+    fires: &[
+        (
+            "serverless.yml",
+            "service: api\nfunctions:\n  report:\n    handler: report.run\n    iamRoleStatements:\n      - Effect: Allow\n        Action: secretsmanager:GetSecretValue\n        Resource: '*'\n",
+        ),
+        (
         "all-secrets.json",
         r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}"#,
-    )],
+        ),
+    ],
     quiet: &[
         (
             "own-parameters.json",

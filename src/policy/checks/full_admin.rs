@@ -15,6 +15,10 @@ pub static CHECK: Check = Check {
             r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}"#,
         ),
         (
+            "behind-fn-if.yaml",
+            "Conditions:\n  IsProd: !Equals [!Ref Env, prod]\nResources:\n  P:\n    Type: AWS::IAM::ManagedPolicy\n    Properties:\n      PolicyDocument:\n        Version: '2012-10-17'\n        Statement:\n          - !If\n            - IsProd\n            - Effect: Allow\n              Action: s3:GetObject\n              Resource: arn:aws:s3:::reports/*\n            - Effect: Allow\n              Action: '*'\n              Resource: '*'\n",
+        ),
+        (
             "all-but-one.json",
             r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "NotAction": "s3:DeleteBucket", "Resource": "*"}]}"#,
         ),

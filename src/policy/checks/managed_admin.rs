@@ -9,10 +9,16 @@ pub static CHECK: Check = Check {
     cwe: 269,
     rationale: "`AdministratorAccess`, `IAMFullAccess` and `PowerUserAccess` grant all or nearly all of the account (`IAMFullAccess` can grant itself the rest).",
     remediation: "Attach a customer-managed policy listing the actions the workload needs; keep administrator policies for break-glass roles behind MFA.",
-    fires: &[(
+    fires: &[
+        (
+            "serverless.yml",
+            "service: api\nprovider:\n  name: aws\n  iam:\n    role:\n      managedPolicies:\n        - arn:aws:iam::aws:policy/AdministratorAccess\n",
+        ),
+        (
         "attach.tf",
         "resource \"aws_iam_role_policy_attachment\" \"admin\" {\n  role       = \"app\"\n  policy_arn = \"arn:aws:iam::aws:policy/AdministratorAccess\"\n}\n",
-    )],
+        ),
+    ],
     quiet: &[(
         "attach.tf",
         "resource \"aws_iam_role_policy_attachment\" \"read\" {\n  role       = \"app\"\n  policy_arn = \"arn:aws:iam::aws:policy/ReadOnlyAccess\"\n}\n",

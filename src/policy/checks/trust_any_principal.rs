@@ -11,6 +11,10 @@ pub static CHECK: Check = Check {
     remediation: "Name the accounts, roles or services that assume it in `Principal`, or restrict it with `aws:PrincipalOrgID`, `aws:PrincipalArn` or `sts:ExternalId` conditions.",
     fires: &[
         (
+            "serverless.yml",
+            "service: api\nresources:\n  Resources:\n    Open:\n      Type: AWS::IAM::Role\n      Properties:\n        AssumeRolePolicyDocument:\n          Version: '2012-10-17'\n          Statement:\n            - Effect: Allow\n              Principal: {AWS: '*'}\n              Action: sts:AssumeRole\n",
+        ),
+        (
             "trust.json",
             r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]}"#,
         ),

@@ -114,18 +114,25 @@ pub fn extract(root: &Node) -> Extracted {
                 &mut out,
             ),
             "AWS::Lambda::Permission" => {
-                if let Some(principal) = props
-                    .and_then(|p| p.get("Principal"))
-                    .filter(|p| p.as_str() == Some("*"))
-                {
-                    let restricted = props.is_some_and(|p| {
-                        p.get("SourceArn").is_some() || p.get("SourceAccount").is_some()
-                    });
-                    out.facts.push(fact(
-                        FactKind::LambdaPublic { restricted },
-                        principal,
-                        " Principal",
-                    ));
+                let restricted = props.is_some_and(|p| {
+                    p.get("SourceArn").is_some() || p.get("SourceAccount").is_some()
+                });
+                if let Some(principal) = props.and_then(|p| p.get("Principal")) {
+                    match principal.as_str() {
+                        Some("*") => out.facts.push(fact(
+                            FactKind::LambdaPublic { restricted },
+                            principal,
+                            " Principal",
+                        )),
+                        Some(service) if service.ends_with(".amazonaws.com") && !restricted => {
+                            out.facts.push(fact(
+                                FactKind::LambdaServiceUnscoped(service.to_string()),
+                                principal,
+                                " Principal",
+                            ))
+                        }
+                        _ => {}
+                    }
                 }
             }
             "AWS::Serverless::Function" => {

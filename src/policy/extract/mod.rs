@@ -19,6 +19,9 @@ pub enum FactKind {
     ManagedPolicy(String),
     /// A Lambda permission for any principal; whether a source ARN or account restricts it.
     LambdaPublic { restricted: bool },
+    /// A Lambda permission for an AWS service with no source ARN or account: any account's
+    /// resource of that service may invoke the function.
+    LambdaServiceUnscoped(String),
 }
 
 #[derive(Clone, Debug)]

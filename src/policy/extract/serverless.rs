@@ -1,48 +1,80 @@
-//! Serverless framework `serverless.yml`: `provider.iam.role.statements` and the older
-//! `provider.iamRoleStatements`. The framework writes the policy document around them.
+//! Serverless framework `serverless.yml`: the service role's statements
+//! (`provider.iam.role.statements`, the older `provider.iamRoleStatements`) and managed
+//! policies (`provider.iam.role.managedPolicies`), per-function statements (the
+//! per-function-roles plugin's `functions.X.iamRoleStatements`), and the CloudFormation
+//! resources the file embeds (`resources.Resources`). The framework writes the policy
+//! documents around the statements.
 
-use super::Extracted;
+use super::{cloudformation, is_admin_managed_policy, Extracted, FactKind, IacFact};
 use crate::node::{Kind, Node};
 use crate::policy::model::{collect_statements, DocKind, PolicyDoc};
 
+/// The role the framework makes for the whole service.
+const SERVICE_ROLE: &str = "serverless service role";
+
 pub fn extract(root: &Node) -> Extracted {
-    let mut out = Extracted::default();
-    let Some(provider) = root.get("provider") else {
-        return out;
+    let mut out = match root.get("resources") {
+        // Embedded CloudFormation: read as a template.
+        Some(resources) if resources.get("Resources").is_some() => {
+            cloudformation::extract(resources)
+        }
+        _ => Extracted::default(),
     };
-    let places = [
-        (
-            provider
-                .get("iam")
-                .and_then(|i| i.get("role"))
-                .and_then(|r| r.get("statements")),
-            "provider.iam.role.statements",
-        ),
-        (
-            provider.get("iamRoleStatements"),
-            "provider.iamRoleStatements",
-        ),
-    ];
-    for (node, context) in places {
-        let Some(list) = node.filter(|n| matches!(n.kind, Kind::List(_))) else {
-            continue;
-        };
-        let mut statements = Vec::new();
-        let mut unanalysed = Vec::new();
-        collect_statements(list, None, &mut statements, &mut unanalysed, 0);
-        out.docs.push(PolicyDoc {
-            kind: DocKind::Identity,
-            context: context.to_string(),
-            version: None,
-            version_implied: true,
-            uses_variables: false,
-            // Both places make statements of the one role the framework writes per service.
-            id: None,
-            attached_to: vec!["serverless role".to_string()],
-            unanalysed,
-            statements,
-            start: list.start,
-        });
+    if let Some(provider) = root.get("provider") {
+        let role = provider.get("iam").and_then(|i| i.get("role"));
+        for (node, context) in [
+            (
+                role.and_then(|r| r.get("statements")),
+                "provider.iam.role.statements",
+            ),
+            (
+                provider.get("iamRoleStatements"),
+                "provider.iamRoleStatements",
+            ),
+        ] {
+            statements(node, context, SERVICE_ROLE, &mut out);
+        }
+        if let Some(managed) = role.and_then(|r| r.get("managedPolicies")) {
+            for arn in managed.items() {
+                if let Some(name) = arn.as_str().filter(|n| is_admin_managed_policy(n)) {
+                    out.facts.push(IacFact {
+                        kind: FactKind::ManagedPolicy(name.to_string()),
+                        context: "provider.iam.role.managedPolicies".into(),
+                        start: arn.start,
+                        end: arn.end,
+                    });
+                }
+            }
+        }
+    }
+    if let Some(functions) = root.get("functions") {
+        for (name, function) in functions.entries() {
+            let context = format!("functions.{name}.iamRoleStatements");
+            let role = format!("serverless function role {name}");
+            statements(function.get("iamRoleStatements"), &context, &role, &mut out);
+        }
     }
     out
+}
+
+/// A bare list of statements as one document of `role`.
+fn statements(node: Option<&Node>, context: &str, role: &str, out: &mut Extracted) {
+    let Some(list) = node.filter(|n| matches!(n.kind, Kind::List(_))) else {
+        return;
+    };
+    let mut statements = Vec::new();
+    let mut unanalysed = Vec::new();
+    collect_statements(list, None, &mut statements, &mut unanalysed, 0);
+    out.docs.push(PolicyDoc {
+        kind: DocKind::Identity,
+        context: context.to_string(),
+        version: None,
+        version_implied: true,
+        uses_variables: false,
+        id: None,
+        attached_to: vec![role.to_string()],
+        unanalysed,
+        statements,
+        start: list.start,
+    });
 }

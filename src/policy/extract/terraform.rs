@@ -204,16 +204,23 @@ pub fn extract(text: &str) -> Result<Extracted, ExtractError> {
                 policy_at("policy", DocKind::Resource, "", &mut out);
             }
             "aws_lambda_permission" => {
-                if let Some(principal) =
-                    attr("principal").filter(|p| hcl.string(*p).as_deref() == Some("*"))
-                {
-                    let restricted =
-                        attr("source_arn").is_some() || attr("source_account").is_some();
-                    out.facts.push(fact(
-                        FactKind::LambdaPublic { restricted },
-                        ctx(" (principal)"),
-                        principal,
-                    ));
+                let restricted = attr("source_arn").is_some() || attr("source_account").is_some();
+                if let Some(principal) = attr("principal") {
+                    match hcl.string(principal).as_deref() {
+                        Some("*") => out.facts.push(fact(
+                            FactKind::LambdaPublic { restricted },
+                            ctx(" (principal)"),
+                            principal,
+                        )),
+                        Some(service) if service.ends_with(".amazonaws.com") && !restricted => {
+                            out.facts.push(fact(
+                                FactKind::LambdaServiceUnscoped(service.to_string()),
+                                ctx(" (principal)"),
+                                principal,
+                            ))
+                        }
+                        _ => {}
+                    }
                 }
             }
             _ => {}
