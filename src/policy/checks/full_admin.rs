@@ -15,6 +15,22 @@ pub static CHECK: Check = Check {
             r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}"#,
         ),
         (
+            "local.tf",
+            "locals {\n  admin = jsonencode({ Version = \"2012-10-17\", Statement = [{ Effect = \"Allow\", Action = \"*\", Resource = \"*\" }] })\n}\nresource \"aws_iam_policy\" \"p\" {\n  policy = local.admin\n}\n",
+        ),
+        (
+            "variable-default.tf",
+            "variable \"policy\" {\n  default = <<EOF\n{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"*\", \"Resource\": \"*\"}]}\nEOF\n}\nresource \"aws_iam_role_policy\" \"p\" {\n  role   = \"app\"\n  policy = var.policy\n}\n",
+        ),
+        (
+            "dynamic.tf",
+            "data \"aws_iam_policy_document\" \"d\" {\n  dynamic \"statement\" {\n    for_each = var.grants\n    content {\n      sid       = statement.key\n      actions   = [\"*\"]\n      resources = [\"*\"]\n    }\n  }\n}\nresource \"aws_iam_policy\" \"p\" {\n  policy = data.aws_iam_policy_document.d.json\n}\n",
+        ),
+        (
+            "source-documents.tf",
+            "data \"aws_iam_policy_document\" \"base\" {\n  statement {\n    actions   = [\"*\"]\n    resources = [\"*\"]\n  }\n}\ndata \"aws_iam_policy_document\" \"app\" {\n  source_policy_documents = [data.aws_iam_policy_document.base.json]\n  statement {\n    actions   = [\"s3:GetObject\"]\n    resources = [\"arn:aws:s3:::reports/*\"]\n  }\n}\nresource \"aws_iam_policy\" \"p\" {\n  policy = data.aws_iam_policy_document.app.json\n}\n",
+        ),
+        (
             "behind-fn-if.yaml",
             "Conditions:\n  IsProd: !Equals [!Ref Env, prod]\nResources:\n  P:\n    Type: AWS::IAM::ManagedPolicy\n    Properties:\n      PolicyDocument:\n        Version: '2012-10-17'\n        Statement:\n          - !If\n            - IsProd\n            - Effect: Allow\n              Action: s3:GetObject\n              Resource: arn:aws:s3:::reports/*\n            - Effect: Allow\n              Action: '*'\n              Resource: '*'\n",
         ),

@@ -46,6 +46,10 @@ pub static CHECK: Check = Check {
             "resource \"aws_iam_policy\" \"p\" {\n  policy = jsonencode({ Version = \"2012-10-17\", Statement = [{ Effect = \"Allow\", Action = [\"iam:PassRole\", \"lambda:CreateFunction\", \"lambda:InvokeFunction\"], Resource = \"arn:aws:iam::${data.aws_caller_identity.current.account_id}:role/*\" }] })\n}\n",
         ),
         (
+            "heredoc-interpolation.tf",
+            "resource \"aws_iam_policy\" \"p\" {\n  policy = <<EOF\n{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": [\"iam:PassRole\", \"ec2:RunInstances\"], \"Resource\": \"arn:aws:iam::${var.account}:role/*\"}, {\"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", \"Resource\": ${jsonencode(var.buckets)}}]}\nEOF\n}\n",
+        ),
+        (
             "two-policies-one-role.tf",
             "resource \"aws_iam_policy\" \"run\" {\n  policy = jsonencode({ Version = \"2012-10-17\", Statement = [{ Effect = \"Allow\", Action = \"ec2:RunInstances\", Resource = \"*\" }] })\n}\nresource \"aws_iam_policy\" \"pass\" {\n  policy = jsonencode({ Version = \"2012-10-17\", Statement = [{ Effect = \"Allow\", Action = \"iam:PassRole\", Resource = \"*\" }] })\n}\nresource \"aws_iam_role_policy_attachment\" \"a\" {\n  role       = aws_iam_role.r.name\n  policy_arn = aws_iam_policy.run.arn\n}\nresource \"aws_iam_role_policy_attachment\" \"b\" {\n  role       = aws_iam_role.r.name\n  policy_arn = aws_iam_policy.pass.arn\n}\n",
         ),

@@ -15,6 +15,14 @@ pub static CHECK: Check = Check {
             r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::site/*"}]}"#,
         ),
         (
+            "bucket-argument.tf",
+            "resource \"aws_s3_bucket\" \"site\" {\n  bucket = \"site\"\n  policy = jsonencode({ Version = \"2012-10-17\", Statement = [{ Effect = \"Allow\", Principal = \"*\", Action = \"s3:PutObject\", Resource = \"arn:aws:s3:::site/*\" }] })\n}\n",
+        ),
+        (
+            "opensearch.tf",
+            "resource \"aws_opensearch_domain_policy\" \"d\" {\n  domain_name     = \"logs\"\n  access_policies = jsonencode({ Version = \"2012-10-17\", Statement = [{ Effect = \"Allow\", Principal = { AWS = \"*\" }, Action = \"es:*\", Resource = \"*\" }] })\n}\n",
+        ),
+        (
             "mfa-does-not-narrow-anyone.json",
             r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:PutBucketPolicy", "Resource": "arn:aws:s3:::site", "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]}"#,
         ),

@@ -27,22 +27,107 @@ pub fn extract(text: &str) -> Result<Extracted, ExtractError> {
             ));
         }
     }
-    let hcl = Hcl {
-        src: text,
-        depth: std::cell::Cell::new(0),
-    };
     let Some(body) = named(root).into_iter().find(|n| n.kind() == "body") else {
         return Ok(Extracted::default());
     };
+    let mut hcl = Hcl {
+        src: text,
+        depth: std::cell::Cell::new(0),
+        named: HashMap::new(),
+    };
+    // Locals, and variables with a default (a caller may pass another value: the default is
+    // what the module deploys unless told otherwise).
+    let mut named_values = HashMap::new();
+    for (kind, labels, block_body) in hcl.blocks(body) {
+        match (kind.as_str(), labels.first()) {
+            ("locals", _) => {
+                for (name, expr) in hcl.attributes(block_body) {
+                    named_values.insert(format!("local.{name}"), expr);
+                }
+            }
+            ("variable", Some(name)) => {
+                if let Some((_, expr)) = hcl
+                    .attributes(block_body)
+                    .into_iter()
+                    .find(|(k, _)| k == "default")
+                {
+                    named_values.insert(format!("var.{name}"), expr);
+                }
+            }
+            _ => {}
+        }
+    }
+    hcl.named = named_values;
 
     // First the data documents, so that resources can refer to them.
     let mut data_docs: HashMap<String, (Node, bool)> = HashMap::new();
     let blocks: Vec<(String, Vec<String>, TsNode)> = hcl.blocks(body);
+    let mut merges: Vec<(String, TsNode)> = Vec::new();
     for (kind, labels, block_body) in &blocks {
         if kind == "data" && labels.first().map(String::as_str) == Some("aws_iam_policy_document") {
             if let Some(name) = labels.get(1) {
                 data_docs.insert(name.clone(), (hcl.data_document(*block_body), false));
+                merges.push((name.clone(), *block_body));
             }
+        }
+    }
+    // `source_policy_documents` come first, then the document's own statements, then
+    // `override_policy_documents`, whose statements replace those with the same `sid`.
+    for (name, block_body) in merges {
+        let attrs = hcl.attributes(block_body);
+        let refs = |key: &str| -> Vec<String> {
+            attrs
+                .iter()
+                .filter(|(k, _)| k == key)
+                .flat_map(|(_, e)| hcl.text(*e).split([',', '[', ']', ' ', '\n']))
+                .filter_map(|r| {
+                    r.trim()
+                        .strip_prefix("data.aws_iam_policy_document.")
+                        .and_then(|r| r.strip_suffix(".json"))
+                        .map(str::to_string)
+                })
+                .collect()
+        };
+        let (sources, overrides) = (
+            refs("source_policy_documents"),
+            refs("override_policy_documents"),
+        );
+        if sources.is_empty() && overrides.is_empty() {
+            continue;
+        }
+        let statements_of = |n: &str| -> Vec<Node> {
+            data_docs
+                .get(n)
+                .and_then(|(doc, _)| doc.get("Statement"))
+                .map(|s| s.items().into_iter().cloned().collect())
+                .unwrap_or_default()
+        };
+        let sid = |n: &Node| n.get("Sid").and_then(Node::as_str).map(str::to_string);
+        let mut merged: Vec<Node> = sources.iter().flat_map(|s| statements_of(s)).collect();
+        merged.extend(statements_of(&name));
+        for o in &overrides {
+            for st in statements_of(o) {
+                if let Some(id) = sid(&st) {
+                    merged.retain(|m| sid(m).as_deref() != Some(id.as_str()));
+                }
+                merged.push(st);
+            }
+        }
+        for used in sources.iter().chain(&overrides) {
+            if let Some(entry) = data_docs.get_mut(used) {
+                entry.1 = true;
+            }
+        }
+        if let Some((doc, _)) = data_docs.get_mut(&name) {
+            let (s, e) = (doc.start, doc.end);
+            *doc = Node::new(
+                Kind::Map(vec![(
+                    "Statement".into(),
+                    Node::new(Kind::List(merged), s, e),
+                )]),
+                s,
+                e,
+            );
         }
     }
 
@@ -195,13 +280,9 @@ pub fn extract(text: &str) -> Result<Extracted, ExtractError> {
             "aws_iam_access_key" => out
                 .facts
                 .push(fact(FactKind::AccessKey, ctx(""), *block_body)),
-            "aws_s3_bucket_policy"
-            | "aws_sqs_queue_policy"
-            | "aws_sns_topic_policy"
-            | "aws_kms_key"
-            | "aws_ecr_repository_policy"
-            | "aws_secretsmanager_secret_policy" => {
-                policy_at("policy", DocKind::Resource, "", &mut out);
+            _ if resource_policy_argument(rtype).is_some() => {
+                let argument = resource_policy_argument(rtype).unwrap_or("policy");
+                policy_at(argument, DocKind::Resource, "", &mut out);
             }
             "aws_lambda_permission" => {
                 let restricted = attr("source_arn").is_some() || attr("source_account").is_some();
@@ -368,6 +449,8 @@ struct Hcl<'a> {
     src: &'a str,
     /// How deep `value` is nested: hostile input must not exhaust the stack.
     depth: std::cell::Cell<usize>,
+    /// `local.NAME` and `var.NAME` (its default) to their expressions, in this file.
+    named: HashMap<String, TsNode<'a>>,
 }
 
 impl<'a> Hcl<'a> {
@@ -467,6 +550,12 @@ impl<'a> Hcl<'a> {
     fn value_inner(&self, node: TsNode) -> Node {
         let (start, end) = (node.start_byte(), node.end_byte());
         let unknown = || Node::new(Kind::Unknown(self.text(node).to_string()), start, end);
+        // `local.x` and `var.x` (with a default) stand for their expressions.
+        if let Some(expr) = self.named.get(self.text(node).trim()) {
+            if expr.id() != node.id() {
+                return self.value(*expr);
+            }
+        }
         match node.kind() {
             "expression" | "collection_value" | "literal_value" | "template_expr" => {
                 match named(node).as_slice() {
@@ -545,7 +634,9 @@ impl<'a> Hcl<'a> {
                     return unknown();
                 };
                 let (from, to) = (first.start_byte(), last.end_byte());
-                parse_json_at(&self.src[from..to], from).unwrap_or_else(unknown)
+                parse_json_at(&self.src[from..to], from)
+                    .or_else(|| self.heredoc_with_unknowns(&content, from, to))
+                    .unwrap_or_else(unknown)
             }
             "numeric_lit" | "bool_lit" | "null_lit" => {
                 Node::new(Kind::Scalar(self.text(node).to_string()), start, end)
@@ -554,13 +645,65 @@ impl<'a> Hcl<'a> {
         }
     }
 
+    /// A heredoc with `${...}` interpolations or `%{...}` directives, as JSON whose
+    /// interpolated parts are unknown: each is blanked to `UNKNOWN` characters of the same
+    /// length (inside a JSON string), or to a string of them (in place of a value), so that
+    /// spans stay exact and the known parts keep their shape.
+    fn heredoc_with_unknowns(&self, parts: &[TsNode], from: usize, to: usize) -> Option<Node> {
+        let holes: Vec<(usize, usize)> = parts
+            .iter()
+            .filter(|p| p.kind() != "template_literal")
+            .map(|p| (p.start_byte() - from, p.end_byte() - from))
+            .collect();
+        if holes.is_empty() {
+            return None;
+        }
+        let unknown = crate::policy::model::UNKNOWN as u8;
+        let mut bytes = self.src.as_bytes()[from..to].to_vec();
+        // A hole inside a JSON string (an odd number of unescaped quotes before it) keeps the
+        // string; one in place of a value becomes a string of its own.
+        let mut quotes = 0usize;
+        let mut at = 0usize;
+        for &(a, b) in &holes {
+            while at < a {
+                if bytes[at] == b'"' && (at == 0 || bytes[at - 1] != b'\\') {
+                    quotes += 1;
+                }
+                at += 1;
+            }
+            let in_string = quotes % 2 == 1;
+            for byte in &mut bytes[a..b] {
+                *byte = unknown;
+            }
+            if !in_string && b - a >= 2 {
+                bytes[a] = b'"';
+                bytes[b - 1] = b'"';
+            }
+            at = b;
+        }
+        let text = String::from_utf8(bytes).ok()?;
+        parse_json_at(&text, from)
+    }
+
     /// A `data "aws_iam_policy_document"` body as the JSON it stands for.
     fn data_document(&self, body: TsNode) -> Node {
         let mut statements = Vec::new();
-        for (kind, _, block) in self.blocks(body) {
-            if kind != "statement" {
-                continue;
-            }
+        for (kind, labels, block) in self.blocks(body) {
+            // A `dynamic "statement"` is read once, its iterator's values unknown.
+            let block = match (kind.as_str(), labels.first().map(String::as_str)) {
+                ("statement", _) => block,
+                ("dynamic", Some("statement")) => {
+                    match self
+                        .blocks(block)
+                        .into_iter()
+                        .find(|(k, _, _)| k == "content")
+                    {
+                        Some((_, _, content)) => content,
+                        None => continue,
+                    }
+                }
+                _ => continue,
+            };
             let attrs = self.attributes(block);
             let mut entries: Vec<(String, Node)> = Vec::new();
             let mut effect_seen = false;
@@ -658,14 +801,76 @@ impl<'a> Hcl<'a> {
 }
 
 /// HCL string escapes that matter in policies.
+/// A Terraform string literal's value: `\\`, `\"`, `\n`, `\r`, `\t`, `\uNNNN`, `\UNNNNNNNN`,
+/// and the template escapes `$${` and `%%{`, read in one pass.
 fn unescape(s: &str) -> String {
-    s.replace("\\\"", "\"")
-        .replace("\\\\", "\\")
-        .replace("\\n", "\n")
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('r') => out.push('\r'),
+                Some('t') => out.push('\t'),
+                Some('"') => out.push('"'),
+                Some('\\') => out.push('\\'),
+                Some(u @ ('u' | 'U')) => {
+                    let n = if u == 'u' { 4 } else { 8 };
+                    let hex: String = chars.by_ref().take(n).collect();
+                    match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                        Some(ch) if hex.len() == n => out.push(ch),
+                        _ => {
+                            out.push('\\');
+                            out.push(u);
+                            out.push_str(&hex);
+                        }
+                    }
+                }
+                Some(other) => {
+                    out.push('\\');
+                    out.push(other);
+                }
+                None => out.push('\\'),
+            },
+            '$' | '%' if chars.peek() == Some(&c) => {
+                // `$${` is a literal `${`, `%%{` a literal `%{`.
+                let mut ahead = chars.clone();
+                ahead.next();
+                if ahead.peek() == Some(&'{') {
+                    chars.next();
+                }
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Resource types whose argument holds a resource policy (`patterns/terraform-resource-policies.tsv`).
+fn resource_policy_argument(rtype: &str) -> Option<&'static str> {
+    const DATA: &str = include_str!("../../../patterns/terraform-resource-policies.tsv");
+    DATA.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| l.split_once('\t'))
+        .find(|(t, _)| *t == rtype)
+        .map(|(_, argument)| argument.trim())
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn string_escapes_are_read_as_terraform_reads_them() {
+        assert_eq!(super::unescape(r"a\\nb"), "a\\nb");
+        assert_eq!(super::unescape(r"a\nb\tc"), "a\nb\tc");
+        assert_eq!(super::unescape(r"\u0041\U0001F600"), "A\u{1F600}");
+        assert_eq!(super::unescape(r#"\"x\""#), "\"x\"");
+        assert_eq!(
+            super::unescape("$${aws:username} %%{x}"),
+            "${aws:username} %{x}"
+        );
+    }
+
     #[test]
     fn deeply_nested_expressions_do_not_exhaust_the_stack() {
         let text = format!(
