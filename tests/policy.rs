@@ -603,3 +603,93 @@ fn a_condition_that_clears_a_finding_keeps_it_suppressed_and_names_the_condition
         run.stderr
     );
 }
+
+/// A plan as `terraform show -json` writes it (format 1.2), written by hand to the documented
+/// format: no `terraform` binary can be installed from the registries this project reaches.
+const PLAN: &str = r#"{
+  "format_version": "1.2",
+  "terraform_version": "1.9.0",
+  "planned_values": {
+    "root_module": {
+      "resources": [
+        {
+          "address": "aws_iam_role.app",
+          "mode": "managed",
+          "type": "aws_iam_role",
+          "name": "app",
+          "values": {
+            "name": "app",
+            "assume_role_policy": "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"*\"},\"Action\":\"sts:AssumeRole\"}]}",
+            "inline_policy": [{"name": "pass", "policy": "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"iam:PassRole\",\"Resource\":\"*\"}]}"}]
+          }
+        }
+      ],
+      "child_modules": [
+        {
+          "address": "module.compute",
+          "resources": [
+            {
+              "address": "module.compute.aws_iam_role_policy.run[\"web\"]",
+              "mode": "managed",
+              "type": "aws_iam_role_policy",
+              "name": "run",
+              "index": "web",
+              "values": {
+                "role": "app",
+                "policy": "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"ec2:RunInstances\",\"Resource\":\"*\"}]}"
+              }
+            },
+            {
+              "address": "module.compute.aws_s3_bucket_policy.site",
+              "mode": "managed",
+              "type": "aws_s3_bucket_policy",
+              "name": "site",
+              "values": {"bucket": "site", "policy": "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"ok\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::111122223333:root\"},\"Action\":\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::site/*\"}]}"}
+            }
+          ]
+        }
+      ]
+    }
+  },
+  "resource_changes": [],
+  "configuration": {"root_module": {}}
+}"#;
+
+#[test]
+fn terraform_plans_are_read_with_everything_resolved() {
+    let dir = Dir::new();
+    dir.write("plan.json", PLAN);
+    let run = keyrot_in(
+        dir.path(),
+        &["scan", "--format", "json", "--fail-on", "none"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    let findings = report["findings"].as_array().unwrap();
+    let got: Vec<(&str, &str)> = findings
+        .iter()
+        .map(|f| {
+            (
+                f["rule_id"].as_str().unwrap(),
+                f["message"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        got.iter().any(|(id, m)| *id == "policy.trust-any-principal" && m.starts_with("aws_iam_role.app")),
+        "{got:#?}"
+    );
+    // PassRole in the root module's inline policy, RunInstances in a module's role policy of
+    // the same role: one path across two documents.
+    assert!(
+        got.iter()
+            .any(|(id, m)| *id == "policy.privilege-escalation"
+                && m.contains("aws_iam_role \"app\"")
+                && m.contains("iam:PassRole with ec2:RunInstances")),
+        "{got:#?}"
+    );
+    assert!(
+        !got.iter().any(|(id, _)| *id == "policy.resource-public"),
+        "{got:#?}"
+    );
+}

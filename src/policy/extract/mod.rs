@@ -2,6 +2,7 @@
 //! cheap content check) are parsed, so plain source files cost nothing extra.
 
 pub mod cloudformation;
+pub mod plan;
 pub mod serverless;
 pub mod terraform;
 
@@ -63,6 +64,8 @@ pub enum Format {
     Serverless,
     CloudFormationYaml,
     CloudFormationJson,
+    /// `terraform show -json` output.
+    TerraformPlan,
     PolicyJson,
 }
 
@@ -102,6 +105,9 @@ pub fn format_of(path: &str, text: &str) -> Option<Format> {
         "json" | "template" if text.contains("AWS::") && text.contains("\"Resources\"") => {
             Some(Format::CloudFormationJson)
         }
+        "json" if text.contains("\"planned_values\"") && text.contains("\"format_version\"") => {
+            Some(Format::TerraformPlan)
+        }
         "json" if text.contains("\"Statement\"") => Some(Format::PolicyJson),
         _ => None,
     }
@@ -123,6 +129,10 @@ pub fn extract(path: &str, text: &str, anywhere: bool) -> Result<Extracted, Extr
         Format::CloudFormationJson => {
             let root = crate::node::json(text).map_err(|at| ExtractError::NotJson { at })?;
             Ok(cloudformation::extract(&root))
+        }
+        Format::TerraformPlan => {
+            let root = crate::node::json(text).map_err(|at| ExtractError::NotJson { at })?;
+            Ok(plan::extract(&root))
         }
         Format::PolicyJson => policy_json(text, anywhere),
     }

@@ -848,7 +848,7 @@ fn unescape(s: &str) -> String {
 }
 
 /// Resource types whose argument holds a resource policy (`patterns/terraform-resource-policies.tsv`).
-fn resource_policy_argument(rtype: &str) -> Option<&'static str> {
+pub(super) fn resource_policy_argument(rtype: &str) -> Option<&'static str> {
     const DATA: &str = include_str!("../../../patterns/terraform-resource-policies.tsv");
     DATA.lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
