@@ -134,17 +134,42 @@ pub fn extract(path: &str, text: &str, anywhere: bool) -> Result<Extracted, Extr
             let root = crate::node::json(text).map_err(|at| ExtractError::NotJson { at })?;
             Ok(plan::extract(&root))
         }
-        Format::PolicyJson => policy_json(text, anywhere),
+        Format::PolicyJson => policy_json(path, text, anywhere),
     }
 }
 
 /// A policy document anywhere in a JSON file: the root, or any object with `Statement`
 /// entries holding `Effect` (e.g. `aws iam get-policy-version` output).
-fn policy_json(text: &str, anywhere: bool) -> Result<Extracted, ExtractError> {
+fn policy_json(path: &str, text: &str, anywhere: bool) -> Result<Extracted, ExtractError> {
     let mut out = Extracted::default();
     let root = crate::node::json(text).map_err(|at| ExtractError::NotJson { at })?;
-    find_docs(&root, true, anywhere, &mut out, 0);
+    // Test snapshots record API responses: data, not something anyone deploys.
+    let recorded = path.ends_with(".snapshot.json");
+    find_docs(
+        &root,
+        !recorded,
+        anywhere || !recorded,
+        anywhere,
+        &mut out,
+        0,
+    );
     Ok(out)
+}
+
+/// A CloudFormation stack policy (`Update:*` actions) is not an IAM policy.
+fn is_stack_policy(node: &Node) -> bool {
+    let statements = node.get("Statement").map(Node::items).unwrap_or_default();
+    let actions: Vec<&str> = statements
+        .iter()
+        .flat_map(|s| {
+            s.get("Action")
+                .or_else(|| s.get("NotAction"))
+                .map(Node::items)
+                .unwrap_or_default()
+        })
+        .filter_map(Node::as_str)
+        .collect();
+    !actions.is_empty() && actions.iter().all(|a| a.starts_with("Update:"))
 }
 
 /// Keys under which JSON carries a deployable policy: `aws iam` outputs
@@ -161,7 +186,14 @@ const CARRIERS: &[&str] = &[
 
 /// Policy documents at the root or under a carrier key are analysed; one nested anywhere else
 /// (a recorded API response, a test snapshot) is only counted, unless `anywhere`.
-fn find_docs(node: &Node, carried: bool, anywhere: bool, out: &mut Extracted, depth: usize) {
+fn find_docs(
+    node: &Node,
+    carried: bool,
+    carriers: bool,
+    anywhere: bool,
+    out: &mut Extracted,
+    depth: usize,
+) {
     if depth > 64 {
         out.broken
             .push((node.start, "policy JSON nested too deep".into()));
@@ -169,6 +201,9 @@ fn find_docs(node: &Node, carried: bool, anywhere: bool, out: &mut Extracted, de
     }
     if let Some(statement) = node.get("Statement") {
         let looks_like_policy = statement.items().iter().any(|s| s.get("Effect").is_some());
+        if looks_like_policy && is_stack_policy(node) {
+            return;
+        }
         if looks_like_policy {
             if carried || anywhere {
                 let kind = guess_kind(node);
@@ -183,12 +218,15 @@ fn find_docs(node: &Node, carried: bool, anywhere: bool, out: &mut Extracted, de
     }
     match &node.kind {
         crate::node::Kind::Map(entries) => entries.iter().for_each(|(k, v)| {
-            let carrier = CARRIERS.contains(&k.as_str());
-            find_docs(v, carrier, anywhere, out, depth + 1)
+            // `aws iam` outputs carry their documents near the top
+            // (`PolicyVersion.Document`, `Policies[].PolicyVersionList[].Document`); a carrier
+            // key deep inside other data is that data's.
+            let carrier = carriers && depth < 5 && CARRIERS.contains(&k.as_str());
+            find_docs(v, carrier, carriers, anywhere, out, depth + 1)
         }),
         crate::node::Kind::List(items) => items
             .iter()
-            .for_each(|v| find_docs(v, carried, anywhere, out, depth + 1)),
+            .for_each(|v| find_docs(v, carried, carriers, anywhere, out, depth + 1)),
         _ => {}
     }
 }
