@@ -364,20 +364,74 @@ fn unshift(node: &mut Node, inserted: &[(usize, usize)]) {
     }
 }
 
+/// An upper bound of how deep a YAML text can nest: a block collection needs one more column
+/// of indentation (or of `- `) per level, a flow collection one more bracket. yaml-rust2's
+/// loader recurses once per level, so text that could nest past the budget is refused before
+/// it is parsed, and the stack is never at risk.
+fn nesting_bound(text: &str) -> (usize, usize) {
+    let mut worst = (0, 0);
+    let mut flow: usize = 0;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let prefix = line
+            .bytes()
+            .take_while(|b| matches!(b, b' ' | b'-' | b'?' | b'\t'))
+            .count();
+        let mut quote: Option<u8> = None;
+        let mut deepest = flow;
+        for b in line.bytes() {
+            match (quote, b) {
+                (Some(q), _) if b == q => quote = None,
+                (Some(_), _) => {}
+                (None, b'"' | b'\'') => quote = Some(b),
+                (None, b'#') => break,
+                (None, b'[' | b'{') => {
+                    flow += 1;
+                    deepest = deepest.max(flow);
+                }
+                (None, b']' | b'}') => flow = flow.saturating_sub(1),
+                _ => {}
+            }
+        }
+        let bound = prefix + deepest;
+        if bound > worst.0 {
+            worst = (bound, offset);
+        }
+        offset += line.len();
+    }
+    worst
+}
+
 /// One parse: the node, or the byte offset and message of the error.
 fn yaml_once(text: &str) -> Result<Node, (usize, String)> {
+    let (bound, at) = nesting_bound(text);
+    if bound > 4 * YAML_DEPTH_BUDGET {
+        return Err((
+            at,
+            format!("may nest deeper than the YAML budget of {YAML_DEPTH_BUDGET} levels"),
+        ));
+    }
     let offsets = char_offsets(text);
     let mut builder = YamlBuilder {
         stack: Vec::new(),
+        counts: Vec::new(),
         root: None,
         offsets,
         text,
         anchors: std::collections::HashMap::new(),
+        nodes: 0,
+        over: None,
     };
     let mut parser = Parser::new_from_str(text);
     if let Err(err) = parser.load(&mut builder, false) {
+        if let Some(over) = builder.over {
+            return Err(over);
+        }
         let at = builder.byte(err.marker());
         return Err((at, err.info().to_string()));
+    }
+    if let Some(over) = builder.over {
+        return Err(over);
     }
     builder.root.ok_or((0, "no document".to_string()))
 }
@@ -411,12 +465,24 @@ enum Open {
     },
 }
 
+/// Nodes one YAML document may make, aliases counted at their full size: an alias bomb
+/// (anchors of anchors) stops here instead of exhausting memory.
+pub const YAML_NODE_BUDGET: usize = 200_000;
+/// How deep YAML collections may nest.
+pub const YAML_DEPTH_BUDGET: usize = 128;
+
 struct YamlBuilder<'a> {
     stack: Vec<Open>,
+    /// Nodes inside each open collection, beside `stack`.
+    counts: Vec<usize>,
     root: Option<Node>,
     offsets: Option<Vec<usize>>,
     text: &'a str,
-    anchors: std::collections::HashMap<usize, Node>,
+    anchors: std::collections::HashMap<usize, (Node, usize)>,
+    /// Nodes made so far, aliases at their full size.
+    nodes: usize,
+    /// Why building stopped: a budget was reached.
+    over: Option<(usize, String)>,
 }
 
 impl YamlBuilder<'_> {
@@ -459,10 +525,27 @@ impl YamlBuilder<'_> {
         }
     }
 
-    fn remember(&mut self, anchor: usize, node: &Node) {
+    fn remember(&mut self, anchor: usize, node: &Node, size: usize) {
         if anchor > 0 {
-            self.anchors.insert(anchor, node.clone());
+            self.anchors.insert(anchor, (node.clone(), size));
         }
+    }
+
+    /// Counts `new` more nodes made, in a value of `size` nodes; past the budget, building
+    /// stops.
+    fn count(&mut self, new: usize, size: usize, at: usize) -> bool {
+        self.nodes = self.nodes.saturating_add(new);
+        if let Some(parent) = self.counts.last_mut() {
+            *parent = parent.saturating_add(size);
+        }
+        if self.nodes > YAML_NODE_BUDGET {
+            self.over = Some((
+                at,
+                format!("over the YAML budget of {YAML_NODE_BUDGET} nodes (aliases counted at their full size)"),
+            ));
+            return false;
+        }
+        true
     }
 }
 
@@ -504,9 +587,15 @@ fn tagged(tag: Option<String>, node: Node, text: &str) -> Node {
 
 impl MarkedEventReceiver for YamlBuilder<'_> {
     fn on_event(&mut self, ev: Event, mark: Marker) {
+        if self.over.is_some() {
+            return;
+        }
         let at = self.byte(&mark);
         match ev {
             Event::Scalar(value, style, anchor, tag) => {
+                if !self.count(1, 1, at) {
+                    return;
+                }
                 let quoted = !matches!(style, yaml_rust2::scanner::TScalarStyle::Plain);
                 let end = scalar_end(self.text, at, &value, quoted);
                 let kind = if quoted || !looks_scalar(&value) {
@@ -515,24 +604,43 @@ impl MarkedEventReceiver for YamlBuilder<'_> {
                     Kind::Scalar(value)
                 };
                 let node = tagged(tag_name(&tag), Node::new(kind, at, end), self.text);
-                self.remember(anchor, &node);
+                self.remember(anchor, &node, 1);
                 self.push(node);
             }
-            Event::MappingStart(anchor, tag) => self.stack.push(Open::Map {
-                start: at,
-                entries: Vec::new(),
-                key: None,
-                tag: tag_name(&tag),
-                anchor,
-            }),
-            Event::SequenceStart(anchor, tag) => self.stack.push(Open::List {
-                start: at,
-                items: Vec::new(),
-                tag: tag_name(&tag),
-                anchor,
-            }),
+            Event::MappingStart(..) | Event::SequenceStart(..)
+                if self.stack.len() >= YAML_DEPTH_BUDGET =>
+            {
+                self.over = Some((
+                    at,
+                    format!("nested deeper than the YAML budget of {YAML_DEPTH_BUDGET} levels"),
+                ));
+            }
+            Event::MappingStart(anchor, tag) => {
+                self.counts.push(0);
+                self.stack.push(Open::Map {
+                    start: at,
+                    entries: Vec::new(),
+                    key: None,
+                    tag: tag_name(&tag),
+                    anchor,
+                })
+            }
+            Event::SequenceStart(anchor, tag) => {
+                self.counts.push(0);
+                self.stack.push(Open::List {
+                    start: at,
+                    items: Vec::new(),
+                    tag: tag_name(&tag),
+                    anchor,
+                })
+            }
             Event::MappingEnd | Event::SequenceEnd => {
                 let Some(open) = self.stack.pop() else { return };
+                let inside = self.counts.pop().unwrap_or(0);
+                let size = inside.saturating_add(1);
+                if !self.count(1, size, at) {
+                    return;
+                }
                 let (node, tag, anchor) = match open {
                     Open::Map {
                         start,
@@ -555,13 +663,18 @@ impl MarkedEventReceiver for YamlBuilder<'_> {
                     }
                 };
                 let node = tagged(tag, node, self.text);
-                self.remember(anchor, &node);
+                self.remember(anchor, &node, size);
                 self.push(node);
             }
             Event::Alias(id) => {
+                let size = self.anchors.get(&id).map_or(1, |(_, size)| *size);
+                if !self.count(size, size, at) {
+                    return;
+                }
                 let node = self
                     .anchors
                     .get(&id)
+                    .map(|(node, _)| node)
                     .cloned()
                     .unwrap_or_else(|| Node::new(Kind::Unknown("*alias".into()), at, at));
                 self.push(node);
@@ -606,6 +719,40 @@ mod tests {
             .unwrap();
         assert_eq!(&text[action.start..action.end], "\"*\"");
         assert!(parse_json("{not json").is_none());
+    }
+
+    #[test]
+    fn alias_bombs_and_deep_nesting_stop_at_their_budgets() {
+        let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let refs: Vec<String> = (0..10).map(|_| format!("*a{}", i - 1)).collect();
+            bomb.push_str(&format!("a{i}: &a{i} [{}]\n", refs.join(", ")));
+        }
+        let err = yaml(&bomb).unwrap_err();
+        assert!(err.1.contains("budget"), "{err:?}");
+        let deep = format!("{}x\n", "- ".repeat(10_000));
+        let err = yaml(&deep).unwrap_err();
+        assert!(err.1.contains("deeper"), "{err:?}");
+        // Just under the bound, on a 2 MiB stack (a worker thread's), in a debug build: the
+        // loader's recursion fits, and the builder's own budget answers.
+        for text in [
+            format!("{}x\n", "- ".repeat(250)),
+            format!("a: {}x{}\n", "[".repeat(500), "]".repeat(500)),
+        ] {
+            let result = std::thread::Builder::new()
+                .stack_size(2 << 20)
+                .spawn(move || yaml(&text).map(|_| ()))
+                .unwrap()
+                .join()
+                .expect("no stack overflow");
+            assert!(
+                result.is_err(),
+                "deeper than {YAML_DEPTH_BUDGET} levels is refused"
+            );
+        }
+        // A modest use of aliases is fine.
+        let ok = "base: &b {Effect: Allow}\nuse: [*b, *b]\n";
+        assert!(yaml(ok).is_ok());
     }
 
     #[test]

@@ -74,7 +74,9 @@ impl ExtractError {
     /// Where in the file it went wrong, as far as the parser says.
     pub fn at(&self) -> usize {
         match self {
-            ExtractError::NotYaml { at, .. } | ExtractError::NotJson { at } => *at,
+            ExtractError::NotYaml { at, .. }
+            | ExtractError::Budget { at, .. }
+            | ExtractError::NotJson { at } => *at,
             ExtractError::Grammar(_) | ExtractError::ParserGaveUp => 0,
         }
     }
@@ -84,6 +86,9 @@ impl ExtractError {
 pub enum ExtractError {
     #[error("not valid YAML: {message}")]
     NotYaml { at: usize, message: String },
+    /// A budget on untrusted input was reached (alias expansion, nesting).
+    #[error("not analysed: {message}")]
+    Budget { at: usize, message: String },
     #[error("not valid JSON")]
     NotJson { at: usize },
     #[error("HCL grammar: {0}")]
@@ -114,7 +119,13 @@ pub fn format_of(path: &str, text: &str) -> Option<Format> {
 }
 
 fn yaml(text: &str) -> Result<Node, ExtractError> {
-    crate::node::yaml(text).map_err(|(at, message)| ExtractError::NotYaml { at, message })
+    crate::node::yaml(text).map_err(|(at, message)| {
+        if message.contains("budget") {
+            ExtractError::Budget { at, message }
+        } else {
+            ExtractError::NotYaml { at, message }
+        }
+    })
 }
 
 /// Parses `text` if it looks like IaC. `Err` when it looks like IaC and does not parse.
