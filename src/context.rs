@@ -33,6 +33,9 @@ pub trait Detector: Sync {
     fn scan(&self, cx: &BlobContext, out: &mut Vec<Finding>);
 }
 
+/// Longer spans than this are never recorded as one secret (an excerpt looks back this far).
+const SECRET_SPAN_MAX: usize = 64 * 1024;
+
 /// Built once per blob, owned by the worker scanning it.
 pub struct BlobContext<'a> {
     blob: &'a Blob<'a>,
@@ -85,7 +88,8 @@ impl<'a> BlobContext<'a> {
 
     /// Records the span of a secret value, so that every excerpt masks it.
     pub fn add_secret(&self, span: Range<usize>) {
-        self.secrets.borrow_mut().push(span);
+        let end = span.end.min(span.start + SECRET_SPAN_MAX);
+        self.secrets.borrow_mut().push(span.start..end);
     }
 
     /// Every secret span recorded so far.
@@ -98,7 +102,15 @@ impl<'a> BlobContext<'a> {
         let text = String::from_utf8_lossy(&self.bytes()[from..to]);
         let (cut_left, cut_right) = (from > line.0, to < line.1);
         let masked = if text.len() == to - from {
-            crate::redact::excerpt(&text, from, &self.secrets(), cut_left, cut_right)
+            // Only the secrets that reach into the text: spans are kept sorted by start, and
+            // a secret is far shorter than `SECRET_SPAN_MAX`.
+            let mut secrets = self.secrets.borrow_mut();
+            if !secrets.is_sorted_by_key(|s| s.start) {
+                secrets.sort_unstable_by_key(|s| s.start);
+            }
+            let lo = secrets.partition_point(|s| s.start + SECRET_SPAN_MAX < from);
+            let hi = secrets.partition_point(|s| s.start < to);
+            crate::redact::excerpt(&text, from, &secrets[lo..hi.max(lo)], cut_left, cut_right)
         } else {
             // Invalid UTF-8 changed the length: offsets no longer match, mask by shape only.
             crate::redact::mask(&text, cut_left, cut_right)
@@ -161,16 +173,25 @@ pub struct Notes {
     pub nested: u64,
 }
 
-/// Byte offsets of line starts.
+/// Byte offsets of line starts, and which lines are ASCII (their columns are byte counts).
 pub struct LineIndex {
     starts: Vec<usize>,
+    ascii: Vec<bool>,
 }
 
 impl LineIndex {
     pub fn new(bytes: &[u8]) -> Self {
         let mut starts = vec![0];
         starts.extend(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1));
-        LineIndex { starts }
+        let ascii = starts
+            .iter()
+            .enumerate()
+            .map(|(i, &start)| {
+                let end = starts.get(i + 1).map_or(bytes.len(), |next| *next);
+                bytes[start..end].is_ascii()
+            })
+            .collect();
+        LineIndex { starts, ascii }
     }
 
     /// 0-based line number holding `offset`.
@@ -214,7 +235,12 @@ impl LineIndex {
     /// 1-based line and column; columns count UTF-16 code units (bytes of invalid UTF-8 count one each).
     fn line_column(&self, bytes: &[u8], offset: usize) -> (usize, usize) {
         let line = self.line_of(offset);
-        let prefix = &bytes[self.starts[line]..offset];
+        let start = self.starts[line];
+        // Most lines are ASCII: their column is a subtraction, whatever their length.
+        if self.ascii[line] {
+            return (line + 1, offset - start + 1);
+        }
+        let prefix = &bytes[start..offset];
         let column = String::from_utf8_lossy(prefix).encode_utf16().count() + 1;
         (line + 1, column)
     }

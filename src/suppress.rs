@@ -24,30 +24,41 @@ const MARKER: &str = "keyrot:allow";
 /// records why. Other scanners' markers count on the same line only, as they do there.
 pub fn inline(cx: &BlobContext, findings: &mut [Finding]) {
     let bytes = cx.bytes();
+    // Most files hold no marker at all: one search decides, whatever the number of findings.
+    let any_marker = std::iter::once(MARKER)
+        .chain(FOREIGN_MARKERS.iter().copied())
+        .any(|m| memchr::memmem::find(bytes, m.as_bytes()).is_some());
+    if !any_marker {
+        return;
+    }
+    // What a line allows, per rule, judged once however many findings the line holds.
+    let mut judged: HashMap<(usize, bool, String), Option<Option<String>>> = HashMap::new();
+    let mut judge = |(s, e): (usize, usize), above: bool, rule: &str| -> Option<Option<String>> {
+        judged
+            .entry((s, above, rule.to_string()))
+            .or_insert_with(|| {
+                let text = String::from_utf8_lossy(&bytes[s..e]);
+                if above && !comment_only(&text) {
+                    return None;
+                }
+                allows(&text, rule)
+            })
+            .clone()
+    };
     for finding in findings.iter_mut().filter(|f| f.suppression.is_none()) {
         let mut places = vec![finding.location.start];
         places.extend(finding.related.iter().map(|r| r.location.start));
         for at in places {
-            let (start, end) = line_with_cr(bytes, cx.line_around(at));
-            let previous = if start > 0 {
-                Some(line_with_cr(bytes, cx.line_around(start - 1)))
-            } else {
-                None
-            };
-            let same = String::from_utf8_lossy(&bytes[start..end]).into_owned();
-            let above = previous
-                .map(|(s, e)| String::from_utf8_lossy(&bytes[s..e]).into_owned())
-                .filter(|text| comment_only(text));
-            for text in std::iter::once(same).chain(above) {
-                if let Some(justification) = allows(&text, &finding.rule_id) {
-                    finding.suppression = Some(Suppression {
-                        kind: "inSource",
-                        by: "inline",
-                        justification,
-                    });
-                }
-            }
-            if finding.suppression.is_some() {
+            let line = line_with_cr(bytes, cx.line_around(at));
+            let previous = (line.0 > 0).then(|| line_with_cr(bytes, cx.line_around(line.0 - 1)));
+            let verdict = judge(line, false, &finding.rule_id)
+                .or_else(|| previous.and_then(|p| judge(p, true, &finding.rule_id)));
+            if let Some(justification) = verdict {
+                finding.suppression = Some(Suppression {
+                    kind: "inSource",
+                    by: "inline",
+                    justification,
+                });
                 break;
             }
         }

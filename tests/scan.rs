@@ -565,3 +565,56 @@ fn output_goes_to_a_file_when_asked() {
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(out).unwrap()).unwrap();
     assert_eq!(report["findings"].as_array().unwrap().len(), 1);
 }
+
+/// Hostile text (issue: quadratic time and memory from crafted files): many key IDs on one
+/// line, many pairs, and a long line of bare `AKIA` literals. Each is scanned, a budget caps
+/// what one file reports with a note saying how many more, and a real key pair beside them is
+/// still found.
+#[test]
+fn crafted_files_stay_within_their_budgets_and_real_keys_are_still_found() {
+    let dir = Dir::new();
+    let ids: Vec<String> = (0..3000u32)
+        .map(|i| {
+            // Distinct, plausible key IDs: base32 of the counter.
+            let mut body = String::new();
+            let mut n = u64::from(i)
+                .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                .wrapping_add(0x2545_F491_4F6C_DD1D);
+            for _ in 0..16 {
+                n ^= n << 13;
+                n ^= n >> 7;
+                n ^= n << 17;
+                body.push(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"[(n % 32) as usize] as char);
+            }
+            format!("AKIA{body}")
+        })
+        .collect();
+    dir.write("ids.txt", ids.join(" "));
+    dir.write("akia.txt", "AKIA ".repeat(40_000));
+    dir.write(
+        "real.env",
+        "AWS_ACCESS_KEY_ID=AKIAYGTTU3F4ZNIBPSU4\nAWS_SECRET_ACCESS_KEY=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\n",
+    );
+    let run = keyrot_in(
+        dir.path(),
+        &["scan", "--format", "json", "--fail-on", "none"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    let findings = report["findings"].as_array().unwrap();
+    let in_ids = findings
+        .iter()
+        .filter(|f| f["path"].as_str().unwrap().ends_with("ids.txt"))
+        .count();
+    assert_eq!(in_ids, 1000, "the per-file budget");
+    assert!(
+        run.stderr
+            .contains("more credentials not reported (over the budget of 1000 findings per file)"),
+        "{}",
+        run.stderr
+    );
+    assert!(findings
+        .iter()
+        .any(|f| f["rule_id"] == "aws.access-key-pair"
+            && f["path"].as_str().unwrap().ends_with("real.env")));
+}

@@ -20,8 +20,12 @@ use crate::finding::Finding;
 /// How far, in bytes, a pairing neighbourhood reaches either side of a key ID at most,
 /// whatever its line count, so a minified line costs no more than a short one.
 const PAIR_REACH: usize = 4096;
+/// At most this many credential findings per blob; past it, one note says how many more.
+pub const FINDINGS_PER_BLOB: usize = 1000;
 /// How many lines before (and one after) a weak literal its required nearby word may be.
 const WEAK_LINES: usize = 3;
+/// ... and how many bytes either side at most, whatever the lines' lengths.
+const WEAK_REACH: usize = 2048;
 
 /// What one prefilter literal stands for.
 struct Target {
@@ -183,21 +187,31 @@ impl Engine {
         for (p, pair) in self.pairs.iter().enumerate() {
             let mut secrets = named_secrets.clone();
             let mut near_tokens = tokens.clone();
+            // The keys' neighbourhoods, overlapping ones merged: each byte is searched once
+            // however many keys share it.
+            let mut windows: Vec<(usize, usize)> = Vec::new();
             for key in keys.iter().filter(|k| k.rule == pair.key) {
                 let (from, to) = neighbourhood(lines, bytes, key.start, pair.lines);
-                for (rule, list) in [
-                    (Some(pair.secret), &mut secrets),
-                    (pair.token, &mut near_tokens),
-                ] {
-                    let Some(rule) = rule else { continue };
-                    let kind = self.rule(rule).spec.kind;
+                match windows.last_mut() {
+                    Some(last) if from <= last.1 => last.1 = last.1.max(to),
+                    _ => windows.push((from, to)),
+                }
+            }
+            for (rule, list) in [
+                (Some(pair.secret), &mut secrets),
+                (pair.token, &mut near_tokens),
+            ] {
+                let Some(rule) = rule else { continue };
+                let kind = self.rule(rule).spec.kind;
+                let mut seen: HashSet<usize> = list.iter().map(|c| c.start).collect();
+                for &(from, to) in &windows {
                     for c in self.matches_in(rule, bytes, from, to, None) {
                         // Neighbours are only candidates: decoys among them are not counted.
                         let usable = matches!(
                             self.judge(kind, &bytes[c.start..c.end]),
                             Verdict::Credential
                         );
-                        if usable && !list.iter().any(|s| s.start == c.start) {
+                        if usable && seen.insert(c.start) {
                             list.push(c);
                         }
                     }
@@ -258,6 +272,25 @@ impl Engine {
         );
         emissions.extend(generic.iter().map(Emission::Lone));
 
+        // A budget on what one blob may report: a dump of 50,000 keys is one problem, and its
+        // findings must not take gigabytes. Key pairs first, then the rest, in file order.
+        if emissions.len() > FINDINGS_PER_BLOB {
+            let more = emissions.len() - FINDINGS_PER_BLOB;
+            emissions.sort_by_key(|e| match e {
+                Emission::Credential {
+                    secret: Some(_),
+                    key,
+                    ..
+                } => (0, key.start),
+                Emission::Credential { key, .. } => (1, key.start),
+                Emission::Lone(c) => (2, c.start),
+            });
+            emissions.truncate(FINDINGS_PER_BLOB);
+            cx.note(format!(
+                "{}: {more} more credentials not reported (over the budget of {FINDINGS_PER_BLOB} findings per file): treat every key in this file as exposed",
+                cx.origin().display()
+            ));
+        }
         // Every secret value is known before the first excerpt is cut.
         for emission in &emissions {
             match emission {
@@ -319,10 +352,16 @@ impl Engine {
         if target.weak && !self.nearby_word(rule, bytes, start) {
             return;
         }
-        let (line_start, mut line_end) = line_bounds(bytes, start);
+        // Never look past the rule's reach for a line's ends: one long line of hits must
+        // cost each hit its reach, not the line.
+        let (lo, hi) = (
+            start.saturating_sub(rule.spec.reach),
+            (end + rule.spec.reach).min(bytes.len()),
+        );
+        let (line_start, mut line_end) = line_bounds_within(bytes, start, lo, hi);
         for _ in 0..rule.spec.context_lines {
-            if line_end < bytes.len() {
-                line_end = line_bounds(bytes, line_end + 1).1;
+            if line_end < hi {
+                line_end = line_bounds_within(bytes, line_end + 1, lo, hi).1;
             }
         }
         let to = line_end.min(end + rule.spec.reach);
@@ -384,16 +423,20 @@ impl Engine {
     }
 
     fn nearby_word(&self, rule: &Rule, bytes: &[u8], at: usize) -> bool {
-        let mut from = line_bounds(bytes, at).0;
+        let (lo, hi) = (
+            at.saturating_sub(WEAK_REACH),
+            (at + WEAK_REACH).min(bytes.len()),
+        );
+        let mut from = line_bounds_within(bytes, at, lo, hi).0;
         for _ in 0..WEAK_LINES {
-            if from == 0 {
+            if from <= lo {
                 break;
             }
-            from = line_bounds(bytes, from - 1).0;
+            from = line_bounds_within(bytes, from - 1, lo, hi).0;
         }
-        let mut to = line_bounds(bytes, at).1;
-        if to < bytes.len() {
-            to = line_bounds(bytes, to + 1).1;
+        let mut to = line_bounds_within(bytes, at, lo, hi).1;
+        if to < hi {
+            to = line_bounds_within(bytes, to + 1, lo, hi).1;
         }
         let window = bytes[from..to].to_ascii_lowercase();
         rule.spec
@@ -428,10 +471,12 @@ fn plausible(value: &[u8]) -> bool {
     std::str::from_utf8(value).is_ok_and(aws::plausible_secret)
 }
 
-/// Byte range of the line holding `at`, without its terminator.
-fn line_bounds(bytes: &[u8], at: usize) -> (usize, usize) {
-    let start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |i| i + 1);
-    let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |i| at + i);
+/// Byte range of the line holding `at`, without its terminator, looking no further than
+/// `lo..hi` for its ends.
+fn line_bounds_within(bytes: &[u8], at: usize, lo: usize, hi: usize) -> (usize, usize) {
+    let at = at.clamp(lo, hi);
+    let start = memchr::memrchr(b'\n', &bytes[lo..at]).map_or(lo, |i| lo + i + 1);
+    let end = memchr::memchr(b'\n', &bytes[at..hi]).map_or(hi, |i| at + i);
     (start, end)
 }
 
@@ -450,18 +495,29 @@ fn neighbourhood(index: &LineIndex, bytes: &[u8], at: usize, lines: usize) -> (u
 
 /// Greedy nearest assignment of values to keys: closest line distance first, a value after its
 /// key before one above it; each value goes to one key at most.
+///
+/// Only values within `PAIR_REACH` bytes of a key are weighed (found by binary search over the
+/// values in offset order), so pairing costs what the neighbourhoods hold, never keys times
+/// values.
 fn assign(
     index: &LineIndex,
     keys: &[&Candidate],
     values: &[Candidate],
     max_lines: usize,
 ) -> Vec<Option<usize>> {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by_key(|&v| values[v].start);
+    let lines: Vec<usize> = values.iter().map(|v| index.line_of(v.start)).collect();
     let mut options = Vec::new();
     for (k, key) in keys.iter().enumerate() {
         let key_line = index.line_of(key.start);
-        for (v, value) in values.iter().enumerate() {
-            let value_line = index.line_of(value.start);
-            let distance = key_line.abs_diff(value_line);
+        let lo = order.partition_point(|&v| values[v].start + PAIR_REACH < key.start);
+        for &v in order[lo..]
+            .iter()
+            .take_while(|&&v| values[v].start <= key.start + PAIR_REACH)
+        {
+            let value = &values[v];
+            let distance = key_line.abs_diff(lines[v]);
             if distance <= max_lines {
                 let above = value.start < key.start;
                 options.push((distance, above, key.start.abs_diff(value.start), k, v));
