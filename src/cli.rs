@@ -187,6 +187,11 @@ pub struct ScanArgs {
     #[arg(long, value_name = "SIZE", default_value = "20M", value_parser = parse_size)]
     pub max_file_size: u64,
 
+    /// With --since or --range: allow comments that the change itself adds do not suppress
+    /// (without it they suppress, marked as under review).
+    #[arg(long)]
+    pub strict_suppressions: bool,
+
     /// Report IAM policy documents nested anywhere in JSON data (recorded API responses, test
     /// snapshots), not only those of deployable IaC and policy files.
     #[arg(long)]

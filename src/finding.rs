@@ -94,8 +94,12 @@ impl Step {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Suppression {
     pub kind: &'static str,
-    /// `inline`, `config` or `baseline`.
+    /// `inline`, `config`, `baseline` or `condition`.
     pub by: &'static str,
+    /// SARIF's status: `accepted`, or `underReview` for an allow comment that the change
+    /// under scan adds itself.
+    #[serde(skip_serializing_if = "is_accepted")]
+    pub status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub justification: Option<String>,
 }
@@ -262,6 +266,10 @@ pub fn value_digest(values: &[&[u8]]) -> [u8; 32] {
         hash.update(value);
     }
     hash.finalize().into()
+}
+
+fn is_accepted(status: &&'static str) -> bool {
+    *status == "accepted"
 }
 
 /// A content-based identity: the rule, the normalized path and the digest of the values.

@@ -52,6 +52,9 @@ pub struct ScanOutcome {
     /// Policy documents nested in JSON data that is not IaC (recorded API responses, test
     /// snapshots): counted, not analysed, unless `--policies-anywhere`.
     pub nested_policies: u64,
+    /// The scan did not see all it was asked to (a root that does not exist, standard input
+    /// unreadable or cut): without failing findings, the exit code is 2, never 0.
+    pub incomplete: bool,
     pub dropped: BTreeMap<Drop, Dropped>,
     pub duration: Duration,
     /// What was read, when it is not a plain tree: commits and blobs, or staged files.

@@ -56,6 +56,7 @@ pub fn inline(cx: &BlobContext, findings: &mut [Finding]) {
             if let Some(justification) = verdict {
                 finding.suppression = Some(Suppression {
                     kind: "inSource",
+                    status: "accepted",
                     by: "inline",
                     justification,
                 });
@@ -123,6 +124,7 @@ pub fn by_fingerprint(
         if let Some(reason) = allowed.get(&finding.fingerprint) {
             finding.suppression = Some(Suppression {
                 kind: "external",
+                status: "accepted",
                 by,
                 justification: reason.clone(),
             });
@@ -195,17 +197,25 @@ pub fn write_baseline(findings: &[Finding]) -> String {
 }
 
 pub fn read_baseline(path: &Path) -> Result<HashMap<String, Option<String>>, FileError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| FileError::read(shown.clone(), e))?;
+    parse_baseline(&text, &shown)
+}
+
+/// A baseline's fingerprints from its text; `shown` names it in errors.
+pub fn parse_baseline(
+    text: &str,
+    shown: &str,
+) -> Result<HashMap<String, Option<String>>, FileError> {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct File {
         version: u32,
         findings: Vec<BaselineEntry>,
     }
-    let shown = path.display().to_string();
-    let err = |message: String| FileError::invalid(shown.clone(), message);
-    let text = std::fs::read_to_string(path).map_err(|e| FileError::read(shown.clone(), e))?;
+    let err = |message: String| FileError::invalid(shown, message);
     let file: File =
-        serde_json::from_str(&text).map_err(|e| err(format!("not a keyrot baseline: {e}")))?;
+        serde_json::from_str(text).map_err(|e| err(format!("not a keyrot baseline: {e}")))?;
     if file.version != 1 {
         return Err(err(format!(
             "baseline version {} is not supported",

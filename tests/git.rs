@@ -333,3 +333,60 @@ fn history_text_report_snapshot() {
               fix: Revoke now: aws iam update-access-key --user-name USER_NAME --access-key-id AKIAYGTTU3F4ZNIBPSU4 --status Inactive, then rotate
     "#);
 }
+
+/// Issue: a pull request could silence keyrot with its own `.keyrot.toml`, baseline or allow
+/// comments. In a scan of what a change adds, the configuration and baseline are read from the
+/// base revision, and allow comments the change adds are under review (or, strict, ignored).
+#[test]
+fn a_change_cannot_silence_the_scan_of_itself() {
+    let repo = Repo::new();
+    let base = repo.write("README.md", "hello\n").commit("start");
+    repo.write(
+        ".keyrot.toml",
+        "exclude = [\"**\"]\ndisable = [\"aws.access-key-pair\"]\n",
+    )
+    .write("deploy/prod.env", pair(KEY, SECRET))
+    .write(
+        "app.py",
+        format!("KEY = '{KEY2}'  # keyrot:allow reason=\"not a real key\"\n"),
+    )
+    .commit("add a key, and quiet the scanner");
+    let run = repo.keyrot(&["scan", "--git", "--since", &base, "--format", "sarif"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("this change adds .keyrot.toml: the scan ignores it"),
+        "{}",
+        run.stderr
+    );
+    let sarif = run.json();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert!(
+        results
+            .iter()
+            .any(|r| r["ruleId"] == "aws.access-key-pair" && r["suppressions"].is_null()),
+        "{sarif:#}"
+    );
+    let allowed = results
+        .iter()
+        .find(|r| r["ruleId"] == "aws.access-key-id")
+        .expect("the allowed key is still a result");
+    assert_eq!(allowed["suppressions"][0]["status"], "underReview");
+    let notes = sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"].to_string();
+    assert!(notes.contains("this change adds .keyrot.toml"), "{notes}");
+    // Strict: the allow comment the change adds does not suppress.
+    let strict = repo.keyrot(&[
+        "scan",
+        "--git",
+        "--since",
+        &base,
+        "--format",
+        "json",
+        "--strict-suppressions",
+    ]);
+    let ids: Vec<String> = rows(&json(&strict)).into_iter().map(|r| r.2).collect();
+    assert!(ids.contains(&"aws.access-key-id".to_string()), "{ids:?}");
+    // A tree scan of the same checkout honours the file: the team owns its working tree.
+    let tree = repo.keyrot(&["scan", ".", "--format", "json"]);
+    assert_eq!(tree.code, 0, "{}", tree.stderr);
+}

@@ -618,3 +618,50 @@ fn crafted_files_stay_within_their_budgets_and_real_keys_are_still_found() {
         .any(|f| f["rule_id"] == "aws.access-key-pair"
             && f["path"].as_str().unwrap().ends_with("real.env")));
 }
+
+/// Issue: exit codes failed open. A scan root that does not exist is exit 2 when nothing else
+/// fails the run; standard input is read up to --max-file-size, not without bound; a reader
+/// that stops early still gets exit 1 for findings; `--threads` is capped.
+#[test]
+fn exit_codes_fail_closed() {
+    let dir = Dir::new();
+    dir.write("clean.txt", "nothing here\n");
+    let missing = keyrot_in(dir.path(), &["scan", "does/not/exist"]);
+    assert_eq!(missing.code, 2, "{}", missing.stderr);
+    let mixed = keyrot_in(dir.path(), &["scan", "does/not/exist", "clean.txt"]);
+    assert_eq!(mixed.code, 2, "{}", mixed.stderr);
+    let mut big = "x".repeat(2048);
+    big.push_str(&format!("\n{KEY}\n"));
+    let cut = keyrot_stdin(&["scan", "-", "--max-file-size", "1K"], big.as_bytes());
+    assert_eq!(cut.code, 2, "input cut short must not pass: {}", cut.stderr);
+    assert!(
+        cut.stderr.contains("only the first 1.0 KiB were scanned"),
+        "{}",
+        cut.stderr
+    );
+    let capped = keyrot_in(dir.path(), &["scan", ".", "--threads", "100000"]);
+    assert_eq!(capped.code, 0, "{}", capped.stderr);
+    assert!(
+        capped.stderr.contains("--threads 100000 is capped at 256"),
+        "{}",
+        capped.stderr
+    );
+}
+
+#[test]
+fn a_reader_that_stops_early_does_not_turn_findings_into_success() {
+    let dir = Dir::new();
+    let many: String = (0..2000).map(|i| format!("line {i}\n")).collect();
+    dir.write("a.env", format!("{many}{}", pair(KEY, SECRET)));
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_keyrot"))
+        .args(["scan", ".", "--format", "json", "--quiet"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Close the pipe without reading: the next write fails with a broken pipe.
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1));
+}

@@ -84,37 +84,82 @@ fn report_outcome(
     how: &Reporting,
 ) -> Result<u8, CommandError> {
     print_notes(outcome)?;
+    let failing = how
+        .fail_on
+        .threshold()
+        .is_some_and(|t| outcome.active().any(|f| f.severity >= t));
+    // A reader that stops early (`| head`) changes nothing about what was found.
+    let exit = if failing {
+        1
+    } else if outcome.incomplete {
+        2
+    } else {
+        0
+    };
+    match render(outcome, rules, how) {
+        Err(CommandError::Io { source, .. }) if source.kind() == io::ErrorKind::BrokenPipe => {
+            return Ok(exit)
+        }
+        other => other?,
+    }
+    if !how.quiet {
+        print_summary(outcome)?;
+    }
+    Ok(exit)
+}
+
+/// The report itself, in its format, to its output.
+fn render(outcome: &ScanOutcome, rules: &Catalog, how: &Reporting) -> Result<(), CommandError> {
     let to_terminal = how.output.is_none() && io::stdout().is_terminal();
     let color = match how.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
     };
-    let mut out = output(how.output)?;
-    match how.format {
-        Format::Text => report::text::render(outcome, color, how.show_suppressed, &mut out)?,
-        Format::Json => report::json::render(outcome, how.show_suppressed, &mut out)?,
-        Format::Sarif => report::sarif::render(outcome, rules, &how.sarif, &mut out)?,
+    let write = |out: &mut dyn Write| -> io::Result<()> {
+        match how.format {
+            Format::Text => report::text::render(outcome, color, how.show_suppressed, out)?,
+            Format::Json => report::json::render(outcome, how.show_suppressed, out)?,
+            Format::Sarif => report::sarif::render(outcome, rules, &how.sarif, out)?,
+        }
+        out.flush()
+    };
+    match how.output {
+        Some(path) => write_atomically(path, write),
+        None => Ok(write(&mut BufWriter::new(io::stdout().lock()))?),
     }
-    out.flush()?;
-    drop(out);
-    if !how.quiet {
-        print_summary(outcome)?;
-    }
-    let failing = how
-        .fail_on
-        .threshold()
-        .is_some_and(|t| outcome.active().any(|f| f.severity >= t));
-    Ok(u8::from(failing))
 }
 
-fn output(path: Option<&Path>) -> Result<Box<dyn Write>, CommandError> {
-    Ok(match path {
-        Some(path) => Box::new(BufWriter::new(
-            File::create(path).map_err(io_error(format!("cannot write {}", path.display())))?,
-        )),
-        None => Box::new(BufWriter::new(io::stdout().lock())),
-    })
+/// Writes a file whole or not at all: into a temporary file beside it, renamed over it on
+/// success, so that a failed write or an interrupted run never leaves half a SARIF file or
+/// baseline where a good one was.
+pub(crate) fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), CommandError> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
+    let temporary = dir.join(format!(".{name}.keyrot-{}.tmp", std::process::id()));
+    let cannot = || format!("cannot write {}", path.display());
+    let result = (|| -> io::Result<()> {
+        let mut file = BufWriter::new(File::create(&temporary)?);
+        write(&mut file)?;
+        file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        std::fs::rename(&temporary, path)
+    })();
+    if let Err(source) = result {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(CommandError::Io {
+            what: cannot(),
+            source,
+        });
+    }
+    Ok(())
 }
 
 fn print_notes(outcome: &ScanOutcome) -> io::Result<()> {

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{io_error, report_outcome, CommandError, Reporting};
+use super::{report_outcome, CommandError, Reporting};
 use crate::catalog::Catalog;
 use crate::cli::{FailOn, ScanArgs};
 use crate::config::Config;
@@ -16,11 +16,130 @@ use crate::source::fs::WalkOptions;
 use crate::source::git::Selection;
 use crate::suppress::{self, Policy};
 
+/// The most worker threads a scan starts.
+const MAX_THREADS: usize = 256;
+
 /// A finished scan with what is needed to report it.
 struct Scanned {
     catalog: Catalog,
     outcome: ScanOutcome,
     fail_on: FailOn,
+}
+
+/// The revision a pull-request scan compares against: `--since REV`, or the `A` of `--range`.
+fn base_revision(args: &ScanArgs) -> Option<String> {
+    if !args.git {
+        return None;
+    }
+    args.since.clone().or_else(|| {
+        args.range
+            .as_ref()
+            .and_then(|r| r.split_once(".."))
+            .map(|(a, _)| a.to_string())
+    })
+}
+
+/// What the team decided (configuration, baseline), as a change cannot weaken it: in a scan of
+/// what a change adds, read from the revision the change starts from. When the change edits
+/// them, a note says so.
+struct Settings {
+    config: Config,
+    baseline: std::collections::HashMap<String, Option<String>>,
+    notes: Vec<String>,
+}
+
+fn settings(args: &ScanArgs, start: &Path) -> Result<Settings, CommandError> {
+    let base = base_revision(args).filter(|_| args.config.is_none());
+    let Some(base) = base else {
+        return Ok(Settings {
+            config: Config::load(args.config.as_deref(), start)?,
+            baseline: match &args.baseline {
+                Some(path) => suppress::read_baseline(path)?,
+                None => Default::default(),
+            },
+            notes: Vec::new(),
+        });
+    };
+    let repo = crate::source::git::open(start)?;
+    let root = repo
+        .workdir()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| start.to_path_buf());
+    let root = std::fs::canonicalize(&root).unwrap_or(root);
+    let rel = |path: &Path| -> Option<String> {
+        let abs = std::fs::canonicalize(path).ok()?;
+        let rel = abs.strip_prefix(&root).ok()?;
+        Some(rel.to_string_lossy().replace('\\', "/"))
+    };
+    let mut notes = Vec::new();
+    // The nearest `.keyrot.toml` from the scan root up to the repository root, at the base.
+    let mut config = Config::default();
+    let from = rel(start).unwrap_or_default();
+    let mut dirs = vec![std::path::PathBuf::from(&from)];
+    while let Some(mut parent) = dirs.last().cloned() {
+        if !parent.pop() {
+            break;
+        }
+        dirs.push(parent);
+    }
+    for dir in dirs {
+        let candidate = if dir.as_os_str().is_empty() {
+            crate::config::FILE_NAME.to_string()
+        } else {
+            format!("{}/{}", dir.to_string_lossy(), crate::config::FILE_NAME)
+        };
+        if let Some(bytes) = crate::source::git::file_at(&repo, &base, &candidate)? {
+            let text = String::from_utf8_lossy(&bytes);
+            config = Config::parse(&text, &format!("{candidate} at {base}"))?;
+            // Extra rules named by it are read from the working tree, beside it.
+            if let Some(rules) = config.rules.take() {
+                config.rules = Some(root.join(&dir).join(rules));
+            }
+            if std::fs::read(root.join(&candidate)).ok().as_deref() != Some(&bytes[..]) {
+                notes.push(format!(
+                    "this change edits {candidate}: the scan uses the version at {base}"
+                ));
+            }
+            break;
+        }
+        if root.join(&candidate).is_file() {
+            notes.push(format!(
+                "this change adds {candidate}: the scan ignores it and reads the configuration as at {base}"
+            ));
+        }
+    }
+    let baseline = match &args.baseline {
+        None => Default::default(),
+        Some(path) => match rel(path) {
+            Some(rel_path) => match crate::source::git::file_at(&repo, &base, &rel_path)? {
+                Some(bytes) => {
+                    let now = std::fs::read(path).ok();
+                    if now.as_deref() != Some(&bytes[..]) {
+                        notes.push(format!(
+                            "this change edits {rel_path}: the scan uses the baseline at {base}"
+                        ));
+                    }
+                    suppress::parse_baseline(
+                        &String::from_utf8_lossy(&bytes),
+                        &format!("{rel_path} at {base}"),
+                    )?
+                }
+                None => {
+                    notes.push(format!(
+                        "{rel_path} is not in {base}: this change adds it, so the scan uses no baseline"
+                    ));
+                    Default::default()
+                }
+            },
+            // A baseline outside the repository is the CI's own: read it as it is.
+            None => suppress::read_baseline(path)?,
+        },
+    };
+    Ok(Settings {
+        config,
+        baseline,
+        notes,
+    })
 }
 
 fn execute(args: &ScanArgs) -> Result<Scanned, CommandError> {
@@ -30,7 +149,11 @@ fn execute(args: &ScanArgs) -> Result<Scanned, CommandError> {
     } else {
         start
     };
-    let config = Config::load(args.config.as_deref(), start)?;
+    let Settings {
+        config,
+        baseline,
+        notes,
+    } = settings(args, start)?;
     let fail_on = match (&args.fail_on, &config.fail_on) {
         (Some(level), _) => *level,
         (None, Some(level)) => FailOn::parse(level).unwrap_or(FailOn::Low),
@@ -42,6 +165,15 @@ fn execute(args: &ScanArgs) -> Result<Scanned, CommandError> {
     let engine = Engine::new(rules, args.pair_lines.or(config.pair_lines))?;
     let filter = config.path_filter()?;
     let progress = !args.quiet && std::env::var_os("CI").is_none();
+    // A thread count past any machine's cores is a typo, not a plan.
+    let threads = args.threads.min(MAX_THREADS);
+    let mut notes = notes;
+    if args.threads > MAX_THREADS {
+        notes.push(format!(
+            "--threads {} is capped at {MAX_THREADS}",
+            args.threads
+        ));
+    }
     let policies = crate::policy::Policies {
         anywhere: args.policies_anywhere,
     };
@@ -55,7 +187,7 @@ fn execute(args: &ScanArgs) -> Result<Scanned, CommandError> {
             }
         };
         let opts = GitOptions {
-            threads: args.threads,
+            threads,
             filter,
             max_file_size: args.max_file_size,
             progress,
@@ -70,7 +202,7 @@ fn execute(args: &ScanArgs) -> Result<Scanned, CommandError> {
         let request = ScanRequest {
             paths: args.paths.clone(),
             walk: WalkOptions {
-                threads: args.threads,
+                threads,
                 no_ignore: args.no_ignore,
                 follow_links: !args.no_follow,
                 max_file_size: args.max_file_size,
@@ -89,11 +221,12 @@ fn execute(args: &ScanArgs) -> Result<Scanned, CommandError> {
             .iter()
             .map(|a| (a.fingerprint.clone(), a.reason.clone()))
             .collect(),
-        baseline: match &args.baseline {
-            Some(path) => suppress::read_baseline(path)?,
-            None => Default::default(),
-        },
+        baseline,
     };
+    outcome.notes.extend(notes);
+    if base_revision(args).is_some() {
+        review_added_allows(&mut outcome, args.strict_suppressions);
+    }
     policy.apply(&mut outcome.findings);
     if args.iam {
         let max_age = args.aws.max_key_age.or(config.max_key_age).unwrap_or(90);
@@ -104,6 +237,34 @@ fn execute(args: &ScanArgs) -> Result<Scanned, CommandError> {
         outcome,
         fail_on,
     })
+}
+
+/// In a scan of what a change adds, every finding is the change's, and so is an allow comment
+/// on its line: it suppresses only under review (listed, and `underReview` in SARIF), or not
+/// at all with `--strict-suppressions`.
+fn review_added_allows(outcome: &mut ScanOutcome, strict: bool) {
+    let mut n = 0;
+    for finding in &mut outcome.findings {
+        if finding
+            .suppression
+            .as_ref()
+            .is_some_and(|s| s.by == "inline")
+        {
+            n += 1;
+            if strict {
+                finding.suppression = None;
+            } else if let Some(s) = &mut finding.suppression {
+                s.status = "underReview";
+            }
+        }
+    }
+    if n > 0 {
+        outcome.notes.push(if strict {
+            format!("{n} allow comments this change adds were not honoured (--strict-suppressions)")
+        } else {
+            format!("{n} findings suppressed by allow comments this change adds: under review")
+        });
+    }
 }
 
 /// `--iam`: live facts for every distinct key found (never a canary-token key). When AWS
@@ -200,8 +361,8 @@ pub(super) fn baseline(mut args: ScanArgs) -> Result<u8, CommandError> {
     let Scanned { outcome, .. } = execute(&args)?;
     super::print_notes(&outcome)?;
     let active: Vec<_> = outcome.active().cloned().collect();
-    std::fs::write(&path, suppress::write_baseline(&active))
-        .map_err(io_error(format!("cannot write {}", path.display())))?;
+    let text = suppress::write_baseline(&active);
+    super::write_atomically(&path, |out| out.write_all(text.as_bytes()))?;
     if !args.quiet {
         eprintln!(
             "keyrot: wrote {} with {} {}",

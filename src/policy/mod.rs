@@ -135,6 +135,7 @@ fn finding(cx: &BlobContext, hit: checks::Hit) -> Finding {
         present_at_head: None,
         suppression: hit.cleared_by.map(|why| Suppression {
             kind: "inSource",
+            status: "accepted",
             by: "condition",
             justification: Some(why),
         }),

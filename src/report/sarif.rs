@@ -46,13 +46,22 @@ pub fn render(
     let mut notifications: Vec<sarif::Notification> = outcome
         .problems
         .iter()
-        .map(|p| notification(p.clone()))
+        .map(|p| notification(p.clone(), "warning"))
+        .chain(
+            outcome
+                .notes
+                .iter()
+                .map(|n| notification(n.clone(), "note")),
+        )
         .collect();
     if left_out > 0 {
-        notifications.push(notification(format!(
-            "{left_out} results left out: GitHub code scanning accepts at most {} per run; the most severe were kept",
-            opts.max_results
-        )));
+        notifications.push(notification(
+            format!(
+                "{left_out} results left out: GitHub code scanning accepts at most {} per run; the most severe were kept",
+                opts.max_results
+            ),
+            "warning",
+        ));
     }
     let driver = sarif::ToolComponent::builder()
         .name("keyrot")
@@ -87,9 +96,9 @@ pub fn render(
     writeln!(out)
 }
 
-fn notification(text: String) -> sarif::Notification {
+fn notification(text: String, level: &str) -> sarif::Notification {
     sarif::Notification::builder()
-        .level(json!("warning"))
+        .level(json!(level))
         .message(message(text))
         .build()
 }
@@ -221,7 +230,7 @@ fn result(f: &Finding, rules: &Catalog) -> sarif::Result {
         .map(|s| {
             let builder = sarif::Suppression::builder()
                 .kind(json!(s.kind))
-                .status(json!("accepted"));
+                .status(json!(s.status));
             match &s.justification {
                 Some(why) => builder.justification(why.clone()).build(),
                 None => builder.build(),

@@ -53,6 +53,9 @@ struct Collector<'a> {
     large: AtomicU64,
     unparsed: AtomicU64,
     nested: AtomicU64,
+    /// A root that does not exist, or input that could not be read whole: the scan did not
+    /// see what it was asked to, and must not pass.
+    incomplete: AtomicBool,
     max_file_size: u64,
 }
 
@@ -78,6 +81,7 @@ impl<'e> Collector<'e> {
             large: AtomicU64::new(0),
             unparsed: AtomicU64::new(0),
             nested: AtomicU64::new(0),
+            incomplete: AtomicBool::new(false),
             max_file_size,
         }
     }
@@ -147,6 +151,7 @@ impl<'e> Collector<'e> {
             excluded: self.excluded.into_inner(),
             unparsed: self.unparsed.into_inner(),
             nested_policies: self.nested.into_inner(),
+            incomplete: self.incomplete.into_inner(),
             problems,
             notes,
             dropped: into_inner(self.dropped),
@@ -213,10 +218,29 @@ pub fn run(engine: &Engine, request: &ScanRequest) -> ScanOutcome {
         let (stdin, paths): (Vec<&PathBuf>, Vec<&PathBuf>) =
             request.paths.iter().partition(|p| p.as_os_str() == "-");
         if !stdin.is_empty() {
+            // Bounded like any file: up to --max-file-size, the rest noted, never all of it.
+            let max = request.walk.max_file_size;
             let mut raw = Vec::new();
-            match std::io::stdin().lock().read_to_end(&mut raw) {
-                Ok(_) => fs::visit_bytes(Origin::Stdin, &raw, &collector),
-                Err(err) => collector.problem(format!("<stdin>: {err}")),
+            let read = std::io::stdin()
+                .lock()
+                .take(max.saturating_add(1))
+                .read_to_end(&mut raw);
+            match read {
+                Ok(_) => {
+                    if raw.len() as u64 > max {
+                        raw.truncate(max as usize);
+                        collector.note(format!(
+                            "<stdin>: only the first {} were scanned (--max-file-size)",
+                            human_bytes(max)
+                        ));
+                        collector.incomplete.store(true, Ordering::Relaxed);
+                    }
+                    fs::visit_bytes(Origin::Stdin, &raw, &collector)
+                }
+                Err(err) => {
+                    collector.problem(format!("<stdin>: {err}"));
+                    collector.incomplete.store(true, Ordering::Relaxed);
+                }
             }
         }
         let mut existing = Vec::new();
@@ -225,6 +249,7 @@ pub fn run(engine: &Engine, request: &ScanRequest) -> ScanOutcome {
                 existing.push(path.clone());
             } else {
                 collector.problem(format!("{}: no such file or directory", path.display()));
+                collector.incomplete.store(true, Ordering::Relaxed);
             }
         }
         fs::walk(&existing, &request.walk, &collector);

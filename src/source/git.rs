@@ -341,6 +341,23 @@ pub fn staged(repo: &gix::Repository) -> Result<Staged, GitError> {
 }
 
 /// A blob's bytes.
+/// The content of `path` (relative to the repository root, forward slashes) at revision
+/// `rev`, or `None` when that revision has no such file.
+pub fn file_at(repo: &gix::Repository, rev: &str, path: &str) -> Result<Option<Vec<u8>>, GitError> {
+    let commit = resolve_commit(repo, rev)?;
+    let tree = repo
+        .find_commit(commit)
+        .and_then(|c| c.tree())
+        .map_err(|e| failed(format!("tree of `{rev}`"), e))?;
+    let entry = tree
+        .lookup_entry_by_path(path)
+        .map_err(|e| failed(format!("`{path}` at `{rev}`"), e))?;
+    match entry {
+        Some(entry) if entry.mode().is_blob() => read_blob(repo, entry.object_id()).map(Some),
+        _ => Ok(None),
+    }
+}
+
 pub fn read_blob(repo: &gix::Repository, id: ObjectId) -> Result<Vec<u8>, GitError> {
     repo.find_blob(id)
         .map(|mut blob| blob.take_data())
