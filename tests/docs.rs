@@ -42,7 +42,14 @@ fn the_action_uploads_sarif_even_when_findings_fail_the_step() {
     let docs = yaml_rust2::YamlLoader::load_from_str(&text).expect("action.yml is YAML");
     let action = yaml_to_json(&docs[0]);
     assert_eq!(action["runs"]["using"], "composite");
-    for input in ["path", "args", "fail-on", "category"] {
+    for input in [
+        "path",
+        "args",
+        "fail-on",
+        "category",
+        "config",
+        "strict-suppressions",
+    ] {
         assert!(action["inputs"][input].is_object(), "input {input}");
     }
     let steps = action["runs"]["steps"].as_array().unwrap();

@@ -165,7 +165,7 @@ pub(crate) fn write_atomically(
 fn print_notes(outcome: &ScanOutcome) -> io::Result<()> {
     let mut stderr = io::stderr().lock();
     for line in outcome.problems.iter().chain(&outcome.notes) {
-        writeln!(stderr, "keyrot: {line}")?;
+        writeln!(stderr, "keyrot: {}", report::text::clean(line))?;
     }
     Ok(())
 }
@@ -173,7 +173,7 @@ fn print_notes(outcome: &ScanOutcome) -> io::Result<()> {
 fn print_summary(outcome: &ScanOutcome) -> io::Result<()> {
     let mut stderr = io::stderr().lock();
     for line in report::summary_lines(outcome) {
-        writeln!(stderr, "keyrot: {line}")?;
+        writeln!(stderr, "keyrot: {}", report::text::clean(&line))?;
     }
     Ok(())
 }

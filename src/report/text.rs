@@ -48,7 +48,7 @@ pub fn render(
             if current.is_some() {
                 writeln!(out)?;
             }
-            writeln!(out, "{}", style.paint("1", &path))?;
+            writeln!(out, "{}", style.paint("1", &clean(&path)))?;
             current = Some(path);
         }
         write_finding(finding, &style, out)?;
@@ -67,11 +67,11 @@ fn write_finding(f: &Finding, style: &Style, out: &mut dyn Write) -> io::Result<
         out,
         "  {place:>5}  {} {}  {}",
         style.severity(f.severity),
-        style.paint("2", &f.rule_id),
-        f.message
+        style.paint("2", &clean(&f.rule_id)),
+        clean(&f.message)
     )?;
     if !f.excerpt.is_empty() {
-        writeln!(out, "  {pad}  │ {}", f.excerpt)?;
+        writeln!(out, "  {pad}  │ {}", clean(&f.excerpt))?;
     }
     if let Origin::Commit { commit, .. } = &f.origin {
         let short = &commit.id[..commit.id.len().min(12)];
@@ -84,8 +84,8 @@ fn write_finding(f: &Finding, style: &Style, out: &mut dyn Write) -> io::Result<
         writeln!(
             out,
             "  {pad}  introduced in {short} by {} <{}> on {}{head}",
-            commit.author,
-            commit.email,
+            clean(&commit.author),
+            clean(&commit.email),
             &date[..10]
         )?;
     }
@@ -93,18 +93,58 @@ fn write_finding(f: &Finding, style: &Style, out: &mut dyn Write) -> io::Result<
         writeln!(
             out,
             "  {pad}  {} at {}:{} ({})",
-            r.role, r.location.line, r.location.column, r.redacted
+            r.role,
+            r.location.line,
+            r.location.column,
+            clean(&r.redacted)
         )?;
     }
     if let Some(s) = &f.suppression {
         let why = s.justification.as_deref().unwrap_or("no reason given");
-        writeln!(out, "  {pad}  suppressed ({}): {why}", s.by)?;
+        writeln!(out, "  {pad}  suppressed ({}): {}", s.by, clean(why))?;
     }
     writeln!(
         out,
         "  {pad}  {} {}",
         style.paint("32", "fix:"),
-        f.remedy.summary
+        clean(&f.remedy.summary)
     )?;
     Ok(())
+}
+
+/// Scanned content, file names and commit authors as they may reach a terminal or a log:
+/// control characters escaped (`\e` for ESC, `\n`, `\r`, `\t`, `\xNN` for the rest, C1
+/// controls and DEL included), so that nothing scanned can move the cursor, recolour, retitle
+/// the terminal or forge a log line.
+pub fn clean(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control()) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\u{1b}' => out.push_str("\\e"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn control_characters_never_reach_the_terminal() {
+        let hostile = "key\u{1b}]0;owned\u{7}\u{1b}[2J\nkeyrot: no findings\u{9b}x";
+        let shown = super::clean(hostile);
+        assert!(!shown.chars().any(|c| c.is_control()), "{shown}");
+        assert_eq!(
+            shown,
+            "key\\e]0;owned\\x07\\e[2J\\nkeyrot: no findings\\x9bx"
+        );
+        assert_eq!(super::clean("plain"), "plain");
+    }
 }
