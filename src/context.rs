@@ -123,6 +123,17 @@ impl<'a> BlobContext<'a> {
         )
     }
 
+    /// The text from `from` to `to` (at most 80 characters) with every secret masked: how a
+    /// policy element may be shown as a finding's value.
+    pub fn masked(&self, from: usize, to: usize) -> String {
+        let to = to.min(from + 320).min(self.bytes().len());
+        let mut text = self.excerpt(from, to, (from, to));
+        if let Some((i, _)) = text.char_indices().nth(80) {
+            text.truncate(i);
+        }
+        text
+    }
+
     /// A candidate dropped as a decoy, with its value as it may be shown.
     pub fn dropped(&self, why: Drop, shown: String) {
         self.dropped.borrow_mut().push((why, shown));

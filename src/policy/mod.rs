@@ -113,15 +113,12 @@ fn finding(cx: &BlobContext, hit: checks::Hit) -> Finding {
                 Related {
                     role: role.clone(),
                     location: cx.location(start, end),
-                    redacted: String::from_utf8_lossy(&bytes[start..end])
-                        .chars()
-                        .take(80)
-                        .collect(),
+                    redacted: cx.masked(start, end),
                 }
             })
             .collect(),
         excerpt: cx.excerpt(line_start, to, line),
-        redacted: String::from_utf8_lossy(element).chars().take(80).collect(),
+        redacted: cx.masked(start, end),
         value_digest: digest,
         facts: Facts::default(),
         message: hit.message,

@@ -34,6 +34,17 @@ fn scan_object(
     id: ObjectId,
     origin: Origin,
 ) -> Option<Vec<Finding>> {
+    // The size is in the object's header: an oversized blob is never inflated.
+    if let Ok(header) = repo.find_header(id) {
+        if header.size() > collector.max_file_size {
+            super::Visitor::skipped(
+                collector,
+                Path::new(&origin.display()),
+                crate::source::fs::Skip::TooLarge(header.size()),
+            );
+            return None;
+        }
+    }
     let raw = match git::read_blob(repo, id) {
         Ok(raw) => raw,
         Err(err) => {
@@ -138,7 +149,9 @@ pub fn history(
             finding.relocate(origin_of(change));
             let time = change.commit.time;
             let key = finding.fingerprint.clone();
-            if introduced_at.get(&key).is_none_or(|&t| time < t) {
+            // Changes come newest first: on a tie of author times the later-listed, older
+            // commit is the one that introduced it.
+            if introduced_at.get(&key).is_none_or(|&t| time <= t) {
                 introduced_at.insert(key.clone(), time);
                 earliest.insert(key, finding);
             }

@@ -88,6 +88,28 @@ impl<'e> Collector<'e> {
 
     /// Scans one blob, counting it and what was dropped, and returns its findings.
     fn scan_blob(&self, blob: &Blob) -> Vec<Finding> {
+        // A bug in a detector must cost one file, said out loud, never the whole scan: the
+        // problem is listed and the run cannot pass (exit 2 without failing findings).
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.scan_blob_inner(blob)))
+        {
+            Ok(findings) => findings,
+            Err(panic) => {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a panic".into());
+                lock(&self.problems).push(format!(
+                    "{}: keyrot failed on this file ({what}); please report it",
+                    blob.origin.display()
+                ));
+                self.incomplete.store(true, Ordering::Relaxed);
+                Vec::new()
+            }
+        }
+    }
+
+    fn scan_blob_inner(&self, blob: &Blob) -> Vec<Finding> {
         if !self.filter.allows(blob.origin.rel()) {
             self.excluded.fetch_add(1, Ordering::Relaxed);
             return Vec::new();
