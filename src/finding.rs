@@ -223,6 +223,10 @@ pub struct Finding {
     /// SHA-256 of the matched values: with the rule and path it makes the fingerprint, and it
     /// tells the same secret apart from another without keeping it.
     pub value_digest: [u8; 32],
+    /// The digest an earlier version identified this finding by, when it differs
+    /// (`keyrotFingerprint/v1` of policy findings hashed their message): baselines and
+    /// allow-lists written then still match.
+    pub legacy_digest: Option<[u8; 32]>,
     pub facts: Facts,
     pub message: String,
     pub remedy: Remedy,
@@ -237,6 +241,17 @@ impl Finding {
     pub fn relocate(&mut self, origin: Origin) {
         self.fingerprint = fingerprint(&self.rule_id, origin.rel(), &self.value_digest);
         self.origin = origin;
+    }
+
+    /// The fingerprint an earlier version gave this finding, when it differs.
+    pub fn legacy_fingerprint(&self) -> Option<String> {
+        self.legacy_digest
+            .map(|d| fingerprint(&self.rule_id, self.origin.rel(), &d))
+    }
+
+    /// Whether `fingerprint` names this finding, now or as an earlier version named it.
+    pub fn answers_to(&self, fingerprint: &str) -> bool {
+        self.fingerprint == fingerprint || self.legacy_fingerprint().as_deref() == Some(fingerprint)
     }
 
     /// The same credential by the same rule, wherever it is.

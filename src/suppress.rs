@@ -121,7 +121,12 @@ pub fn by_fingerprint(
     by: &'static str,
 ) {
     for finding in findings.iter_mut().filter(|f| f.suppression.is_none()) {
-        if let Some(reason) = allowed.get(&finding.fingerprint) {
+        let known = allowed.get(&finding.fingerprint).or_else(|| {
+            finding
+                .legacy_fingerprint()
+                .and_then(|legacy| allowed.get(&legacy))
+        });
+        if let Some(reason) = known {
             finding.suppression = Some(Suppression {
                 kind: "external",
                 status: "accepted",

@@ -266,3 +266,67 @@ fn install_hook_blocks_a_commit_with_a_key_and_refuses_to_overwrite() {
     repo.git(&["add", "b.txt"]);
     repo.git(&["commit", "-q", "-m", "clean"]);
 }
+
+/// Issue: policy fingerprints hashed the message, so rewording one resurfaced every
+/// baselined or dismissed alert. v2 is the check, the document and the element; baselines of
+/// v1 still match.
+#[test]
+fn policy_fingerprints_survive_rewording_and_v1_baselines_still_match() {
+    let dir = Dir::new();
+    let admin = r#"{"Effect": "Allow", "Action": "*", "Resource": "*"}"#;
+    dir.write(
+        "p.json",
+        format!(r#"{{"Version": "2012-10-17", "Statement": [{admin}]}}"#),
+    );
+    let sarif = keyrot_in(
+        dir.path(),
+        &["scan", "--format", "sarif", "--fail-on", "none"],
+    )
+    .json();
+    let result = &sarif["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "policy.full-admin");
+    let v2 = result["partialFingerprints"]["keyrotFingerprint/v2"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let v1 = result["partialFingerprints"]["keyrotFingerprint/v1"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(v1, v2);
+    // Another statement before it, on other lines: the same v2.
+    dir.write(
+        "p.json",
+        format!(
+            "{{\"Version\": \"2012-10-17\", \"Statement\": [\n  {{\"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", \"Resource\": \"arn:aws:s3:::r/*\"}},\n  {admin}\n]}}"
+        ),
+    );
+    let moved = keyrot_in(
+        dir.path(),
+        &["scan", "--format", "json", "--fail-on", "none"],
+    )
+    .json();
+    let f = moved["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule_id"] == "policy.full-admin")
+        .unwrap();
+    assert_eq!(f["fingerprint"], v2.as_str());
+    // A baseline written by the previous version (v1) still keeps it.
+    dir.write(
+        "old-baseline.json",
+        format!(
+            "{{\"version\": 1, \"findings\": [\n  {{\"path\":\"p.json\",\"rule_id\":\"policy.full-admin\",\"fingerprint\":\"{v1}\"}}\n]}}\n"
+        ),
+    );
+    dir.write(
+        "p.json",
+        format!(r#"{{"Version": "2012-10-17", "Statement": [{admin}]}}"#),
+    );
+    let run = keyrot_in(
+        dir.path(),
+        &["scan", "p.json", "--baseline", "old-baseline.json"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}

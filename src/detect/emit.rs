@@ -117,6 +117,7 @@ impl Emitter<'_> {
             redacted: key_id.clone(),
             fingerprint: fingerprint(&spec.id, self.cx.origin().rel(), &digest),
             value_digest: digest,
+            legacy_digest: None,
             remedy: remedy::for_key(&facts, secret.is_some()),
             facts,
             message,
@@ -149,6 +150,7 @@ impl Emitter<'_> {
             excerpt: self.excerpt(c),
             fingerprint: fingerprint(&spec.id, self.cx.origin().rel(), &digest),
             value_digest: digest,
+            legacy_digest: None,
             remedy: remedy::for_value(match spec.kind {
                 RuleKind::SecretKey => LoneValue::SecretKey,
                 RuleKind::SessionToken => LoneValue::SessionToken,

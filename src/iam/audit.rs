@@ -456,6 +456,7 @@ fn finding(
         excerpt: String::new(),
         redacted: key.map_or_else(|| user.to_string(), |k| k.key_id.clone()),
         value_digest: digest,
+        legacy_digest: None,
         facts,
         message: format!("account {account}: {detail}"),
         remedy,

@@ -78,6 +78,7 @@ fn unanalysed(cx: &BlobContext, at: usize, why: &str) -> Finding {
         cx,
         checks::Hit {
             check,
+            context: cx.origin().rel().to_string(),
             severity: check.severity,
             start: at,
             end: at,
@@ -96,7 +97,21 @@ fn finding(cx: &BlobContext, hit: checks::Hit) -> Finding {
     let to = line_end.min(line_start + 200);
     let line = (line_start, line_end.min(to));
     let element = &bytes[start..end];
-    let digest = value_digest(&[hit.check.id.as_bytes(), hit.message.as_bytes(), element]);
+    // Identity: the check, the document it is in, and the element at fault with its
+    // whitespace collapsed; not the message, so rewording a message or refreshing the action
+    // database keeps every baselined or dismissed finding (v2). v1 hashed the message.
+    let canonical: Vec<u8> = String::from_utf8_lossy(element)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .into_bytes();
+    let digest = value_digest(&[
+        b"v2",
+        hit.check.id.as_bytes(),
+        hit.context.as_bytes(),
+        &canonical,
+    ]);
+    let legacy = value_digest(&[hit.check.id.as_bytes(), hit.message.as_bytes(), element]);
     Finding {
         rule_id: hit.check.id.to_string(),
         title: hit.check.title.to_string(),
@@ -120,6 +135,7 @@ fn finding(cx: &BlobContext, hit: checks::Hit) -> Finding {
         excerpt: cx.excerpt(line_start, to, line),
         redacted: cx.masked(start, end),
         value_digest: digest,
+        legacy_digest: Some(legacy),
         facts: Facts::default(),
         message: hit.message,
         remedy: Remedy {

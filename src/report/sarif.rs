@@ -16,8 +16,11 @@ use crate::rule::{Family, RuleMeta};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 const INFORMATION_URI: &str = "https://github.com/keyrot/keyrot";
-/// Our key in `partialFingerprints`; GitHub computes its own `primaryLocationLineHash`.
-pub const FINGERPRINT_KEY: &str = "keyrotFingerprint/v1";
+/// Our keys in `partialFingerprints`; GitHub computes its own `primaryLocationLineHash`. v2
+/// identifies policy findings without their message; v1 is kept so that alerts raised before
+/// still match.
+pub const FINGERPRINT_KEY: &str = "keyrotFingerprint/v2";
+pub const FINGERPRINT_KEY_V1: &str = "keyrotFingerprint/v1";
 
 /// GitHub code scanning refuses a whole upload over this many results in a run.
 pub const GITHUB_MAX_RESULTS: usize = 25_000;
@@ -243,10 +246,14 @@ fn result(f: &Finding, rules: &Catalog) -> sarif::Result {
         level: Some(level),
         message: message(text),
         locations: Some(vec![location(f)]),
-        partial_fingerprints: Some(BTreeMap::from([(
-            FINGERPRINT_KEY.to_string(),
-            f.fingerprint.clone(),
-        )])),
+        partial_fingerprints: Some(BTreeMap::from([
+            (FINGERPRINT_KEY.to_string(), f.fingerprint.clone()),
+            (
+                FINGERPRINT_KEY_V1.to_string(),
+                f.legacy_fingerprint()
+                    .unwrap_or_else(|| f.fingerprint.clone()),
+            ),
+        ])),
         properties: Some(properties(Vec::new(), values)),
         suppressions: (!suppressions.is_empty()).then_some(suppressions),
         related_locations: (!related.is_empty()).then_some(related),

@@ -114,6 +114,8 @@ pub struct Raw {
 /// What a check found: where, how bad, and what it weighed.
 pub struct Hit {
     pub check: &'static Check,
+    /// Where the document was declared (`aws_iam_role.app (inline_policy)`).
+    pub context: String,
     pub severity: Severity,
     pub start: usize,
     pub end: usize,
@@ -343,6 +345,7 @@ fn hit(
 ) -> Hit {
     Hit {
         check,
+        context: context.to_string(),
         severity,
         start: at.0,
         end: at.1,
