@@ -390,3 +390,20 @@ fn a_change_cannot_silence_the_scan_of_itself() {
     let tree = repo.keyrot(&["scan", ".", "--format", "json"]);
     assert_eq!(tree.code, 0, "{}", tree.stderr);
 }
+
+/// Issue: a file git tracks but `.gitignore` lists (a force-added `.env`) was invisible to
+/// tree scans. Tracked files are scanned; untracked ignored ones are not.
+#[test]
+fn tree_scans_see_what_git_tracks_even_if_it_is_ignored() {
+    let repo = Repo::new();
+    repo.write(".gitignore", "*.env\n")
+        .commit("ignore env files");
+    repo.write("prod.env", pair(KEY, SECRET));
+    repo.git(&["add", "-f", "prod.env"]);
+    repo.commit("force-add the production env");
+    repo.write("local.env", pair(KEY2, SECRET2));
+    let report = json(&repo.keyrot(&["scan", ".", "--format", "json"]));
+    let paths: Vec<String> = rows(&report).into_iter().map(|r| r.0).collect();
+    assert!(paths.iter().any(|p| p.ends_with("prod.env")), "{paths:?}");
+    assert!(!paths.iter().any(|p| p.ends_with("local.env")), "{paths:?}");
+}

@@ -37,12 +37,18 @@ pub trait Visitor: Sync {
     fn problem(&self, message: String);
 }
 
-/// Walks `roots` in parallel and hands every readable text file to `visitor`.
+/// Walks `roots` in parallel and hands every readable text file to `visitor`. Inside a git
+/// repository, files git tracks are scanned even when `.gitignore` lists them (a force-added
+/// `.env` is exactly what must be seen); untracked ignored files are not.
 pub fn walk(roots: &[PathBuf], opts: &WalkOptions, visitor: &dyn Visitor) {
     let Some((first, rest)) = roots.split_first() else {
         return;
     };
     let bases: Vec<RootBase> = roots.iter().map(|r| RootBase::new(r)).collect();
+    // Which files the walk visited, only needed inside a repository (to find the tracked files
+    // an ignore file hid); each worker keeps its own list and hands it over when it ends.
+    let in_repo = !opts.no_ignore && bases.iter().any(|b| b.in_repo);
+    let visited: std::sync::Mutex<Vec<PathBuf>> = Default::default();
     let mut builder = WalkBuilder::new(first);
     for root in rest {
         builder.add(root);
@@ -60,6 +66,10 @@ pub fn walk(roots: &[PathBuf], opts: &WalkOptions, visitor: &dyn Visitor) {
         .filter_entry(|entry| entry.file_name() != ".git");
     builder.build_parallel().run(|| {
         let bases = &bases;
+        let mut seen = Seen {
+            local: Vec::new(),
+            shared: &visited,
+        };
         let mut buffer = Vec::new();
         Box::new(move |result| {
             let entry = match result {
@@ -71,26 +81,102 @@ pub fn walk(roots: &[PathBuf], opts: &WalkOptions, visitor: &dyn Visitor) {
             };
             if entry.file_type().is_some_and(|t| t.is_file()) {
                 let path = entry.path();
-                match read_file(path, opts.max_file_size, &mut buffer) {
-                    Ok(true) => visit_bytes(
-                        Origin::File {
-                            path: path.to_path_buf(),
-                            rel: rel_path(bases, path),
-                        },
-                        &buffer,
-                        visitor,
-                    ),
-                    Ok(false) => visitor.skipped(path, Skip::TooLarge(file_len(path))),
-                    Err(err) => visitor.problem(format!(
-                        "{}: {}",
-                        path.display(),
-                        one_line(&err.to_string())
-                    )),
+                if in_repo {
+                    seen.local.push(path.to_path_buf());
                 }
+                visit_file(path, bases, opts, &mut buffer, visitor);
             }
             WalkState::Continue
         })
     });
+    if in_repo {
+        let visited: std::collections::HashSet<PathBuf> = visited
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .into_iter()
+            .collect();
+        tracked_but_ignored(roots, &bases, opts, &visited, visitor);
+    }
+}
+
+/// A worker's visited files, handed to the shared list when the worker ends.
+struct Seen<'a> {
+    local: Vec<PathBuf>,
+    shared: &'a std::sync::Mutex<Vec<PathBuf>>,
+}
+
+impl Drop for Seen<'_> {
+    fn drop(&mut self) {
+        self.shared
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .append(&mut self.local);
+    }
+}
+
+fn visit_file(
+    path: &Path,
+    bases: &[RootBase],
+    opts: &WalkOptions,
+    buffer: &mut Vec<u8>,
+    visitor: &dyn Visitor,
+) {
+    match read_file(path, opts.max_file_size, buffer) {
+        Ok(true) => visit_bytes(
+            Origin::File {
+                path: path.to_path_buf(),
+                rel: rel_path(bases, path),
+            },
+            buffer,
+            visitor,
+        ),
+        Ok(false) => visitor.skipped(path, Skip::TooLarge(file_len(path))),
+        Err(err) => visitor.problem(format!(
+            "{}: {}",
+            path.display(),
+            one_line(&err.to_string())
+        )),
+    }
+}
+
+/// Files under the roots that git tracks and the walk left out because an ignore file lists
+/// them.
+fn tracked_but_ignored(
+    roots: &[PathBuf],
+    bases: &[RootBase],
+    opts: &WalkOptions,
+    visited: &std::collections::HashSet<PathBuf>,
+    visitor: &dyn Visitor,
+) {
+    let mut buffer = Vec::new();
+    let mut seen_repos = std::collections::HashSet::new();
+    for root in roots {
+        let Some((repo_root, paths)) = super::git::tracked(root) else {
+            continue;
+        };
+        let repo_root = std::fs::canonicalize(&repo_root).unwrap_or(repo_root);
+        if !seen_repos.insert(repo_root.clone()) {
+            continue;
+        }
+        let Ok(abs_root) = std::fs::canonicalize(root) else {
+            continue;
+        };
+        for rel in paths {
+            let abs = repo_root.join(&rel);
+            let Ok(inside) = abs.strip_prefix(&abs_root) else {
+                continue;
+            };
+            // As the walk names files: under the root as it was given.
+            let shown = root.join(inside);
+            if visited.contains(&shown)
+                || inside.components().any(|c| c.as_os_str() == ".git")
+                || !shown.is_file()
+            {
+                continue;
+            }
+            visit_file(&shown, bases, opts, &mut buffer, visitor);
+        }
+    }
 }
 
 /// Classifies raw bytes and hands the blob on, or reports it as binary.
@@ -136,34 +222,39 @@ fn one_line(message: &str) -> String {
 struct RootBase {
     root: PathBuf,
     prefix: PathBuf,
+    /// The root is inside a git repository.
+    in_repo: bool,
 }
 
 impl RootBase {
     fn new(root: &Path) -> RootBase {
-        let prefix = std::fs::canonicalize(root)
-            .ok()
-            .and_then(|abs| {
-                let dir = if abs.is_dir() {
-                    abs.clone()
-                } else {
-                    abs.parent()?.to_path_buf()
-                };
-                let repo = dir.ancestors().find(|d| d.join(".git").exists())?;
-                let inside = abs.strip_prefix(repo).ok()?.to_path_buf();
-                // A file root keeps its own name in `inside`; the walker yields the root path itself.
-                Some(if abs.is_dir() {
-                    inside
-                } else {
-                    inside.parent().map(Path::to_path_buf).unwrap_or_default()
-                })
+        let found = std::fs::canonicalize(root).ok().and_then(|abs| {
+            let dir = if abs.is_dir() {
+                abs.clone()
+            } else {
+                abs.parent()?.to_path_buf()
+            };
+            let repo = dir.ancestors().find(|d| d.join(".git").exists())?;
+            let inside = abs.strip_prefix(repo).ok()?.to_path_buf();
+            // A file root keeps its own name in `inside`; the walker yields the root path itself.
+            Some(if abs.is_dir() {
+                inside
+            } else {
+                inside.parent().map(Path::to_path_buf).unwrap_or_default()
             })
-            .unwrap_or_default();
+        });
+        let in_repo = found.is_some();
+        let prefix = found.unwrap_or_default();
         let root = if root.is_dir() {
             root.to_path_buf()
         } else {
             root.parent().map(Path::to_path_buf).unwrap_or_default()
         };
-        RootBase { root, prefix }
+        RootBase {
+            root,
+            prefix,
+            in_repo,
+        }
     }
 }
 

@@ -340,7 +340,21 @@ pub fn staged(repo: &gix::Repository) -> Result<Staged, GitError> {
     })
 }
 
-/// A blob's bytes.
+/// The files the index tracks (paths relative to the repository root), and the root.
+pub fn tracked(path: &Path) -> Option<(std::path::PathBuf, Vec<String>)> {
+    let repo = gix::discover(path).ok()?;
+    let root = repo.workdir()?.to_path_buf();
+    let index = repo.index_or_empty().ok()?;
+    let file = gix::index::entry::Mode::FILE | gix::index::entry::Mode::FILE_EXECUTABLE;
+    let paths = index
+        .entries()
+        .iter()
+        .filter(|e| e.stage_raw() == 0 && file.contains(e.mode))
+        .map(|e| e.path(&index).to_str_lossy().into_owned())
+        .collect();
+    Some((root, paths))
+}
+
 /// The content of `path` (relative to the repository root, forward slashes) at revision
 /// `rev`, or `None` when that revision has no such file.
 pub fn file_at(repo: &gix::Repository, rev: &str, path: &str) -> Result<Option<Vec<u8>>, GitError> {
