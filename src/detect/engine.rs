@@ -369,7 +369,8 @@ impl Engine {
         // secret follows the literal that names it; a user's generic rule may hold its
         // literal anywhere in the match.
         let (from, cover) = match rule.spec.kind {
-            RuleKind::KeyId | RuleKind::SessionToken => (start.saturating_sub(1), Some(start)),
+            // Two characters back: the boundary may be an escape (`\n`, `\t`) before it.
+            RuleKind::KeyId | RuleKind::SessionToken => (start.saturating_sub(2), Some(start)),
             RuleKind::SecretKey | RuleKind::Pair | RuleKind::Audit => (start, None),
             RuleKind::Generic => (
                 line_start.max(start.saturating_sub(rule.spec.reach)),
