@@ -665,3 +665,86 @@ fn a_reader_that_stops_early_does_not_turn_findings_into_success() {
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(1));
 }
+
+/// Issue: credentials in other spellings (base64, escapes, percent-encoding, HTML entities)
+/// were missed. Each is found at its encoded place, says which decoding found it, and neither
+/// spelling of the secret is printed.
+#[test]
+fn credentials_in_other_spellings_are_found_at_their_encoded_place() {
+    use base64::Engine as _;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let percent_secret = SECRET.replace('/', "%2F").replace('+', "%2B");
+    let escaped_key: String = KEY
+        .chars()
+        .map(|c| format!("\\u{:04x}", c as u32))
+        .collect();
+    let dir = Dir::new();
+    dir.write(
+        "k8s/secret.yaml",
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: aws\ndata:\n  AWS_ACCESS_KEY_ID: {}\n  AWS_SECRET_ACCESS_KEY: {}\n",
+            b64(KEY),
+            b64(SECRET)
+        ),
+    );
+    dir.write(
+        "spark.conf",
+        format!("spark.hadoop.fs.s3a.path = s3a://{KEY}:{percent_secret}@bucket/data\n"),
+    );
+    dir.write("app.js", format!("const id = \"{escaped_key}\";\n"));
+    dir.write(
+        "page.html",
+        format!(
+            "<code>{}</code>\n",
+            KEY.chars()
+                .map(|c| format!("&#x{:x};", c as u32))
+                .collect::<String>()
+        ),
+    );
+    let run = keyrot_in(
+        dir.path(),
+        &["scan", "--format", "json", "--fail-on", "none"],
+    );
+    let report = run.json();
+    let found: Vec<(String, String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_string(),
+                f["rule_id"].as_str().unwrap().to_string(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let has = |file: &str, rule: &str, how: &str| {
+        found
+            .iter()
+            .any(|(f, r, m)| f == file && r == rule && m.contains(how))
+    };
+    assert!(
+        has("secret.yaml", "aws.access-key-pair", "base64"),
+        "{found:#?}"
+    );
+    assert!(
+        has("spark.conf", "aws.access-key-pair", "percent-encoding"),
+        "{found:#?}"
+    );
+    assert!(has("app.js", "aws.access-key-id", "escapes"), "{found:#?}");
+    assert!(
+        has("page.html", "aws.access-key-id", "HTML entities"),
+        "{found:#?}"
+    );
+    for output in [&run.stdout, &run.stderr] {
+        for secret in [SECRET, percent_secret.as_str(), b64(SECRET).as_str()] {
+            assert!(!output.contains(secret), "{secret} printed:\n{output}");
+        }
+    }
+}

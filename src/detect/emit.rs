@@ -166,10 +166,15 @@ impl Emitter<'_> {
 
     /// The line around a value, at most `EXCERPT` bytes either side, every secret masked.
     fn excerpt(&self, c: &Candidate) -> String {
-        const EXCERPT: usize = 60;
-        let (start, end) = self.cx.line_around(c.start);
-        let from = start.max(c.start.saturating_sub(EXCERPT));
-        let to = end.min(c.end.max(c.start + EXCERPT)).max(from);
-        self.cx.excerpt(from, to, (start, end))
+        excerpt(self.cx, c.start, c.end)
     }
+}
+
+/// The line around `start..end`, at most `EXCERPT` bytes either side, every secret masked.
+pub(super) fn excerpt(cx: &BlobContext, value_start: usize, value_end: usize) -> String {
+    const EXCERPT: usize = 60;
+    let (start, end) = cx.line_around(value_start);
+    let from = start.max(value_start.saturating_sub(EXCERPT));
+    let to = end.min(value_end.max(value_start + EXCERPT)).max(from);
+    cx.excerpt(from, to, (start, end))
 }

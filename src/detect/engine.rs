@@ -464,7 +464,56 @@ impl Engine {
 
 impl Detector for Engine {
     fn scan(&self, cx: &BlobContext, out: &mut Vec<Finding>) {
+        let first = out.len();
         self.scan_blob(cx, out);
+        // Then the blob with its encodings undone, each finding brought back to its encoded
+        // span; what the plain text already gave is not repeated.
+        let Some(view) = super::decode::decode(cx.bytes()) else {
+            return;
+        };
+        let blob = crate::source::Blob {
+            origin: cx.origin().clone(),
+            bytes: std::borrow::Cow::Borrowed(&view.bytes),
+        };
+        let decoded = BlobContext::new(&blob);
+        let mut found = Vec::new();
+        self.scan_blob(&decoded, &mut found);
+        for span in decoded.secrets().iter() {
+            let (start, end) = view.original_span(span.start, span.end);
+            cx.add_secret(start..end);
+        }
+        let how = view.layers.join(", ");
+        for mut finding in found {
+            if out[first..].iter().any(|plain| plain.same_secret(&finding)) {
+                continue;
+            }
+            let (start, end) = view.original_span(finding.location.start, finding.location.end);
+            finding.location = cx.location(start, end);
+            for related in &mut finding.related {
+                let (s, e) = view.original_span(related.location.start, related.location.end);
+                related.location = cx.location(s, e);
+            }
+            finding.excerpt = super::emit::excerpt(cx, start, end);
+            finding
+                .message
+                .push_str(&format!(" (found after decoding: {how})"));
+            // A key the plain text showed alone and the decoded text pairs: the pair replaces it.
+            if !finding.related.is_empty() {
+                if let Some(key) = finding.facts.key_id.clone() {
+                    let mut i = first;
+                    while i < out.len() {
+                        let lone = out[i].related.is_empty()
+                            && out[i].facts.key_id.as_deref() == Some(key.as_str());
+                        if lone {
+                            out.remove(i);
+                        } else {
+                            i += 1;
+                        }
+                    }
+                }
+            }
+            out.push(finding);
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! (`aws`).
 
 pub mod aws;
+mod decode;
 mod emit;
 pub mod engine;
 pub mod rules;

@@ -1,0 +1,348 @@
+//! Decoding layers: credentials written in another spelling. JSON and JS/Python string escapes
+//! (`\u0041`, `\x41`, `\/`, `\n`), percent-encoding (`%2F`, as Hadoop and Spark URLs need it),
+//! HTML entities (`&#x41;`, `&amp;`) and base64 runs that decode to text (a Kubernetes
+//! `Secret`'s `data:`, an encoded credentials file) are undone into a view of the blob, to a
+//! bounded depth and size; the engine scans the view, and each finding is reported at the
+//! encoded span it came from. A blob pays for this only when a cheap look finds a trigger.
+
+use base64::Engine as _;
+use regex::bytes::Regex;
+use std::sync::OnceLock;
+
+/// How many layers deep a credential may be encoded (base64 of escaped JSON is two).
+pub const DEPTH: usize = 2;
+/// Blobs larger than this are not decoded (their plain scan still runs).
+pub const MAX_BYTES: usize = 8 << 20;
+/// Shorter base64 runs cannot hold a key ID (20 characters encode to 27, unpadded).
+const BASE64_MIN: usize = 27;
+const BASE64_MAX: usize = 64 * 1024;
+
+/// The blob with its encodings undone: `map[i]` is the offset in the original of the
+/// character that produced byte `i` (one past the last for `i == bytes.len()`).
+pub struct View {
+    pub bytes: Vec<u8>,
+    map: Vec<usize>,
+    /// Which decodings changed something, for messages: `base64`, `escapes`, ...
+    pub layers: Vec<&'static str>,
+}
+
+impl View {
+    /// The original offset of view offset `at`.
+    pub fn original(&self, at: usize) -> usize {
+        self.map[at.min(self.map.len() - 1)]
+    }
+
+    /// The original span of view span `start..end`: from the first character that produced
+    /// it to the end of the last one.
+    pub fn original_span(&self, start: usize, end: usize) -> (usize, usize) {
+        let from = self.original(start);
+        let last = self.original(end.saturating_sub(1).max(start));
+        // The last producing character ends where the next distinct original offset begins.
+        let mut to = last;
+        let mut i = end.max(start);
+        while i < self.map.len() - 1 && self.map[i] == last {
+            i += 1;
+        }
+        to = to.max(self.map[i.min(self.map.len() - 1)]).max(from + 1);
+        (from, to)
+    }
+}
+
+/// A Kubernetes `Secret`: its values are base64 by definition, decoded whole.
+const WHOLE_PATTERN: &str = r#"kind: *Secret|"kind": *"Secret""#;
+/// A key ID prefix or an AWS name in another spelling.
+const STRONG_PATTERNS: &[&str] = &[
+    // "AK", "AS" escaped: \u0041\u004b, \x41\x4b, &#x41;&#x4b;, &#65;&#75;. Spelled out
+    // rather than case-insensitive: few literals keep the search on its fastest path.
+    r"\\u0041\\u004[bB]|\\u0041\\u0053|\\x41\\x4[bB]|\\x41\\x53",
+    r"&#[xX]41;&#[xX]4[bB];|&#[xX]41;&#[xX]53;",
+    r"&#65;&#75;|&#65;&#83;",
+    // base64 of "AKIA", "ASIA", "aws_", "AWS_" at each of the three alignments.
+    "QUtJQ|FLSU|BS0lB|QVNJQ|FTSU|BU0lB|YXdzX|F3c1|hd3Nf|QVdTX|FXU18|BV1Nf",
+];
+/// A generic escape or encoding: worth decoding only near a credential word.
+const WEAK_PATTERN: &str = r"\\u00[2-7]|\\x[2-7][0-9A-Fa-f]|\\/|%[2-7][0-9A-Fa-f]|&#x?[0-9]|&amp;";
+const HINT_PATTERN: &str = r"(?i:secret|aws_|akia|asia)";
+
+/// How far either side of a trigger the blob is decoded: the neighbourhood pairing looks at.
+const WINDOW: usize = 4096;
+/// How close a generic escape must be to a credential word to count.
+const HINT_REACH: usize = 512;
+
+/// The parts of the blob worth decoding, merged: around a key ID prefix or an AWS name in
+/// another spelling, around a generic escape or encoding near a word that names a secret or
+/// AWS, or the whole of a Kubernetes `Secret`. Most files pay one search and nothing else.
+fn windows(bytes: &[u8]) -> Option<Vec<(usize, usize)>> {
+    static STRONG: OnceLock<Regex> = OnceLock::new();
+    static WEAK: OnceLock<Regex> = OnceLock::new();
+    static HINT: OnceLock<Regex> = OnceLock::new();
+    // Literal-led patterns: most files match none and pay two searches.
+    let strong = STRONG.get_or_init(|| {
+        let all = [WHOLE_PATTERN, &STRONG_PATTERNS.join("|")].join("|");
+        Regex::new(&all).expect("the pattern compiles")
+    });
+    let mut at: Vec<usize> = Vec::new();
+    for m in strong.find_iter(bytes) {
+        if m.as_bytes().starts_with(b"kind") || m.as_bytes().starts_with(b"\"kind") {
+            return Some(vec![(0, bytes.len())]);
+        }
+        at.push(m.start());
+    }
+    let weak = WEAK.get_or_init(|| Regex::new(WEAK_PATTERN).expect("the pattern compiles"));
+    let hint = HINT.get_or_init(|| Regex::new(HINT_PATTERN).expect("the pattern compiles"));
+    if weak.is_match(bytes) && hint.is_match(bytes) {
+        let hints: Vec<usize> = hint.find_iter(bytes).map(|m| m.start()).collect();
+        for m in weak.find_iter(bytes) {
+            let p = m.start();
+            let i = hints.partition_point(|&h| h < p);
+            let near = [i.checked_sub(1), Some(i)]
+                .into_iter()
+                .flatten()
+                .filter_map(|i| hints.get(i))
+                .any(|&h| h.abs_diff(p) <= HINT_REACH);
+            if near {
+                at.push(p);
+            }
+        }
+    }
+    if at.is_empty() {
+        return None;
+    }
+    at.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::new();
+    for p in at {
+        let (from, to) = (p.saturating_sub(WINDOW), (p + WINDOW).min(bytes.len()));
+        match merged.last_mut() {
+            Some(last) if from <= last.1 => last.1 = last.1.max(to),
+            _ => merged.push((from, to)),
+        }
+    }
+    Some(merged)
+}
+
+/// The view of `bytes` with up to `DEPTH` layers undone around what triggered decoding, or
+/// `None` when nothing decodes. Windows are joined by blank lines, more than a pair may span.
+pub fn decode(bytes: &[u8]) -> Option<View> {
+    if bytes.len() > MAX_BYTES {
+        return None;
+    }
+    let windows = windows(bytes)?;
+    let mut joined = Vec::new();
+    let mut base = Vec::new();
+    for (k, &(from, to)) in windows.iter().enumerate() {
+        if k > 0 {
+            joined.extend_from_slice(b"\n\n\n\n\n\n\n\n");
+            base.extend(std::iter::repeat_n(from, 8));
+        }
+        joined.extend_from_slice(&bytes[from..to]);
+        base.extend(from..to);
+    }
+    base.push(windows.last().map_or(0, |w| w.1));
+    let mut view = View {
+        bytes: joined,
+        map: base,
+        layers: Vec::new(),
+    };
+    for _ in 0..DEPTH {
+        let Some((out, local, layers)) = decode_once(&view.bytes) else {
+            break;
+        };
+        let map = local.iter().map(|&i| view.original(i)).collect();
+        let mut all = std::mem::take(&mut view.layers);
+        for layer in layers {
+            if !all.contains(&layer) {
+                all.push(layer);
+            }
+        }
+        view = View {
+            bytes: out,
+            map,
+            layers: all,
+        };
+    }
+    (!view.layers.is_empty()).then_some(view)
+}
+
+type Decoded = (Vec<u8>, Vec<usize>, Vec<&'static str>);
+
+/// One pass over `input`: every encoding undone once.
+fn decode_once(input: &[u8]) -> Option<Decoded> {
+    let mut out = Vec::with_capacity(input.len());
+    let mut map = Vec::with_capacity(input.len() + 1);
+    let mut layers: Vec<&'static str> = Vec::new();
+    let used = |layer: &'static str, layers: &mut Vec<&'static str>| {
+        if !layers.contains(&layer) {
+            layers.push(layer);
+        }
+    };
+    let mut i = 0;
+    while i < input.len() {
+        let rest = &input[i..];
+        let produced: Option<(Vec<u8>, usize, &'static str)> = match rest[0] {
+            b'\\' => escape(rest).map(|(b, n)| (b, n, "escapes")),
+            b'%' => percent(rest).map(|(b, n)| (vec![b], n, "percent-encoding")),
+            b'&' => entity(rest).map(|(b, n)| (b, n, "HTML entities")),
+            c if is_b64(c) && (i == 0 || !is_b64(input[i - 1])) => {
+                base64_run(rest).map(|(b, n)| (b, n, "base64"))
+            }
+            _ => None,
+        };
+        match produced {
+            Some((bytes, consumed, layer)) => {
+                used(layer, &mut layers);
+                let n = bytes.len().max(1);
+                for (k, b) in bytes.into_iter().enumerate() {
+                    out.push(b);
+                    // Spread the decoded bytes over the encoded span, so that positions
+                    // inside a long run stay near what produced them.
+                    map.push(i + k * consumed / n);
+                }
+                i += consumed;
+            }
+            None => {
+                out.push(input[i]);
+                map.push(i);
+                i += 1;
+            }
+        }
+    }
+    map.push(input.len());
+    (!layers.is_empty()).then_some((out, map, layers))
+}
+
+fn is_b64(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_')
+}
+
+fn hex(bytes: &[u8]) -> Option<u32> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    u32::from_str_radix(text, 16).ok()
+}
+
+/// `\uXXXX` (surrogate pairs joined), `\xHH`, `\/`, `\n`, `\t`, `\r`, `\"`, `\'`, `\\`.
+fn escape(rest: &[u8]) -> Option<(Vec<u8>, usize)> {
+    let c = *rest.get(1)?;
+    let simple = |b: u8| Some((vec![b], 2));
+    match c {
+        b'/' | b'"' | b'\'' | b'\\' => simple(c),
+        b'n' => simple(b'\n'),
+        b't' => simple(b'\t'),
+        b'r' => simple(b'\r'),
+        b'x' => {
+            let v = hex(rest.get(2..4)?)?;
+            (v < 0x80).then(|| (vec![v as u8], 4))
+        }
+        b'u' => {
+            let first = hex(rest.get(2..6)?)?;
+            let (code, len) = if (0xD800..0xDC00).contains(&first) && rest.get(6..8) == Some(b"\\u")
+            {
+                let low = hex(rest.get(8..12)?)?;
+                (
+                    0x10000 + ((first - 0xD800) << 10) + (low.checked_sub(0xDC00)?),
+                    12,
+                )
+            } else {
+                (first, 6)
+            };
+            let ch = char::from_u32(code)?;
+            Some((ch.to_string().into_bytes(), len))
+        }
+        _ => None,
+    }
+}
+
+/// `%HH` standing for a printable ASCII character.
+fn percent(rest: &[u8]) -> Option<(u8, usize)> {
+    let v = hex(rest.get(1..3)?)?;
+    (0x20..0x7f).contains(&v).then_some((v as u8, 3))
+}
+
+/// `&#xHH;`, `&#DDD;`, `&amp;`, `&lt;`, `&gt;`, `&quot;`, `&apos;`.
+fn entity(rest: &[u8]) -> Option<(Vec<u8>, usize)> {
+    let end = rest.iter().take(10).position(|&b| b == b';')?;
+    let body = std::str::from_utf8(&rest[1..end]).ok()?;
+    let ch = match body {
+        "amp" => '&',
+        "lt" => '<',
+        "gt" => '>',
+        "quot" => '"',
+        "apos" => '\'',
+        _ => {
+            let number = body.strip_prefix('#')?;
+            let code = match number.strip_prefix(['x', 'X']) {
+                Some(h) => u32::from_str_radix(h, 16).ok()?,
+                None => number.parse().ok()?,
+            };
+            char::from_u32(code)?
+        }
+    };
+    Some((ch.to_string().into_bytes(), end + 1))
+}
+
+/// A base64 run (standard or URL-safe, padded or not) that decodes to text.
+fn base64_run(rest: &[u8]) -> Option<(Vec<u8>, usize)> {
+    let len = rest
+        .iter()
+        .take(BASE64_MAX + 1)
+        .take_while(|&&c| is_b64(c))
+        .count();
+    if !(BASE64_MIN..=BASE64_MAX).contains(&len) {
+        return None;
+    }
+    let padding = rest[len..]
+        .iter()
+        .take(2)
+        .take_while(|&&c| c == b'=')
+        .count();
+    let run = &rest[..len];
+    let engines = [
+        &base64::engine::general_purpose::STANDARD_NO_PAD,
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+    ];
+    let decoded = engines.iter().find_map(|e| e.decode(run).ok())?;
+    // Text, not bytes: a real secret or an identifier decodes to noise and is left alone.
+    let printable = decoded
+        .iter()
+        .filter(|&&b| (0x20..0x7f).contains(&b) || matches!(b, b'\n' | b'\r' | b'\t'))
+        .count();
+    (printable == decoded.len()).then_some((decoded, len + padding))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(input: &str) -> String {
+        decode(input.as_bytes()).map_or_else(String::new, |v| {
+            String::from_utf8_lossy(&v.bytes).into_owned()
+        })
+    }
+
+    #[test]
+    fn each_spelling_is_undone() {
+        assert!(text(r#"k = "\u0041\u004b\u0049\u0041""#).contains("AKIA"));
+        assert!(text(r"s3a://AKIAX:abc%2Fdef%2Bghi@bucket").contains("abc/def+ghi"));
+        assert!(text(r#"{"aws_secret": "abc\/def"}"#).contains("abc/def"));
+        // Generic escapes far from any credential word are left alone: ordinary code pays
+        // nothing.
+        assert_eq!(text(r#"{"url": "https:\/\/example.com\/a"}"#), "");
+        assert!(text("&#x41;&#x4b;&#73;&#x41; &amp;").contains("AKIA &"));
+        let encoded = base64::engine::general_purpose::STANDARD
+            .encode("aws_access_key_id = AKIAYGTTU3F4ZNIBPSU4");
+        assert!(text(&format!("data:\n  creds: {encoded}\n")).contains("AKIAYGTTU3F4ZNIBPSU4"));
+        // A real secret is base64-shaped noise: left as it is.
+        assert_eq!(
+            text("kind: Secret\nx: UYDK9SGewL2AGe4Ae/yHC3A/lCbFs83cEDU3qLyj\n"),
+            ""
+        );
+    }
+
+    #[test]
+    fn spans_map_back_to_the_encoding() {
+        let input = r"aws_id=\u0041KIAYGTTU3F4ZNIBPSU4;";
+        let view = decode(input.as_bytes()).unwrap();
+        let at = view.bytes.windows(4).position(|w| w == b"AKIA").unwrap();
+        let (start, end) = view.original_span(at, at + 20);
+        assert_eq!(&input[start..end], r"\u0041KIAYGTTU3F4ZNIBPSU4");
+    }
+}
