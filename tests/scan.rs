@@ -748,3 +748,61 @@ fn credentials_in_other_spellings_are_found_at_their_encoded_place() {
         }
     }
 }
+
+/// Issue: pairing by line distance only crossed PROD and DEV, and let another provider's
+/// token win. Names decide first.
+#[test]
+fn pairs_follow_names_before_distance() {
+    const KEY2: &str = "AKIAV3ECFF5UQMMIXKKF";
+    const SECRET2: &str = "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";
+    let dir = Dir::new();
+    dir.write(
+        "both.env",
+        format!(
+            "AWS_ACCESS_KEY_ID_PROD={KEY}\nAWS_ACCESS_KEY_ID_DEV={KEY2}\nAWS_SECRET_ACCESS_KEY_PROD={SECRET}\nAWS_SECRET_ACCESS_KEY_DEV={SECRET2}\n"
+        ),
+    );
+    dir.write(
+        "cloudflare.env",
+        format!(
+            "AWS_ACCESS_KEY_ID={KEY}\nCLOUDFLARE_API_TOKEN=Tq3cE0mVh7yZ2wR9kLxaFb8NsJd4pUa6GiOe1CtQ\nAWS_SECRET_ACCESS_KEY={SECRET}\n"
+        ),
+    );
+    let report = keyrot_in(
+        dir.path(),
+        &["scan", "--format", "json", "--fail-on", "none"],
+    )
+    .json();
+    let pairs: Vec<(String, String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == "aws.access-key-pair")
+        .map(|f| {
+            (
+                f["path"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_string(),
+                f["facts"]["key_id"].as_str().unwrap().to_string(),
+                f["related"][0]["redacted"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let prefix = |s: &str| format!("{}****", &s[..4]);
+    assert!(
+        pairs.contains(&("both.env".into(), KEY.into(), prefix(SECRET))),
+        "{pairs:?}"
+    );
+    assert!(
+        pairs.contains(&("both.env".into(), KEY2.into(), prefix(SECRET2))),
+        "{pairs:?}"
+    );
+    assert!(
+        pairs.contains(&("cloudflare.env".into(), KEY.into(), prefix(SECRET))),
+        "{pairs:?}"
+    );
+}

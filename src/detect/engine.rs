@@ -13,13 +13,11 @@ use regex::bytes::Regex;
 
 use super::aws::{self, Drop};
 use super::emit::{shown, Candidate, Emitter};
+use super::pair::{assign, name_before, other_provider, PAIR_REACH};
 use super::rules::{Rule, RuleKind, RuleSet};
 use crate::context::{BlobContext, Detector, LineIndex};
 use crate::finding::Finding;
 
-/// How far, in bytes, a pairing neighbourhood reaches either side of a key ID at most,
-/// whatever its line count, so a minified line costs no more than a short one.
-const PAIR_REACH: usize = 4096;
 /// At most this many credential findings per blob; past it, one note says how many more.
 pub const FINDINGS_PER_BLOB: usize = 1000;
 /// How many lines before (and one after) a weak literal its required nearby word may be.
@@ -211,7 +209,9 @@ impl Engine {
                             self.judge(kind, &bytes[c.start..c.end]),
                             Verdict::Credential
                         );
-                        if usable && seen.insert(c.start) {
+                        // Another provider's secret is never an AWS key's.
+                        let theirs = other_provider(name_before(bytes, c.start));
+                        if usable && !theirs && seen.insert(c.start) {
                             list.push(c);
                         }
                     }
@@ -223,8 +223,8 @@ impl Engine {
         for (p, secrets, near_tokens) in &neighbours {
             let pair = &self.pairs[*p];
             let pair_keys: Vec<&Candidate> = keys.iter().filter(|k| k.rule == pair.key).collect();
-            let secret_of = assign(lines, &pair_keys, secrets, pair.lines);
-            let token_of = assign(lines, &pair_keys, near_tokens, pair.lines);
+            let secret_of = assign(bytes, lines, &pair_keys, secrets, pair.lines);
+            let token_of = assign(bytes, lines, &pair_keys, near_tokens, pair.lines);
             for (i, key) in pair_keys.iter().enumerate() {
                 let secret = secret_of[i].map(|s| &secrets[s]);
                 let token = token_of[i].map(|t| &near_tokens[t]);
@@ -541,47 +541,4 @@ fn neighbourhood(index: &LineIndex, bytes: &[u8], at: usize, lines: usize) -> (u
         .max(at.saturating_sub(PAIR_REACH));
     let to = index.line_span(bytes, last).1.min(at + PAIR_REACH);
     (from, to.max(at))
-}
-
-/// Greedy nearest assignment of values to keys: closest line distance first, a value after its
-/// key before one above it; each value goes to one key at most.
-///
-/// Only values within `PAIR_REACH` bytes of a key are weighed (found by binary search over the
-/// values in offset order), so pairing costs what the neighbourhoods hold, never keys times
-/// values.
-fn assign(
-    index: &LineIndex,
-    keys: &[&Candidate],
-    values: &[Candidate],
-    max_lines: usize,
-) -> Vec<Option<usize>> {
-    let mut order: Vec<usize> = (0..values.len()).collect();
-    order.sort_by_key(|&v| values[v].start);
-    let lines: Vec<usize> = values.iter().map(|v| index.line_of(v.start)).collect();
-    let mut options = Vec::new();
-    for (k, key) in keys.iter().enumerate() {
-        let key_line = index.line_of(key.start);
-        let lo = order.partition_point(|&v| values[v].start + PAIR_REACH < key.start);
-        for &v in order[lo..]
-            .iter()
-            .take_while(|&&v| values[v].start <= key.start + PAIR_REACH)
-        {
-            let value = &values[v];
-            let distance = key_line.abs_diff(lines[v]);
-            if distance <= max_lines {
-                let above = value.start < key.start;
-                options.push((distance, above, key.start.abs_diff(value.start), k, v));
-            }
-        }
-    }
-    options.sort();
-    let mut of_key = vec![None; keys.len()];
-    let mut taken = HashSet::new();
-    for (_, _, _, k, v) in options {
-        if of_key[k].is_none() && !taken.contains(&v) {
-            of_key[k] = Some(v);
-            taken.insert(v);
-        }
-    }
-    of_key
 }

@@ -6,6 +6,7 @@ pub mod aws;
 mod decode;
 mod emit;
 pub mod engine;
+mod pair;
 pub mod rules;
 
 pub use engine::Engine;
