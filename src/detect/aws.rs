@@ -62,7 +62,22 @@ impl Decoys {
             .example_prefixes
             .iter()
             .any(|p| value.starts_with(p.as_str()));
-        if self.examples.contains(value) || upper.contains("EXAMPLE") || edited_example {
+        // A word found in a mixed-case secret counts only written in one case and only when it
+        // dominates the value: a random secret that happens to hold `FaKe` or `Sample` is a
+        // secret (about one in ten thousand would otherwise be dropped).
+        let mixed = value.bytes().any(|b| b.is_ascii_lowercase())
+            && value.bytes().any(|b| b.is_ascii_uppercase());
+        let holds = |word: &str| {
+            if !mixed {
+                return upper.contains(word);
+            }
+            let found = value.find(word).or_else(|| value.find(&word.to_ascii_lowercase()));
+            found.is_some_and(|at| {
+                let rest: String = value[..at].chars().chain(value[at + word.len()..].chars()).collect();
+                rest.len() < 24 || distinct(&rest) < 10
+            })
+        };
+        if self.examples.contains(value) || holds("EXAMPLE") || edited_example {
             return Some(Drop::DocumentationExample);
         }
         let body = if key_type(value).is_some() && value.len() == 20 {
@@ -70,10 +85,7 @@ impl Decoys {
         } else {
             value
         };
-        if self
-            .placeholder_words
-            .iter()
-            .any(|w| upper.contains(w.as_str()))
+        if self.placeholder_words.iter().any(|w| holds(w))
             || longest_run(body) >= 6
             || distinct(body) <= 3
             || longest_sequence(body) >= 8
