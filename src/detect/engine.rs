@@ -167,6 +167,8 @@ impl Engine {
             }
             match kind {
                 RuleKind::KeyId => keys.push(cand),
+                // A value named for another provider is that provider's, whatever word led to it.
+                RuleKind::SecretKey if other_provider(name_before(bytes, cand.start)) => {}
                 RuleKind::SecretKey => named_secrets.push(cand),
                 RuleKind::SessionToken => tokens.push(cand),
                 RuleKind::Generic | RuleKind::Pair | RuleKind::Audit => generic.push(cand),
