@@ -16,6 +16,8 @@ pub enum Drop {
     DocumentationExample,
     /// XXXX..., one character repeated, a run of the alphabet, ...
     Placeholder,
+    /// Shaped like a key ID, with a digit base32 never has (0, 1, 8, 9): not a key.
+    NotBase32,
 }
 
 impl Drop {
@@ -23,6 +25,7 @@ impl Drop {
         match self {
             Drop::DocumentationExample => "documentation example",
             Drop::Placeholder => "placeholder",
+            Drop::NotBase32 => "not a key ID (0, 1, 8 or 9 are not base32)",
         }
     }
 }

@@ -806,3 +806,23 @@ fn pairs_follow_names_before_distance() {
         "{pairs:?}"
     );
 }
+
+/// Issue: key-ID shapes that are not base32 were silently ignored, and so was the secret
+/// named beside them. They are counted as dropped; the secret is still a finding.
+#[test]
+fn key_ids_that_are_not_base32_are_counted_and_their_secret_still_found() {
+    let dir = Dir::new();
+    dir.write(
+        "creds.env",
+        format!("AWS_ACCESS_KEY_ID=AKIA1234567890123456\nAWS_SECRET_ACCESS_KEY={SECRET}\n"),
+    );
+    let run = keyrot_in(
+        dir.path(),
+        &["scan", "--format", "json", "--fail-on", "none"],
+    );
+    let report = run.json();
+    let ids: Vec<String> = rows(&report).into_iter().map(|r| r.2).collect();
+    assert_eq!(ids, vec!["aws.secret-access-key"]);
+    let dropped = report["summary"]["dropped"].to_string();
+    assert!(dropped.contains("not a key ID"), "{dropped}");
+}

@@ -71,9 +71,14 @@ impl Decoys {
             if !mixed {
                 return upper.contains(word);
             }
-            let found = value.find(word).or_else(|| value.find(&word.to_ascii_lowercase()));
+            let found = value
+                .find(word)
+                .or_else(|| value.find(&word.to_ascii_lowercase()));
             found.is_some_and(|at| {
-                let rest: String = value[..at].chars().chain(value[at + word.len()..].chars()).collect();
+                let rest: String = value[..at]
+                    .chars()
+                    .chain(value[at + word.len()..].chars())
+                    .collect();
                 rest.len() < 24 || distinct(&rest) < 10
             })
         };

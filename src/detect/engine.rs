@@ -147,6 +147,7 @@ impl Engine {
     fn scan_blob(&self, cx: &BlobContext, out: &mut Vec<Finding>) {
         let bytes = cx.bytes();
         let candidates = self.candidates(bytes);
+        self.count_rejected(cx, bytes, &candidates);
         if candidates.is_empty() {
             return;
         }
@@ -319,6 +320,33 @@ impl Engine {
                 } => emit.credential(rule, key, secret, token, pair_lines),
                 Emission::Lone(c) => emit.lone_value(c),
             });
+        }
+    }
+
+    /// Key-ID-shaped strings that are not key IDs (a digit 0, 1, 8 or 9 in the body, which
+    /// base32 never has) are counted under "dropped", never silently ignored.
+    fn count_rejected(&self, cx: &BlobContext, bytes: &[u8], candidates: &[Candidate]) {
+        static SHAPE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+        let shape = SHAPE.get_or_init(|| {
+            Regex::new(r"(?:^|[^A-Za-z0-9])((?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16})(?:$|[^A-Za-z0-9])")
+                .expect("the shape pattern compiles")
+        });
+        // Only where the prefilter already pointed: a key prefix without a candidate there.
+        for hit in memmem::find_iter(bytes, b"AKIA")
+            .chain(memmem::find_iter(bytes, b"ASIA"))
+            .take(1000)
+        {
+            if candidates.iter().any(|c| c.start == hit) {
+                continue;
+            }
+            let from = hit.saturating_sub(1);
+            let to = (hit + 21).min(bytes.len());
+            if let Some(caps) = shape.captures(&bytes[from..to]) {
+                let value = caps.get(1).map_or(&b""[..], |m| m.as_bytes());
+                if value.iter().any(|b| matches!(b, b'0' | b'1' | b'8' | b'9')) {
+                    cx.dropped(Drop::NotBase32, String::from_utf8_lossy(value).into_owned());
+                }
+            }
         }
     }
 
