@@ -59,6 +59,9 @@ const STRONG_PATTERNS: &[&str] = &[
     r"&#65;&#75;|&#65;&#83;",
     // base64 of "AKIA", "ASIA", "aws_", "AWS_" at each of the three alignments.
     "QUtJQ|FLSU|BS0lB|QVNJQ|FTSU|BU0lB|YXdzX|F3c1|hd3Nf|QVdTX|FXU18|BV1Nf",
+    // A string literal holding the start of a key ID and ending before its end: a key split
+    // across literals (`"AKIA" + "UJZ..."`).
+    r#"["'`](?:AKIA|ASIA)[A-Z2-7]{0,15}["'`]"#,
 ];
 /// A generic escape or encoding: worth decoding only near a credential word.
 const WEAK_PATTERN: &str = r"\\u00[2-7]|\\x[2-7][0-9A-Fa-f]|\\/|%[2-7][0-9A-Fa-f]|&#x?[0-9]|&amp;";
@@ -182,6 +185,7 @@ fn decode_once(input: &[u8]) -> Option<Decoded> {
             b'\\' => escape(rest).map(|(b, n)| (b, n, "escapes")),
             b'%' => percent(rest).map(|(b, n)| (vec![b], n, "percent-encoding")),
             b'&' => entity(rest).map(|(b, n)| (b, n, "HTML entities")),
+            b'"' | b'\'' | b'`' => concatenation(rest).map(|(b, n)| (b, n, "concatenation")),
             c if is_b64(c) && (i == 0 || !is_b64(input[i - 1])) => {
                 base64_run(rest).map(|(b, n)| (b, n, "base64"))
             }
@@ -249,6 +253,57 @@ fn escape(rest: &[u8]) -> Option<(Vec<u8>, usize)> {
         }
         _ => None,
     }
+}
+
+/// Adjacent string literals joined by `+` or by nothing but whitespace (JavaScript, Java, C#,
+/// Go; Python's implicit concatenation over lines), holding key characters only, as one
+/// literal: `"AKIA" + "UJZDEGXDNCF32EPF"` is `"AKIAUJZDEGXDNCF32EPF"`.
+fn concatenation(rest: &[u8]) -> Option<(Vec<u8>, usize)> {
+    let quote = rest[0];
+    let literal = |at: usize| -> Option<(usize, usize)> {
+        if rest.get(at) != Some(&quote) {
+            return None;
+        }
+        let body = rest[at + 1..]
+            .iter()
+            .take(128)
+            .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+            .count();
+        (rest.get(at + 1 + body) == Some(&quote)).then_some((at + 1, at + 1 + body))
+    };
+    let (first_start, first_end) = literal(0)?;
+    let mut joined: Vec<u8> = vec![quote];
+    joined.extend_from_slice(&rest[first_start..first_end]);
+    let mut at = first_end + 1;
+    let mut parts = 1;
+    loop {
+        let mut next = at;
+        let mut plus = false;
+        while let Some(&b) = rest.get(next) {
+            match b {
+                b' ' | b'\t' | b'\n' | b'\r' => next += 1,
+                b'+' if !plus => {
+                    plus = true;
+                    next += 1;
+                }
+                _ => break,
+            }
+            if next - at > 64 {
+                break;
+            }
+        }
+        let Some((start, end)) = literal(next) else {
+            break;
+        };
+        joined.extend_from_slice(&rest[start..end]);
+        at = end + 1;
+        parts += 1;
+        if parts > 8 {
+            break;
+        }
+    }
+    joined.push(quote);
+    (parts > 1).then_some((joined, at))
 }
 
 /// `%HH` standing for a printable ASCII character.
@@ -334,6 +389,16 @@ mod tests {
         assert_eq!(
             text("kind: Secret\nx: UYDK9SGewL2AGe4Ae/yHC3A/lCbFs83cEDU3qLyj\n"),
             ""
+        );
+    }
+
+    #[test]
+    fn split_literals_are_joined() {
+        assert!(
+            text(r#"const k = "AKIA" + "UJZDEGXDNCF32EPF";"#).contains("\"AKIAUJZDEGXDNCF32EPF\"")
+        );
+        assert!(
+            text("key = ('AKIAUJZD'\n       'EGXDNCF32EPF')").contains("'AKIAUJZDEGXDNCF32EPF'")
         );
     }
 
