@@ -38,12 +38,34 @@ fn with_keys(mut corpus: Vec<u8>, every: usize) -> Vec<u8> {
     out
 }
 
+/// A corpus where credentials hide in other spellings every 64 KiB: a base64-encoded
+/// credentials line, an escaped key ID and a percent-encoded secret in a URL, so that the
+/// decoding layers run.
+fn with_encoded_keys(mut corpus: Vec<u8>, every: usize) -> Vec<u8> {
+    let encoded = concat!(
+        "\ndata:\n  creds: YXdzX2FjY2Vzc19rZXlfaWQgPSBBS0lBWUdUVFUzRjRaTklCUFNVNA==\n",
+        "const id = \"\\u0041\\u004bIAV3ECFF5UQMMIXKKF\";\n",
+        "url = s3a://AKIAS4NVSL4VLBOJ42F5:plOF96kc7rhxlAzouFw2NAw%2FMoiXeupmUQ8g%2FTuX@bucket\n",
+    );
+    let mut out = Vec::with_capacity(corpus.len() * 2);
+    for chunk in corpus.chunks(every) {
+        out.extend_from_slice(chunk);
+        out.extend_from_slice(encoded.as_bytes());
+    }
+    corpus.clear();
+    out
+}
+
 fn bench(c: &mut Criterion) {
     let engine = Engine::new(RuleSet::load(None).unwrap(), None).unwrap();
     let size = 8 << 20;
     let cases = [
         ("clean", clean_corpus(size)),
         ("key every 64 KiB", with_keys(clean_corpus(size), 64 << 10)),
+        (
+            "encoded keys every 64 KiB",
+            with_encoded_keys(clean_corpus(size), 64 << 10),
+        ),
         (
             "minified line",
             clean_corpus(size)
