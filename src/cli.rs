@@ -205,6 +205,12 @@ pub struct ScanArgs {
     #[arg(long, value_name = "N")]
     pub pair_lines: Option<usize>,
 
+    /// Layers of encoding (escapes, percent, HTML entities, base64, split literals) undone
+    /// around a trigger before matching; 0 turns decoding off, at most 4.
+    #[arg(long, value_name = "N", default_value_t = 2,
+          value_parser = clap::value_parser!(u8).range(0..=4))]
+    pub decode_depth: u8,
+
     /// Colour in the text report.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,

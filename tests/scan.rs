@@ -747,6 +747,36 @@ fn credentials_in_other_spellings_are_found_at_their_encoded_place() {
             assert!(!output.contains(secret), "{secret} printed:\n{output}");
         }
     }
+    // `--decode-depth 0` scans the plain text only: the escaped key is not found then.
+    let plain = keyrot_in(
+        dir.path(),
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+            "--decode-depth",
+            "0",
+        ],
+    );
+    let plain_paths: Vec<String> = plain.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        !plain_paths.iter().any(|p| p.ends_with("app.js")),
+        "{plain_paths:?}"
+    );
+    // The percent-encoded pair's key is plain, so it is still found without decoding.
+    assert!(
+        plain_paths.iter().any(|p| p.ends_with("spark.conf")),
+        "{plain_paths:?}"
+    );
+    let refused = keyrot_in(dir.path(), &["scan", "--decode-depth", "9"]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
 }
 
 /// Issue: pairing by line distance only crossed PROD and DEV, and let another provider's

@@ -162,7 +162,8 @@ fn execute(args: &ScanArgs) -> Result<Scanned, CommandError> {
     let rules_dir = args.rules.clone().or_else(|| config.rules.clone());
     let rules = RuleSet::load(rules_dir.as_deref())?;
     let catalog = Catalog::new(&rules)?;
-    let engine = Engine::new(rules, args.pair_lines.or(config.pair_lines))?;
+    let engine = Engine::new(rules, args.pair_lines.or(config.pair_lines))?
+        .with_decode_depth(usize::from(args.decode_depth));
     let filter = config.path_filter()?;
     let progress = !args.quiet && std::env::var_os("CI").is_none();
     // A thread count past any machine's cores is a typo, not a plan.

@@ -9,8 +9,10 @@ use base64::Engine as _;
 use regex::bytes::Regex;
 use std::sync::OnceLock;
 
-/// How many layers deep a credential may be encoded (base64 of escaped JSON is two).
+/// How many layers deep a credential may be encoded by default (base64 of escaped JSON is two).
 pub const DEPTH: usize = 2;
+/// The most layers `--decode-depth` may ask for: each layer is a full pass over the view.
+pub const MAX_DEPTH: usize = 4;
 /// Blobs larger than this are not decoded (their plain scan still runs).
 pub const MAX_BYTES: usize = 8 << 20;
 /// Shorter base64 runs cannot hold a key ID (20 characters encode to 27, unpadded).
@@ -123,10 +125,10 @@ fn windows(bytes: &[u8]) -> Option<Vec<(usize, usize)>> {
     Some(merged)
 }
 
-/// The view of `bytes` with up to `DEPTH` layers undone around what triggered decoding, or
+/// The view of `bytes` with up to `depth` layers undone around what triggered decoding, or
 /// `None` when nothing decodes. Windows are joined by blank lines, more than a pair may span.
-pub fn decode(bytes: &[u8]) -> Option<View> {
-    if bytes.len() > MAX_BYTES {
+pub fn decode(bytes: &[u8], depth: usize) -> Option<View> {
+    if depth == 0 || bytes.len() > MAX_BYTES {
         return None;
     }
     let windows = windows(bytes)?;
@@ -146,7 +148,7 @@ pub fn decode(bytes: &[u8]) -> Option<View> {
         map: base,
         layers: Vec::new(),
     };
-    for _ in 0..DEPTH {
+    for _ in 0..depth.min(MAX_DEPTH) {
         let Some((out, local, layers)) = decode_once(&view.bytes) else {
             break;
         };
@@ -368,7 +370,7 @@ mod tests {
     use super::*;
 
     fn text(input: &str) -> String {
-        decode(input.as_bytes()).map_or_else(String::new, |v| {
+        decode(input.as_bytes(), DEPTH).map_or_else(String::new, |v| {
             String::from_utf8_lossy(&v.bytes).into_owned()
         })
     }
@@ -405,9 +407,31 @@ mod tests {
     #[test]
     fn spans_map_back_to_the_encoding() {
         let input = r"aws_id=\u0041KIAYGTTU3F4ZNIBPSU4;";
-        let view = decode(input.as_bytes()).unwrap();
+        let view = decode(input.as_bytes(), DEPTH).unwrap();
         let at = view.bytes.windows(4).position(|w| w == b"AKIA").unwrap();
         let (start, end) = view.original_span(at, at + 20);
         assert_eq!(&input[start..end], r"\u0041KIAYGTTU3F4ZNIBPSU4");
+    }
+
+    #[test]
+    fn depth_bounds_the_layers_undone() {
+        // base64 of a text whose key is spelled in escapes: two layers.
+        let inner = r"aws_access_key_id = \u0041KIAYGTTU3F4ZNIBPSU4";
+        let input = format!(
+            "kind: Secret\ndata:\n  creds: {}\n",
+            base64::engine::general_purpose::STANDARD.encode(inner)
+        );
+        let at = |depth| {
+            decode(input.as_bytes(), depth).map(|v| String::from_utf8_lossy(&v.bytes).into_owned())
+        };
+        assert_eq!(at(0), None);
+        let one = at(1).unwrap();
+        assert!(
+            one.contains(r"\u0041KIA") && !one.contains("AKIAYGTTU3F4ZNIBPSU4"),
+            "{one}"
+        );
+        assert!(at(2).unwrap().contains("AKIAYGTTU3F4ZNIBPSU4"));
+        // Asking for more than the cap is the cap, not an unbounded loop.
+        assert_eq!(at(usize::MAX), at(MAX_DEPTH));
     }
 }

@@ -49,6 +49,8 @@ pub struct Engine {
     /// Lower-cased literal to the targets it stands for.
     by_literal: HashMap<Vec<u8>, Vec<usize>>,
     pairs: Vec<PairRule>,
+    /// Layers of encoding undone around a trigger (0: plain text only).
+    decode_depth: usize,
 }
 
 enum Verdict {
@@ -136,7 +138,14 @@ impl Engine {
             targets,
             by_literal,
             pairs,
+            decode_depth: super::decode::DEPTH,
         })
+    }
+
+    /// How many layers of encoding to undo, at most `decode::MAX_DEPTH`; 0 turns decoding off.
+    pub fn with_decode_depth(mut self, depth: usize) -> Engine {
+        self.decode_depth = depth.min(super::decode::MAX_DEPTH);
+        self
     }
 
     pub(super) fn rule(&self, index: usize) -> &Rule {
@@ -498,7 +507,7 @@ impl Detector for Engine {
         self.scan_blob(cx, out);
         // Then the blob with its encodings undone, each finding brought back to its encoded
         // span; what the plain text already gave is not repeated.
-        let Some(view) = super::decode::decode(cx.bytes()) else {
+        let Some(view) = super::decode::decode(cx.bytes(), self.decode_depth) else {
             return;
         };
         let blob = crate::source::Blob {
