@@ -58,9 +58,14 @@ fn with_encoded_keys(mut corpus: Vec<u8>, every: usize) -> Vec<u8> {
 
 fn bench(c: &mut Criterion) {
     let engine = Engine::new(RuleSet::load(None).unwrap(), None).unwrap();
+    // `--decode-depth 0`: what the decoding layer's trigger search costs on clean text.
+    let plain = Engine::new(RuleSet::load(None).unwrap(), None)
+        .unwrap()
+        .with_decode_depth(0);
     let size = 8 << 20;
     let cases = [
         ("clean", clean_corpus(size)),
+        ("clean, decoding off", clean_corpus(size)),
         ("key every 64 KiB", with_keys(clean_corpus(size), 64 << 10)),
         (
             "encoded keys every 64 KiB",
@@ -81,6 +86,11 @@ fn bench(c: &mut Criterion) {
         let blob = Blob {
             origin: Origin::Stdin,
             bytes: bytes.into(),
+        };
+        let engine = if name.ends_with("decoding off") {
+            &plain
+        } else {
+            &engine
         };
         group.bench_function(name, |b| {
             b.iter(|| {
