@@ -41,6 +41,9 @@ struct PairRule {
     lines: usize,
 }
 
+/// How many key-ID prefixes without a candidate a blob may have looked at for rejected shapes.
+const MAX_REJECTED_LOOKS: usize = 1000;
+
 /// Compiled once, shared by every worker.
 pub struct Engine {
     pub rules: RuleSet,
@@ -155,8 +158,8 @@ impl Engine {
     /// Scans one blob: candidates, then pairing, then one finding per credential.
     fn scan_blob(&self, cx: &BlobContext, out: &mut Vec<Finding>) {
         let bytes = cx.bytes();
-        let candidates = self.candidates(bytes);
-        self.count_rejected(cx, bytes, &candidates);
+        let (candidates, key_prefixes) = self.candidates(bytes);
+        self.count_rejected(cx, bytes, &candidates, &key_prefixes);
         if candidates.is_empty() {
             return;
         }
@@ -334,17 +337,20 @@ impl Engine {
 
     /// Key-ID-shaped strings that are not key IDs (a digit 0, 1, 8 or 9 in the body, which
     /// base32 never has) are counted under "dropped", never silently ignored.
-    fn count_rejected(&self, cx: &BlobContext, bytes: &[u8], candidates: &[Candidate]) {
+    fn count_rejected(
+        &self,
+        cx: &BlobContext,
+        bytes: &[u8],
+        candidates: &[Candidate],
+        key_prefixes: &[usize],
+    ) {
         static SHAPE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
         let shape = SHAPE.get_or_init(|| {
             Regex::new(r"(?:^|[^A-Za-z0-9])((?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16})(?:$|[^A-Za-z0-9])")
                 .expect("the shape pattern compiles")
         });
         // Only where the prefilter already pointed: a key prefix without a candidate there.
-        for hit in memmem::find_iter(bytes, b"AKIA")
-            .chain(memmem::find_iter(bytes, b"ASIA"))
-            .take(1000)
-        {
+        for &hit in key_prefixes {
             if candidates.iter().any(|c| c.start == hit) {
                 continue;
             }
@@ -359,10 +365,17 @@ impl Engine {
         }
     }
 
-    /// Every rule match reached from a prefilter hit, each once.
-    fn candidates(&self, bytes: &[u8]) -> Vec<Candidate> {
+    /// Every rule match reached from a prefilter hit, each once, and where the hits were key
+    /// ID prefixes (at most `MAX_REJECTED_LOOKS`), for `count_rejected`.
+    fn candidates(&self, bytes: &[u8]) -> (Vec<Candidate>, Vec<usize>) {
         let mut out: Vec<Candidate> = Vec::new();
+        let mut key_prefixes = Vec::new();
         for hit in self.prefilter.find_iter(bytes) {
+            if matches!(hit.as_bytes(), b"AKIA" | b"ASIA")
+                && key_prefixes.len() < MAX_REJECTED_LOOKS
+            {
+                key_prefixes.push(hit.start());
+            }
             let Some(targets) = self.by_literal.get(&hit.as_bytes().to_ascii_lowercase()) else {
                 continue;
             };
@@ -372,7 +385,7 @@ impl Engine {
         }
         out.sort_by_key(|c| (c.start, c.rule));
         out.dedup_by_key(|c| (c.start, c.rule));
-        out
+        (out, key_prefixes)
     }
 
     /// Runs the rule of one literal hit over the hit's neighbourhood.
