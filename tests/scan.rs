@@ -779,6 +779,49 @@ fn credentials_in_other_spellings_are_found_at_their_encoded_place() {
     assert_eq!(refused.code, 2, "{}", refused.stderr);
 }
 
+/// Preference alone pairs a key with its nearest secret even when that leaves another key,
+/// which reaches only that secret, without one; the matching gives both keys a secret.
+#[test]
+fn pairing_is_a_matching_not_nearest_first() {
+    const KEY2: &str = "AKIAV3ECFF5UQMMIXKKF";
+    const SECRET2: &str = "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";
+    let dir = Dir::new();
+    dir.write(
+        "chain.env",
+        format!(
+            "AWS_SECRET_ACCESS_KEY={SECRET2}\n#\nAWS_ACCESS_KEY_ID={KEY}\nAWS_SECRET_ACCESS_KEY={SECRET}\n#\nAWS_ACCESS_KEY_ID={KEY2}\n"
+        ),
+    );
+    let report = keyrot_in(
+        dir.path(),
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+            "--pair-lines",
+            "2",
+        ],
+    )
+    .json();
+    let findings = report["findings"].as_array().unwrap();
+    let pairs: Vec<(String, String)> = findings
+        .iter()
+        .filter(|f| f["rule_id"] == "aws.access-key-pair")
+        .map(|f| {
+            (
+                f["facts"]["key_id"].as_str().unwrap().to_string(),
+                f["related"][0]["redacted"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let prefix = |s: &str| format!("{}****", &s[..4]);
+    assert!(pairs.contains(&(KEY.into(), prefix(SECRET2))), "{pairs:?}");
+    assert!(pairs.contains(&(KEY2.into(), prefix(SECRET))), "{pairs:?}");
+    assert_eq!(findings.len(), 2, "{findings:#?}");
+}
+
 /// Issue: pairing by line distance only crossed PROD and DEV, and let another provider's
 /// token win. Names decide first.
 #[test]

@@ -183,14 +183,99 @@ pub(super) fn assign(
     }
     options.sort();
     let mut of_key = vec![None; keys.len()];
-    let mut taken = HashSet::new();
-    for (_, _, _, _, k, v) in options {
-        if of_key[k].is_none() && !taken.contains(&v) {
+    let mut owner = vec![None; values.len()];
+    let mut preferences: Vec<Vec<(u8, usize)>> = vec![Vec::new(); keys.len()];
+    for &(names, _, _, _, k, v) in &options {
+        preferences[k].push((names, v));
+        if of_key[k].is_none() && owner[v].is_none() {
             of_key[k] = Some(v);
-            taken.insert(v);
+            owner[v] = Some(k);
         }
     }
+    augment(&preferences, &mut of_key, &mut owner);
     of_key
+}
+
+/// How many values augmenting paths may visit in one blob, and how long a path may be.
+const AUGMENT_BUDGET: usize = 100_000;
+const AUGMENT_DEPTH: usize = 8;
+
+/// Preference order can leave a key without a value that another key could have spared (A
+/// reaches v1 and v2, B only v1, and A took v1 for being nearer). A key left alone takes a
+/// value whose owner moves to another free value it reaches, never to one whose name agrees
+/// worse than the one it gives up: more pairs, each still by evidence. Paths are short and
+/// the search is budgeted per blob, so crafted text cannot make pairing quadratic.
+fn augment(
+    preferences: &[Vec<(u8, usize)>],
+    of_key: &mut [Option<usize>],
+    owner: &mut [Option<usize>],
+) {
+    let mut budget = AUGMENT_BUDGET;
+    for k in 0..preferences.len() {
+        if of_key[k].is_some() || preferences[k].is_empty() {
+            continue;
+        }
+        let mut visited = HashSet::new();
+        path(
+            k,
+            u8::MAX,
+            0,
+            preferences,
+            of_key,
+            owner,
+            &mut visited,
+            &mut budget,
+        );
+        if budget == 0 {
+            return;
+        }
+    }
+}
+
+/// One augmenting path from key `k`, through values whose name agreement is at most `worst`.
+#[allow(clippy::too_many_arguments)]
+fn path(
+    k: usize,
+    worst: u8,
+    depth: usize,
+    preferences: &[Vec<(u8, usize)>],
+    of_key: &mut [Option<usize>],
+    owner: &mut [Option<usize>],
+    visited: &mut HashSet<usize>,
+    budget: &mut usize,
+) -> bool {
+    for &(names, v) in &preferences[k] {
+        if names > worst || *budget == 0 || !visited.insert(v) {
+            continue;
+        }
+        *budget -= 1;
+        let moved = match owner[v] {
+            None => true,
+            Some(o) => {
+                let kept = preferences[o]
+                    .iter()
+                    .find(|&&(_, w)| Some(w) == of_key[o])
+                    .map_or(0, |&(n, _)| n);
+                depth < AUGMENT_DEPTH
+                    && path(
+                        o,
+                        kept,
+                        depth + 1,
+                        preferences,
+                        of_key,
+                        owner,
+                        visited,
+                        budget,
+                    )
+            }
+        };
+        if moved {
+            of_key[k] = Some(v);
+            owner[v] = Some(k);
+            return true;
+        }
+    }
+    false
 }
 
 #[cfg(test)]
