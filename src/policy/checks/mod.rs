@@ -187,17 +187,14 @@ pub fn run(extracted: &Extracted, today: &str) -> Judged {
                             _ => None,
                         };
                         for mut r in raws.drain(..) {
-                            let (severity, message) = match conditions {
-                                Conditions::Lower => weigh(s, r.severity, r.message),
-                                _ => (r.severity, r.message),
-                            };
+                            if let Conditions::Lower = conditions {
+                                (r.severity, r.message) = weigh(s, r.severity, r.message);
+                            }
                             r.related.extend(repeats(expanded, st));
-                            let message = match &s.branch {
-                                Some(branch) => format!("{message} (in {branch})"),
-                                None => message,
-                            };
-                            let mut found =
-                                hit(check, severity, r.at, &doc.context, message, r.related);
+                            if let Some(branch) = &s.branch {
+                                r.message = format!("{} (in {branch})", r.message);
+                            }
+                            let mut found = hit(check, &doc.context, r);
                             found.cleared_by = cleared.clone();
                             out.hits.push(found);
                         }
@@ -206,14 +203,7 @@ pub fn run(extracted: &Extracted, today: &str) -> Judged {
                 Scope::Document(predicate) => {
                     predicate(doc, expanded, &mut raws);
                     for r in raws.drain(..) {
-                        out.hits.push(hit(
-                            check,
-                            r.severity,
-                            r.at,
-                            &doc.context,
-                            r.message,
-                            r.related,
-                        ));
+                        out.hits.push(hit(check, &doc.context, r));
                     }
                 }
                 Scope::Grants(_) | Scope::Fact(_) => {}
@@ -226,14 +216,7 @@ pub fn run(extracted: &Extracted, today: &str) -> Judged {
             if let Scope::Fact(predicate) = &check.scope {
                 predicate(fact, &mut raws);
                 for r in raws.drain(..) {
-                    out.hits.push(hit(
-                        check,
-                        r.severity,
-                        r.at,
-                        &fact.context,
-                        r.message,
-                        r.related,
-                    ));
+                    out.hits.push(hit(check, &fact.context, r));
                 }
             }
         }
@@ -268,14 +251,7 @@ fn grants(
             predicate(&grants, &mut raws);
             for r in raws.drain(..) {
                 alone.insert(r.at);
-                out.push(hit(
-                    check,
-                    r.severity,
-                    r.at,
-                    &doc.context,
-                    r.message,
-                    r.related,
-                ));
+                out.push(hit(check, &doc.context, r));
             }
         }
         for (principal, docs) in reach {
@@ -300,7 +276,7 @@ fn grants(
                     .map(|&d| extracted.docs[d].context.as_str())
                     .collect();
                 let context = format!("{principal} (through {})", names.join(", "));
-                out.push(hit(check, r.severity, r.at, &context, r.message, r.related));
+                out.push(hit(check, &context, r));
             }
         }
     }
@@ -335,22 +311,16 @@ fn clearing<'s>(
     })
 }
 
-fn hit(
-    check: &'static Check,
-    severity: Severity,
-    at: (usize, usize),
-    context: &str,
-    message: String,
-    related: Vec<(usize, usize, String)>,
-) -> Hit {
+/// A predicate's find as a finding of `check` in the document or principal `context`.
+fn hit(check: &'static Check, context: &str, r: Raw) -> Hit {
     Hit {
         check,
         context: context.to_string(),
-        severity,
-        start: at.0,
-        end: at.1,
-        message: format!("{context}: {message}"),
-        related,
+        severity: r.severity,
+        start: r.at.0,
+        end: r.at.1,
+        message: format!("{context}: {}", r.message),
+        related: r.related,
         cleared_by: None,
     }
 }
