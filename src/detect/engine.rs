@@ -351,7 +351,8 @@ impl Engine {
         });
         // Only where the prefilter already pointed: a key prefix without a candidate there.
         for &hit in key_prefixes {
-            if candidates.iter().any(|c| c.start == hit) {
+            // Candidates are sorted by start.
+            if candidates.binary_search_by_key(&hit, |c| c.start).is_ok() {
                 continue;
             }
             let from = hit.saturating_sub(1);
@@ -370,13 +371,17 @@ impl Engine {
     fn candidates(&self, bytes: &[u8]) -> (Vec<Candidate>, Vec<usize>) {
         let mut out: Vec<Candidate> = Vec::new();
         let mut key_prefixes = Vec::new();
+        // One buffer for every hit's lower-cased literal, not an allocation per hit.
+        let mut literal = Vec::new();
         for hit in self.prefilter.find_iter(bytes) {
             if matches!(hit.as_bytes(), b"AKIA" | b"ASIA")
                 && key_prefixes.len() < MAX_REJECTED_LOOKS
             {
                 key_prefixes.push(hit.start());
             }
-            let Some(targets) = self.by_literal.get(&hit.as_bytes().to_ascii_lowercase()) else {
+            literal.clear();
+            literal.extend(hit.as_bytes().iter().map(u8::to_ascii_lowercase));
+            let Some(targets) = self.by_literal.get(&literal) else {
                 continue;
             };
             for &t in targets {
@@ -550,19 +555,10 @@ impl Detector for Engine {
                 .message
                 .push_str(&format!(" (found after decoding: {how})"));
             // A key the plain text showed alone and the decoded text pairs: the pair replaces it.
-            if !finding.related.is_empty() {
-                if let Some(key) = finding.facts.key_id.clone() {
-                    let mut i = first;
-                    while i < out.len() {
-                        let lone = out[i].related.is_empty()
-                            && out[i].facts.key_id.as_deref() == Some(key.as_str());
-                        if lone {
-                            out.remove(i);
-                        } else {
-                            i += 1;
-                        }
-                    }
-                }
+            if let (false, Some(key)) = (finding.related.is_empty(), &finding.facts.key_id) {
+                let mut ours = out.split_off(first);
+                ours.retain(|f| !(f.related.is_empty() && f.facts.key_id.as_ref() == Some(key)));
+                out.append(&mut ours);
             }
             out.push(finding);
         }
