@@ -128,8 +128,8 @@ fn distinguishing(name: &[u8]) -> Vec<String> {
 
 /// How well two names agree: 0 they share a distinguishing word, 1 one has none to compare,
 /// 2 both have some and share none (`_PROD` against `_DEV`).
-fn disagreement(key: &[u8], value: &[u8]) -> u8 {
-    let (k, v) = (distinguishing(key), distinguishing(value));
+/// Takes each side's `distinguishing` words, worked out once per candidate.
+fn disagreement(k: &[String], v: &[String]) -> u8 {
     if k.is_empty() || v.is_empty() {
         1
     } else if k.iter().any(|w| v.contains(w)) {
@@ -155,11 +155,14 @@ pub(super) fn assign(
     let mut order: Vec<usize> = (0..values.len()).collect();
     order.sort_by_key(|&v| values[v].start);
     let lines: Vec<usize> = values.iter().map(|v| index.line_of(v.start)).collect();
-    let names: Vec<&[u8]> = values.iter().map(|v| name_before(bytes, v.start)).collect();
+    let names: Vec<Vec<String>> = values
+        .iter()
+        .map(|v| distinguishing(name_before(bytes, v.start)))
+        .collect();
     let mut options = Vec::new();
     for (k, key) in keys.iter().enumerate() {
         let key_line = index.line_of(key.start);
-        let key_name = name_before(bytes, key.start);
+        let key_name = distinguishing(name_before(bytes, key.start));
         let lo = order.partition_point(|&v| values[v].start + PAIR_REACH < key.start);
         for &v in order[lo..]
             .iter()
@@ -169,7 +172,7 @@ pub(super) fn assign(
             let distance = key_line.abs_diff(lines[v]);
             if distance <= max_lines {
                 let above = value.start < key.start;
-                let names = disagreement(key_name, names[v]);
+                let names = disagreement(&key_name, &names[v]);
                 options.push((
                     names,
                     distance,
@@ -288,15 +291,24 @@ mod tests {
         assert_eq!(name_before(text, 28), b"AWS_SECRET_ACCESS_KEY_PROD");
         assert_eq!(words(b"awsSecretKeyDev"), ["AWS", "SECRET", "KEY", "DEV"]);
         assert_eq!(
-            disagreement(b"AWS_ACCESS_KEY_ID_PROD", b"AWS_SECRET_ACCESS_KEY_PROD"),
+            disagreement(
+                &distinguishing(b"AWS_ACCESS_KEY_ID_PROD"),
+                &distinguishing(b"AWS_SECRET_ACCESS_KEY_PROD")
+            ),
             0
         );
         assert_eq!(
-            disagreement(b"AWS_ACCESS_KEY_ID_PROD", b"AWS_SECRET_ACCESS_KEY_DEV"),
+            disagreement(
+                &distinguishing(b"AWS_ACCESS_KEY_ID_PROD"),
+                &distinguishing(b"AWS_SECRET_ACCESS_KEY_DEV")
+            ),
             2
         );
         assert_eq!(
-            disagreement(b"aws_access_key_id", b"aws_secret_access_key"),
+            disagreement(
+                &distinguishing(b"aws_access_key_id"),
+                &distinguishing(b"aws_secret_access_key")
+            ),
             1
         );
         assert!(other_provider(b"CLOUDFLARE_API_TOKEN"));
