@@ -16,6 +16,8 @@ pub mod context;
 mod detect;
 mod error;
 mod finding;
+#[doc(hidden)]
+pub mod fuzz;
 #[cfg(feature = "aws")]
 mod iam;
 mod node;

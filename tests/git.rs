@@ -293,6 +293,70 @@ fn a_missing_object_is_reported_and_the_rest_is_scanned() {
 }
 
 #[test]
+fn a_corrupt_tree_costs_only_itself() {
+    let repo = Repo::new();
+    repo.write("real.env", pair(KEY, SECRET));
+    repo.write("sub/lost.txt", "a tree that will be corrupted\n");
+    repo.commit("a key and a folder");
+    let tree = repo.git(&["rev-parse", "HEAD:sub"]);
+    // The next commit changes the folder whose old tree is corrupt: its files count as new.
+    repo.write("sub/new.env", pair(KEY2, SECRET2))
+        .commit("second key");
+    let object = repo
+        .path()
+        .join(".git/objects")
+        .join(&tree[..2])
+        .join(&tree[2..]);
+    let mut perms = std::fs::metadata(&object).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&object, perms).unwrap();
+    std::fs::write(&object, b"not zlib at all").unwrap();
+    let run = repo.keyrot(&["scan", "--git", "--format", "json"]);
+    assert!(
+        run.stderr.contains(&tree),
+        "the corrupt tree is named: {}",
+        run.stderr
+    );
+    let found: Vec<String> = rows(&run.json()).into_iter().map(|r| r.0).collect();
+    assert!(found.contains(&"real.env".to_string()), "{found:?}");
+    assert!(found.contains(&"sub/new.env".to_string()), "{found:?}");
+}
+
+#[test]
+fn a_blob_excluded_at_one_path_is_still_scanned_at_another() {
+    let repo = Repo::new();
+    repo.write(".keyrot.toml", "exclude = [\"vendor/**\"]\n");
+    repo.write("app/prod.env", pair(KEY, SECRET))
+        .commit("app config");
+    // A newer copy of the same blob under an excluded path, and the same policy as a test
+    // snapshot (data) and as a deployable policy file.
+    let policy = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}"#;
+    repo.write("tests/api.snapshot.json", policy)
+        .commit("snapshot");
+    repo.write("vendor/prod.env", pair(KEY, SECRET));
+    repo.write("policies/admin.json", policy).commit("copies");
+    let report = json(&repo.keyrot(&["scan", "--git", "--format", "json"]));
+    let found: Vec<(String, String)> = rows(&report).into_iter().map(|r| (r.0, r.2)).collect();
+    assert!(
+        found.contains(&("app/prod.env".into(), "aws.access-key-pair".into())),
+        "{found:?}"
+    );
+    assert!(
+        !found
+            .iter()
+            .any(|(p, _)| p.starts_with("vendor/") || p.starts_with("tests/")),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|(p, r)| p == "policies/admin.json" && r.starts_with("policy.")),
+        "{found:?}"
+    );
+}
+
+#[test]
 fn history_sarif_is_valid_and_keeps_the_path_at_that_commit() {
     let repo = Repo::new();
     repo.write("deploy/old.env", pair(KEY, SECRET))

@@ -693,3 +693,161 @@ fn terraform_plans_are_read_with_everything_resolved() {
         "{got:#?}"
     );
 }
+
+/// (file, line, rule, message) of every finding of a scan of `dir`.
+fn located(dir: &Dir) -> Vec<(String, u64, String, String)> {
+    let run = keyrot_in(
+        dir.path(),
+        &["scan", "--format", "json", "--fail-on", "none"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .trim_start_matches("./")
+                    .to_string(),
+                f["line"].as_u64().unwrap_or_default(),
+                f["rule_id"].as_str().unwrap().to_string(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+const MODULE_DATA: &str = r#"data "aws_iam_policy_document" "trust" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "AWS"
+      identifiers = ["*"]
+    }
+  }
+}
+"#;
+
+#[test]
+fn data_documents_are_resolved_across_the_files_of_a_module() {
+    let dir = Dir::new();
+    dir.write("mod/data.tf", MODULE_DATA);
+    dir.write(
+        "mod/main.tf",
+        "resource \"aws_iam_role\" \"app\" {\n  assume_role_policy = data.aws_iam_policy_document.trust.json\n}\n\nresource \"aws_iam_policy\" \"ghost\" {\n  policy = data.aws_iam_policy_document.nowhere.json\n}\n",
+    );
+    // The same data document in a folder of its own is another module: nobody uses it there.
+    dir.write("other/data.tf", MODULE_DATA);
+    let found = located(&dir);
+    // Judged where it is defined, as the trust policy its user in main.tf makes of it.
+    assert!(
+        found.iter().any(|(p, l, r, m)| p == "mod/data.tf"
+            && *l == 6
+            && r == "policy.trust-any-principal"
+            && m.starts_with("aws_iam_role.app (assume_role_policy) in main.tf")),
+        "{found:#?}"
+    );
+    // A reference no file of the module defines is said, at the reference.
+    assert!(
+        found.iter().any(|(p, l, r, m)| p == "mod/main.tf"
+            && *l == 6
+            && r == "policy.unanalysed"
+            && m.contains("data.aws_iam_policy_document.nowhere")),
+        "{found:#?}"
+    );
+    // Not said for the reference that another file defines.
+    assert!(
+        !found.iter().any(|(p, _, r, m)| p == "mod/main.tf"
+            && r == "policy.unanalysed"
+            && m.contains(".trust")),
+        "{found:#?}"
+    );
+    // The lone copy is still judged, as what it looks like, under its own name.
+    assert!(
+        found.iter().any(|(p, _, r, m)| p == "other/data.tf"
+            && r == "policy.trust-any-principal"
+            && m.starts_with("data.aws_iam_policy_document.trust")),
+        "{found:#?}"
+    );
+}
+
+/// `terraform show -json` of a root module calling `./modules/iam`, with a policy built from
+/// a variable: only the plan knows its statements.
+const PLAN_WITH_MODULES: &str = r#"{
+  "format_version": "1.2",
+  "terraform_version": "1.9.8",
+  "planned_values": {
+    "root_module": {
+      "resources": [],
+      "child_modules": [
+        {
+          "address": "module.iam",
+          "resources": [
+            {
+              "address": "module.iam.aws_iam_policy.deploy[\"ci\"]",
+              "mode": "managed",
+              "type": "aws_iam_policy",
+              "name": "deploy",
+              "index": "ci",
+              "values": {"name": "deploy-ci", "policy": "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"iam:*\",\"Resource\":\"*\"}]}"}
+            }
+          ]
+        }
+      ]
+    }
+  },
+  "resource_changes": [],
+  "configuration": {
+    "root_module": {
+      "module_calls": {
+        "iam": {
+          "source": "./modules/iam",
+          "module": {
+            "resources": [
+              {"address": "aws_iam_policy.deploy", "mode": "managed", "type": "aws_iam_policy", "name": "deploy"}
+            ]
+          }
+        }
+      }
+    }
+  }
+}"#;
+
+#[test]
+fn plan_findings_are_reported_at_the_resource_block_that_produced_them() {
+    let dir = Dir::new();
+    dir.write("infra/plan.json", PLAN_WITH_MODULES);
+    dir.write(
+        "infra/modules/iam/main.tf",
+        "variable \"actions\" {}\n\nresource \"aws_iam_policy\" \"deploy\" {\n  for_each = toset([\"ci\"])\n  name     = \"deploy-${each.key}\"\n  policy   = jsonencode({ Version = \"2012-10-17\", Statement = [{ Effect = \"Allow\", Action = var.actions, Resource = \"*\" }] })\n}\n",
+    );
+    let found = located(&dir);
+    assert!(
+        found
+            .iter()
+            .any(|(p, l, r, m)| p == "infra/modules/iam/main.tf"
+                && *l == 3
+                && r == "policy.service-wildcard"
+                && m.contains("as planned in infra/plan.json")),
+        "{found:#?}"
+    );
+    assert!(
+        !found
+            .iter()
+            .any(|(p, _, r, _)| p == "infra/plan.json" && r == "policy.service-wildcard"),
+        "{found:#?}"
+    );
+    // Without the module's source on disk, the finding stays at the plan, named by address.
+    let alone = Dir::new();
+    alone.write("plan.json", PLAN_WITH_MODULES);
+    let found = located(&alone);
+    assert!(
+        found.iter().any(|(p, _, r, m)| p == "plan.json"
+            && r == "policy.service-wildcard"
+            && m.starts_with("module.iam.aws_iam_policy.deploy[\"ci\"]")),
+        "{found:#?}"
+    );
+}

@@ -177,6 +177,7 @@ fn execute(args: &ScanArgs) -> Result<Scanned, CommandError> {
     }
     let policies = crate::policy::Policies {
         anywhere: args.policies_anywhere,
+        ..Default::default()
     };
     let mut outcome = if args.git || args.staged {
         let repo = match args.paths.as_slice() {

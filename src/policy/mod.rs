@@ -10,17 +10,101 @@ pub mod eval;
 pub mod extract;
 pub mod model;
 
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
 use crate::context::{BlobContext, Detector};
 use crate::finding::{
-    fingerprint, value_digest, Facts, Finding, Related, Remedy, Step, Suppression,
+    fingerprint, value_digest, Facts, Finding, Origin, Related, Remedy, Step, Suppression,
 };
 use crate::rule::{Family, RuleMeta};
 
 /// The policy detector: files that do not look like IaC cost one name check.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Policies {
     /// Report policy documents nested anywhere in JSON data, not only in deployable IaC.
     pub anywhere: bool,
+    /// Terraform modules (directories) already read, shared by the workers of one scan.
+    pub modules: Arc<Modules>,
+}
+
+/// Terraform modules read from disk, by directory: what each `.tf` file defines and uses.
+#[derive(Debug, Default)]
+pub struct Modules {
+    seen: Mutex<HashMap<PathBuf, ModuleFiles>>,
+}
+
+/// A module's `.tf` files by name, each extracted on its own.
+type ModuleFiles = Arc<Vec<(String, extract::Extracted)>>;
+
+/// A module reads at most this many `.tf` files of this size: a directory of thousands of
+/// generated files is judged file by file.
+const MODULE_FILES: usize = 256;
+const MODULE_FILE_BYTES: u64 = 2 << 20;
+
+impl Modules {
+    /// The other files of the module `path` is in, as a view; unknown off disk.
+    fn view(&self, origin: &Origin) -> extract::terraform::ModuleView {
+        let Origin::File { path, .. } = origin else {
+            return extract::terraform::ModuleView::default();
+        };
+        let Some(dir) = path.parent() else {
+            return extract::terraform::ModuleView::default();
+        };
+        let me = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let files = {
+            let cached = self.seen.lock().map(|m| m.get(dir).cloned()).ok().flatten();
+            match cached {
+                Some(files) => files,
+                None => {
+                    let files = Arc::new(read_module(dir));
+                    if let Ok(mut m) = self.seen.lock() {
+                        m.insert(dir.to_path_buf(), files.clone());
+                    }
+                    files
+                }
+            }
+        };
+        let mut view = extract::terraform::ModuleView {
+            known: true,
+            ..Default::default()
+        };
+        for (name, extracted) in files.iter().filter(|(n, _)| n != me) {
+            view.add(name, extracted);
+        }
+        view
+    }
+}
+
+/// Every `.tf` file of a directory that mentions data documents, extracted on its own.
+fn read_module(dir: &Path) -> Vec<(String, extract::Extracted)> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<(String, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter(|e| {
+            e.metadata()
+                .is_ok_and(|m| m.is_file() && m.len() <= MODULE_FILE_BYTES)
+        })
+        .filter_map(|e| Some((e.file_name().to_str()?.to_string(), e.path())))
+        .filter(|(n, _)| n.ends_with(".tf"))
+        .collect();
+    names.sort();
+    names.truncate(MODULE_FILES);
+    names
+        .into_iter()
+        .filter_map(|(name, path)| {
+            let text = std::fs::read_to_string(&path).ok()?;
+            if !extract::terraform::needs_module(&text) {
+                return None;
+            }
+            let alone = extract::terraform::ModuleView::default();
+            let extracted = extract::terraform::extract(&text, &alone).ok()?;
+            Some((name, extracted))
+        })
+        .collect()
 }
 
 impl Detector for Policies {
@@ -33,7 +117,12 @@ impl Detector for Policies {
         let Ok(text) = std::str::from_utf8(cx.bytes()) else {
             return;
         };
-        let extracted = match extract::extract(path, text, self.anywhere) {
+        let module = if path.ends_with(".tf") && extract::terraform::needs_module(text) {
+            self.modules.view(cx.origin())
+        } else {
+            extract::terraform::ModuleView::default()
+        };
+        let extracted = match extract::extract(path, text, self.anywhere, &module) {
             Ok(extracted) => extracted,
             Err(err) => {
                 cx.unparsed(format!("{}: {err}", cx.origin().display()));
@@ -59,15 +148,114 @@ impl Detector for Policies {
         }
         let today = &crate::time::now_rfc3339()[..10];
         let judged = checks::run(&extracted, today);
+        let mut sources = PlanSources::new(cx.origin(), &extracted.plan_modules);
         let mut found: Vec<Finding> = judged
             .hits
             .into_iter()
-            .map(|hit| finding(cx, hit))
+            .map(|hit| sources.relocate(&hit).unwrap_or_else(|| finding(cx, hit)))
             .collect();
         // One finding per check and place.
         found.sort_by(|a, b| (a.location.start, &a.rule_id).cmp(&(b.location.start, &b.rule_id)));
         found.dedup_by(|a, b| a.location.start == b.location.start && a.rule_id == b.rule_id);
         out.extend(found);
+    }
+}
+
+/// The `.tf` files a Terraform plan was made from, when they are on disk beside it: a plan's
+/// finding is reported at the `resource` block that produced it, with the plan named.
+struct PlanSources<'a> {
+    /// The plan's folder on disk and relative to the report base.
+    base: Option<(PathBuf, String)>,
+    plan: String,
+    modules: &'a [(String, String)],
+    /// `.tf` files read so far, by folder relative to the plan's.
+    read: HashMap<String, Vec<(String, String)>>,
+}
+
+impl<'a> PlanSources<'a> {
+    fn new(origin: &Origin, modules: &'a [(String, String)]) -> Self {
+        let base = match origin {
+            Origin::File { path, rel } if !modules.is_empty() => {
+                let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+                let rel_dir = rel.rsplit_once('/').map_or("", |(d, _)| d).to_string();
+                Some((dir, rel_dir))
+            }
+            _ => None,
+        };
+        PlanSources {
+            base,
+            plan: origin.rel().to_string(),
+            modules,
+            read: HashMap::new(),
+        }
+    }
+
+    /// The hit as a finding at its resource's `.tf` block, or `None` when that block is not
+    /// on disk.
+    fn relocate(&mut self, hit: &checks::Hit) -> Option<Finding> {
+        let (dir, rel_dir) = self.base.as_ref()?;
+        let address = hit.context.split_whitespace().next().unwrap_or("");
+        let (module, rtype, name) = extract::plan::split_address(address)?;
+        let (_, module_dir) = self.modules.iter().find(|(a, _)| *a == module)?;
+        let files = self.read.entry(module_dir.clone()).or_insert_with(|| {
+            let mut files = Vec::new();
+            let Ok(entries) = std::fs::read_dir(dir.join(module_dir)) else {
+                return files;
+            };
+            for entry in entries.filter_map(Result::ok).take(MODULE_FILES) {
+                let file = entry.file_name().to_string_lossy().into_owned();
+                let small = entry
+                    .metadata()
+                    .is_ok_and(|m| m.is_file() && m.len() <= MODULE_FILE_BYTES);
+                if small && file.ends_with(".tf") {
+                    if let Ok(text) = std::fs::read_to_string(entry.path()) {
+                        files.push((file, text));
+                    }
+                }
+            }
+            files.sort();
+            files
+        });
+        let header = format!("\"{rtype}\" \"{name}\"");
+        for (file, text) in files.iter() {
+            let found = text.match_indices(&header).find(|(at, _)| {
+                let before = text[..*at].trim_end();
+                before.ends_with("resource") || before.ends_with("data")
+            });
+            let Some((at, _)) = found else { continue };
+            // From the `resource` keyword to the labels.
+            let keyword_end = text[..at].trim_end().len();
+            let start = text[..keyword_end]
+                .rfind(char::is_whitespace)
+                .map_or(0, |w| w + 1);
+            let rel = [rel_dir.as_str(), module_dir.as_str(), file.as_str()]
+                .iter()
+                .filter(|p| !p.is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join("/");
+            let blob = crate::source::Blob {
+                origin: Origin::File {
+                    path: dir.join(module_dir).join(file),
+                    rel,
+                },
+                bytes: std::borrow::Cow::Borrowed(text.as_bytes()),
+            };
+            let tf = BlobContext::new(&blob);
+            let end = at + header.len();
+            let hit = checks::Hit {
+                check: hit.check,
+                context: hit.context.clone(),
+                severity: hit.severity,
+                start,
+                end,
+                message: format!("{} (as planned in {})", hit.message, self.plan),
+                related: Vec::new(),
+                cleared_by: hit.cleared_by.clone(),
+            };
+            return Some(finding(&tf, hit));
+        }
+        None
     }
 }
 

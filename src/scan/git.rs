@@ -82,16 +82,27 @@ fn scan_object(
 struct BlobCache<'a> {
     repo: &'a gix::Repository,
     collector: &'a Collector<'a>,
-    found: HashMap<ObjectId, Vec<Finding>>,
+    found: HashMap<(ObjectId, PathClass), Vec<Finding>>,
+}
+
+/// What a blob's findings depend on in its path: whether the path filter admits it, and which
+/// IaC format its name makes it. The same blob at two paths of one class is scanned once.
+type PathClass = (bool, u8);
+
+fn path_class(collector: &Collector, path: &str) -> PathClass {
+    (
+        collector.filter.allows(path),
+        crate::policy::extract::path_class(path),
+    )
 }
 
 impl BlobCache<'_> {
     fn get(&mut self, id: ObjectId, origin: impl FnOnce() -> Origin) -> &[Finding] {
-        if !self.found.contains_key(&id) {
-            let findings = scan_object(self.repo, self.collector, id, origin()).unwrap_or_default();
-            self.found.insert(id, findings);
-        }
-        &self.found[&id]
+        let origin = origin();
+        let key = (id, path_class(self.collector, origin.rel()));
+        self.found.entry(key).or_insert_with(|| {
+            scan_object(self.repo, self.collector, id, origin).unwrap_or_default()
+        })
     }
 }
 
@@ -107,7 +118,12 @@ pub fn history(
     let started = Instant::now();
     let repo = git::open(repo_path)?;
     let walked = git::history(&repo, selection, opts.threads)?;
-    let collector = Collector::new(engine, opts.policies, &opts.filter, opts.max_file_size);
+    let collector = Collector::new(
+        engine,
+        opts.policies.clone(),
+        &opts.filter,
+        opts.max_file_size,
+    );
     for problem in &walked.problems {
         super::Visitor::problem(&collector, problem.clone());
     }
@@ -118,11 +134,13 @@ pub fn history(
         );
     }
 
-    // Each distinct blob once, first seen at the path of its first change.
+    // Each distinct blob once per class of path, first seen at the path of its first change.
     let mut jobs: Vec<(ObjectId, Origin)> = Vec::new();
     let mut seen = HashSet::new();
+    let mut distinct = HashSet::new();
     for change in &walked.changes {
-        if seen.insert(change.blob) {
+        distinct.insert(change.blob);
+        if seen.insert((change.blob, path_class(&collector, &change.path))) {
             jobs.push((change.blob, origin_of(change)));
         }
     }
@@ -172,7 +190,7 @@ pub fn history(
         };
         finding.present_at_head = Some(at_head);
     }
-    let blobs = seen.len();
+    let blobs = distinct.len();
     let mut outcome = collector.finish(findings, started);
     outcome.scope = Some(format!(
         "history: {} {}, {blobs} distinct {}",
@@ -201,7 +219,7 @@ fn scan_parallel(
     collector: &Collector,
     jobs: Vec<(ObjectId, Origin)>,
     opts: &GitOptions,
-) -> HashMap<ObjectId, Vec<Finding>> {
+) -> HashMap<(ObjectId, PathClass), Vec<Finding>> {
     use rayon::prelude::*;
     let shared = repo.clone().into_sync();
     let done = AtomicBool::new(false);
@@ -215,8 +233,9 @@ fn scan_parallel(
                     || shared.to_thread_local(),
                     |repo, (id, origin)| {
                         // Skipped and unreadable blobs are remembered too, so no one reads them again.
+                        let class = path_class(collector, origin.rel());
                         let findings = scan_object(repo, collector, id, origin);
-                        (id, findings.unwrap_or_default())
+                        ((id, class), findings.unwrap_or_default())
                     },
                 )
                 .collect()
@@ -236,7 +255,15 @@ pub fn staged(
     let started = Instant::now();
     let repo = git::open(repo_path)?;
     let staged = git::staged(&repo)?;
-    let collector = Collector::new(engine, opts.policies, &opts.filter, opts.max_file_size);
+    let collector = Collector::new(
+        engine,
+        opts.policies.clone(),
+        &opts.filter,
+        opts.max_file_size,
+    );
+    for problem in &staged.problems {
+        super::Visitor::problem(&collector, format!("HEAD: {problem}"));
+    }
     let mut findings = Vec::new();
     for file in &staged.files {
         let origin = Origin::Index {

@@ -228,7 +228,7 @@ pub fn run(engine: &Engine, request: &ScanRequest) -> ScanOutcome {
     let started = Instant::now();
     let mut collector = Collector::new(
         engine,
-        request.policies,
+        request.policies.clone(),
         &request.filter,
         request.walk.max_file_size,
     );

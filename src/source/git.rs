@@ -106,12 +106,14 @@ pub fn history(
         walk = walk.with_hidden([resolve_commit(repo, hidden)?]);
     }
     let shallow = repo.is_shallow().unwrap_or(false);
+    let mut problems = Vec::new();
+    let head = head_blobs(repo, &mut problems)?;
     let mut history = History {
         changes: Vec::new(),
         commits: 0,
-        head: head_blobs(repo)?,
+        head,
         shallow,
-        problems: Vec::new(),
+        problems: problems.into_iter().map(|p| format!("HEAD: {p}")).collect(),
     };
     let mut commits = Vec::new();
     for info in walk.all().map_err(|e| failed("walking history", e))? {
@@ -124,7 +126,8 @@ pub fn history(
     // Inflating trees is most of the cost: diff the commits on every worker, each with its own
     // handle and object cache, then keep the walk's order.
     let shared = repo.clone().into_sync();
-    let diffed: Vec<Result<Vec<Change>, GitError>> = pool(threads).install(|| {
+    type Diffed = (Result<Vec<Change>, GitError>, Vec<String>);
+    let diffed: Vec<Diffed> = pool(threads).install(|| {
         use rayon::prelude::*;
         commits
             .par_iter()
@@ -136,15 +139,19 @@ pub fn history(
                 },
                 |repo, &id| {
                     let mut changes = Vec::new();
-                    commit_changes(repo, id, &mut changes).map(|()| changes)
+                    let mut problems = Vec::new();
+                    let result = commit_changes(repo, id, &mut changes, &mut problems);
+                    (result.map(|()| changes), problems)
                 },
             )
             .collect()
     });
-    let mut done: Vec<(usize, Result<Vec<Change>, GitError>)> =
-        diffed.into_iter().enumerate().collect();
-    done.sort_by_key(|(i, _)| *i);
-    for (i, result) in done {
+    for (i, (result, problems)) in diffed.into_iter().enumerate() {
+        history.problems.extend(
+            problems
+                .into_iter()
+                .map(|p| format!("commit {}: {p}", commits[i])),
+        );
         match result {
             Ok(changes) => history.changes.extend(changes),
             Err(err) => history
@@ -159,6 +166,7 @@ fn commit_changes(
     repo: &gix::Repository,
     id: ObjectId,
     out: &mut Vec<Change>,
+    problems: &mut Vec<String>,
 ) -> Result<(), GitError> {
     let commit = repo
         .find_commit(id)
@@ -181,7 +189,7 @@ fn commit_changes(
         .and_then(|p| repo.find_commit(p.detach()).ok())
         .and_then(|p| p.tree_id().ok().map(|t| t.detach()));
     let mut changed = Vec::new();
-    diff_trees(repo, parent_tree, tree, "", &mut changed)?;
+    diff_trees(repo, parent_tree, tree, "", &mut changed, problems, 0);
     out.extend(changed.into_iter().map(|(path, blob, before)| Change {
         commit: info.clone(),
         path,
@@ -191,60 +199,95 @@ fn commit_changes(
     Ok(())
 }
 
-/// Blobs of `new` that differ from `old` at the same path: `(path, blob, blob before)`.
+/// Decodes a tree object's bytes as the history walk does, and counts its entries: what the
+/// fuzz target for tree parsing drives.
+pub fn tree_entries(bytes: &[u8]) -> usize {
+    gix::objs::TreeRef::from_bytes(bytes, gix::hash::Kind::Sha1).map_or(0, |t| t.entries.len())
+}
+
+/// Trees deeper than this are not followed (a crafted repository could nest thousands).
+const TREE_DEPTH: usize = 256;
+
+/// The entries of a tree, or a problem said once: a corrupt or missing tree costs only itself.
+fn tree_entries_of(
+    repo: &gix::Repository,
+    id: ObjectId,
+    prefix: &str,
+    problems: &mut Vec<String>,
+) -> Option<Vec<(Vec<u8>, gix::object::tree::EntryMode, ObjectId)>> {
+    let decoded = repo
+        .find_tree(id)
+        .map_err(|e| e.to_string())
+        .and_then(|tree| {
+            tree.decode()
+                .map(|t| {
+                    t.entries
+                        .iter()
+                        .map(|e| (e.filename.to_vec(), e.mode, e.oid.to_owned()))
+                        .collect()
+                })
+                .map_err(|e| e.to_string())
+        });
+    match decoded {
+        Ok(entries) => Some(entries),
+        Err(err) => {
+            let at = if prefix.is_empty() { "/" } else { prefix };
+            problems.push(format!(
+                "tree {id} (at {at}) cannot be read ({err}); skipped, the rest was scanned"
+            ));
+            None
+        }
+    }
+}
+
+/// Blobs of `new` that differ from `old` at the same path: `(path, blob, blob before)`. A tree
+/// that cannot be read is a problem, not an error: on the new side its files are skipped, on
+/// the old side every file of the new one counts as changed (reported rather than lost).
 fn diff_trees(
     repo: &gix::Repository,
     old: Option<ObjectId>,
     new: ObjectId,
     prefix: &str,
     out: &mut Vec<(String, ObjectId, Option<ObjectId>)>,
-) -> Result<(), GitError> {
+    problems: &mut Vec<String>,
+    depth: usize,
+) {
     if old == Some(new) {
-        return Ok(());
+        return;
     }
-    let new_tree = repo
-        .find_tree(new)
-        .map_err(|e| failed(format!("tree {new}"), e))?;
-    let new_entries = new_tree
-        .decode()
-        .map_err(|e| failed(format!("tree {new}"), e))?;
-    let old_tree = match old {
-        Some(id) => Some(
-            repo.find_tree(id)
-                .map_err(|e| failed(format!("tree {id}"), e))?,
-        ),
-        None => None,
+    if depth > TREE_DEPTH {
+        problems.push(format!(
+            "{prefix}: trees nested deeper than {TREE_DEPTH} levels are not followed"
+        ));
+        return;
+    }
+    let Some(new_entries) = tree_entries_of(repo, new, prefix, problems) else {
+        return;
     };
-    let old_entries: HashMap<&[u8], (gix::object::tree::EntryMode, ObjectId)> = match &old_tree {
-        Some(tree) => tree
-            .decode()
-            .map_err(|e| failed("tree", e))?
-            .entries
-            .into_iter()
-            .map(|e| (e.filename.as_bytes(), (e.mode, e.oid.to_owned())))
-            .collect(),
-        None => HashMap::new(),
-    };
-    for entry in &new_entries.entries {
-        let name = entry.filename.to_str_lossy();
+    let old_entries: HashMap<Vec<u8>, (gix::object::tree::EntryMode, ObjectId)> = old
+        .and_then(|id| tree_entries_of(repo, id, prefix, problems))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(name, mode, oid)| (name, (mode, oid)))
+        .collect();
+    for (filename, mode, oid) in &new_entries {
+        let name = filename.to_str_lossy();
         let path = if prefix.is_empty() {
             name.into_owned()
         } else {
             format!("{prefix}/{name}")
         };
-        let before = old_entries.get(entry.filename.as_bytes());
-        let oid = entry.oid.to_owned();
-        if entry.mode.is_tree() {
+        let before = old_entries.get(filename);
+        if mode.is_tree() {
             let old_sub = before.filter(|(mode, _)| mode.is_tree()).map(|(_, id)| *id);
-            diff_trees(repo, old_sub, oid, &path, out)?;
-        } else if entry.mode.is_blob() {
+            diff_trees(repo, old_sub, *oid, &path, out, problems, depth + 1);
+        } else if mode.is_blob() {
             let old_blob = before.filter(|(mode, _)| mode.is_blob()).map(|(_, id)| *id);
-            if old_blob != Some(oid) {
-                out.push((path, oid, old_blob));
+            if old_blob != Some(*oid) {
+                out.push((path, *oid, old_blob));
             }
         }
     }
-    Ok(())
 }
 
 /// The commits all references point at (tags peeled), plus HEAD.
@@ -284,13 +327,16 @@ fn resolve_commit(repo: &gix::Repository, spec: &str) -> Result<ObjectId, GitErr
 }
 
 /// Path to blob for every file at HEAD (empty for a repository without commits).
-pub fn head_blobs(repo: &gix::Repository) -> Result<HashMap<String, ObjectId>, GitError> {
+pub fn head_blobs(
+    repo: &gix::Repository,
+    problems: &mut Vec<String>,
+) -> Result<HashMap<String, ObjectId>, GitError> {
     let mut out = HashMap::new();
     let Ok(tree) = repo.head_tree_id() else {
         return Ok(out);
     };
     let mut changes = Vec::new();
-    diff_trees(repo, None, tree.detach(), "", &mut changes)?;
+    diff_trees(repo, None, tree.detach(), "", &mut changes, problems, 0);
     out.extend(changes.into_iter().map(|(path, blob, _)| (path, blob)));
     Ok(out)
 }
@@ -309,13 +355,16 @@ pub struct Staged {
     pub index_entries: usize,
     /// The repository has no commit yet.
     pub unborn: bool,
+    /// HEAD's trees that could not be read (their staged files count as new).
+    pub problems: Vec<String>,
 }
 
 pub fn staged(repo: &gix::Repository) -> Result<Staged, GitError> {
     let index = repo
         .index_or_empty()
         .map_err(|e| failed("reading the index", e))?;
-    let head = head_blobs(repo)?;
+    let mut problems = Vec::new();
+    let head = head_blobs(repo, &mut problems)?;
     let unborn = repo.head_tree_id().is_err();
     let mut files = Vec::new();
     for entry in index.entries() {
@@ -337,6 +386,7 @@ pub fn staged(repo: &gix::Repository) -> Result<Staged, GitError> {
         files,
         index_entries: index.entries().len(),
         unborn,
+        problems,
     })
 }
 

@@ -384,7 +384,7 @@ mod tests {
     use super::*;
 
     fn fires(check: &Check, name: &str, text: &str) -> bool {
-        let extracted = crate::policy::extract::extract(name, text, false)
+        let extracted = crate::policy::extract::extract(name, text, false, &Default::default())
             .unwrap_or_else(|e| panic!("{}: example {name} does not parse: {e}", check.id));
         run(&extracted, "2026-11-30")
             .hits

@@ -317,7 +317,7 @@ mod tests {
     }
 
     fn fires(name: &str, text: &str) -> bool {
-        let extracted = crate::policy::extract::extract(name, text, false).unwrap();
+        let extracted = crate::policy::extract::extract(name, text, false, &Default::default()).unwrap();
         crate::policy::checks::run(&extracted, "2026-11-30")
             .hits
             .iter()

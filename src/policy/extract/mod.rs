@@ -46,6 +46,11 @@ pub struct Extracted {
     /// Policy documents nested in data that is not IaC (recorded API responses, test
     /// snapshots): counted, not analysed, unless `--policies-anywhere`.
     pub nested: u64,
+    /// Terraform: the data documents this file defines, and its uses of ones it does not.
+    pub tf_defined: Vec<String>,
+    pub tf_dangling: Vec<terraform::DataUse>,
+    /// Terraform plans: each module's address and its folder relative to the plan's folder.
+    pub plan_modules: Vec<(String, String)>,
 }
 
 /// Whether a file's name allows it to be IaC at all: the check every file pays.
@@ -55,6 +60,24 @@ pub fn may_be_iac(path: &str) -> bool {
         ext.to_ascii_lowercase().as_str(),
         "tf" | "yml" | "yaml" | "template" | "json"
     )
+}
+
+/// What a file's name alone decides about how it is read as IaC (`format_of` and the JSON
+/// carriers): two paths of one class give the same findings for the same content.
+pub fn path_class(path: &str) -> u8 {
+    if !may_be_iac(path) {
+        return 0;
+    }
+    let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+    let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
+    match ext {
+        "tf" => 1,
+        "yml" | "yaml" if name.starts_with("serverless.") => 2,
+        "yml" | "yaml" => 3,
+        "template" => 4,
+        "json" if path.ends_with(".snapshot.json") => 5,
+        _ => 6,
+    }
 }
 
 /// The IaC formats keyrot reads.
@@ -129,12 +152,17 @@ fn yaml(text: &str) -> Result<Node, ExtractError> {
 }
 
 /// Parses `text` if it looks like IaC. `Err` when it looks like IaC and does not parse.
-pub fn extract(path: &str, text: &str, anywhere: bool) -> Result<Extracted, ExtractError> {
+pub fn extract(
+    path: &str,
+    text: &str,
+    anywhere: bool,
+    module: &terraform::ModuleView,
+) -> Result<Extracted, ExtractError> {
     let Some(format) = format_of(path, text) else {
         return Ok(Extracted::default());
     };
     match format {
-        Format::Terraform => terraform::extract(text),
+        Format::Terraform => terraform::extract(text, module),
         Format::Serverless => Ok(serverless::extract(&yaml(text)?)),
         Format::CloudFormationYaml => Ok(cloudformation::extract(&yaml(text)?)),
         Format::CloudFormationJson => {

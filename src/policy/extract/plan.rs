@@ -25,7 +25,83 @@ pub fn extract(root: &Node) -> Extracted {
     {
         module_resources(module, &mut out, 0);
     }
+    if let Some(root_module) = root.get("configuration").and_then(|c| c.get("root_module")) {
+        module_sources(root_module, "", "", &mut out.plan_modules, 0);
+    }
     out
+}
+
+/// Where each module's configuration lives (`module.net.module.sg` -> `modules/net/sg`), from
+/// the `source` of its call when that is a local path (`./x`, `../x`); registry and git
+/// sources are not on disk and are left out.
+fn module_sources(
+    module: &Node,
+    address: &str,
+    dir: &str,
+    out: &mut Vec<(String, String)>,
+    depth: usize,
+) {
+    if depth > 32 || out.len() > 10_000 {
+        return;
+    }
+    out.push((address.to_string(), dir.to_string()));
+    let Some(Kind::Map(calls)) = module.get("module_calls").map(|c| &c.kind) else {
+        return;
+    };
+    for (name, call) in calls {
+        let Some(source) = call.get("source").and_then(Node::as_str) else {
+            continue;
+        };
+        if !(source.starts_with("./") || source.starts_with("../")) {
+            continue;
+        }
+        let Some(child_dir) = join_relative(dir, source) else {
+            continue;
+        };
+        let child_address = if address.is_empty() {
+            format!("module.{name}")
+        } else {
+            format!("{address}.module.{name}")
+        };
+        if let Some(child) = call.get("module") {
+            module_sources(child, &child_address, &child_dir, out, depth + 1);
+        }
+    }
+}
+
+/// `a/b` joined with `../c/./d` is `a/c/d`; `None` when it climbs above the plan's folder.
+pub fn join_relative(base: &str, rel: &str) -> Option<String> {
+    let mut parts: Vec<&str> = base.split('/').filter(|p| !p.is_empty()).collect();
+    for part in rel.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            p => parts.push(p),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// A resource address without its instance keys: `module.a["x"].aws_iam_role.r[0]` is
+/// (`module.a`, `aws_iam_role`, `r`).
+pub fn split_address(address: &str) -> Option<(String, String, String)> {
+    let mut clean = String::with_capacity(address.len());
+    let mut depth = 0usize;
+    for c in address.chars() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => clean.push(c),
+            _ => {}
+        }
+    }
+    let clean = clean.strip_prefix("data.").map_or(clean.as_str(), |c| c);
+    let mut parts: Vec<&str> = clean.split('.').collect();
+    let name = parts.pop()?;
+    let rtype = parts.pop()?;
+    Some((parts.join("."), rtype.to_string(), name.to_string()))
 }
 
 fn module_resources(module: &Node, out: &mut Extracted, depth: usize) {

@@ -1,8 +1,10 @@
 //! Terraform, parsed with tree-sitter's HCL grammar. Policies written as `jsonencode({...})`,
-//! heredocs, literal JSON strings, or `data.aws_iam_policy_document.X.json` (resolved within the
-//! file) become documents; `data "aws_iam_policy_document"` blocks become statements.
+//! heredocs, literal JSON strings, or `data.aws_iam_policy_document.X.json` become documents;
+//! `data "aws_iam_policy_document"` blocks become statements. A module is a directory: a data
+//! document defined in one file and used in another is judged where it is defined, as the kind
+//! of policy its user makes of it (`ModuleView`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use tree_sitter::{Node as TsNode, Parser};
 
@@ -10,7 +12,48 @@ use super::{is_admin_managed_policy, ExtractError, Extracted, FactKind, IacFact}
 use crate::node::{parse_json_at, Kind, Node};
 use crate::policy::model::{doc_from_node, DocKind, PolicyDoc};
 
-pub fn extract(text: &str) -> Result<Extracted, ExtractError> {
+/// A use, in one file of a module, of a data document the file does not define.
+#[derive(Clone, Debug)]
+pub struct DataUse {
+    /// The data document's name (`x` of `data.aws_iam_policy_document.x`).
+    pub name: String,
+    pub kind: DocKind,
+    /// The resource that uses it, for messages: `aws_iam_role.app (assume_role_policy)`.
+    pub context: String,
+    /// Where the reference is, in the using file.
+    pub at: usize,
+}
+
+/// What the other `.tf` files of a module (its directory) define and use.
+#[derive(Clone, Debug, Default)]
+pub struct ModuleView {
+    /// Whether the module's other files could be read at all (not in history scans).
+    pub known: bool,
+    /// Data documents defined in other files.
+    pub defined: HashSet<String>,
+    /// Uses, by other files (their name), of data documents they do not define.
+    pub uses: HashMap<String, Vec<(String, DataUse)>>,
+}
+
+impl ModuleView {
+    /// Adds one other file of the module, from its extraction.
+    pub fn add(&mut self, file: &str, extracted: &Extracted) {
+        self.defined.extend(extracted.tf_defined.iter().cloned());
+        for u in &extracted.tf_dangling {
+            self.uses
+                .entry(u.name.clone())
+                .or_default()
+                .push((file.to_string(), u.clone()));
+        }
+    }
+}
+
+/// Whether a Terraform file defines or uses data documents, so that its module matters.
+pub fn needs_module(text: &str) -> bool {
+    text.contains("aws_iam_policy_document")
+}
+
+pub fn extract(text: &str, module: &ModuleView) -> Result<Extracted, ExtractError> {
     let mut parser = Parser::new();
     parser
         .set_language(&tree_sitter_hcl::LANGUAGE.into())
@@ -34,6 +77,7 @@ pub fn extract(text: &str) -> Result<Extracted, ExtractError> {
         src: text,
         depth: std::cell::Cell::new(0),
         named: HashMap::new(),
+        dangling: std::cell::RefCell::new(Vec::new()),
     };
     // Locals, and variables with a default (a caller may pass another value: the default is
     // what the module deploys unless told otherwise).
@@ -154,6 +198,7 @@ pub fn extract(text: &str) -> Result<Extracted, ExtractError> {
 
     let mut out = Extracted {
         broken,
+        tf_defined: data_docs.keys().cloned().collect(),
         ..Extracted::default()
     };
     for (kind, labels, block_body) in &blocks {
@@ -307,19 +352,54 @@ pub fn extract(text: &str) -> Result<Extracted, ExtractError> {
             _ => {}
         }
     }
-    // Data documents no resource here refers to are still checked, as what they most look like.
+    // References to data documents this file does not define: another file of the module
+    // judges them where they are defined; one that no file defines cannot be analysed.
+    out.tf_dangling = hcl.dangling.take();
+    for u in &out.tf_dangling {
+        if module.defined.contains(&u.name) {
+            continue;
+        }
+        let why = if module.known {
+            format!(
+                "{} refers to data.aws_iam_policy_document.{}, which no file of this module defines",
+                u.context, u.name
+            )
+        } else {
+            format!(
+                "{} refers to data.aws_iam_policy_document.{}, defined in another file of the \
+                 module, which this scan cannot read (only tree scans read a module's files)",
+                u.context, u.name
+            )
+        };
+        out.broken.push((u.at, why));
+    }
+    // Data documents no resource here refers to: judged as what another file of the module
+    // makes of them, else as what they most look like.
     let mut unused: Vec<_> = data_docs
         .into_iter()
         .filter(|(_, (_, used))| !used)
         .collect();
     unused.sort_by_key(|(_, (node, _))| node.start);
     for (name, (node, _)) in unused {
-        let kind = super::guess_kind(&node);
-        if let Some(mut doc) =
-            doc_from_node(&node, kind, format!("data.aws_iam_policy_document.{name}"))
-        {
-            doc.version_implied = true;
-            out.docs.push(doc);
+        let id = format!("data.aws_iam_policy_document.{name}");
+        let uses = module
+            .uses
+            .get(&name)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let mut kinds: Vec<(DocKind, String)> = uses
+            .iter()
+            .map(|(file, u)| (u.kind, format!("{} in {file} <- {id}", u.context)))
+            .collect();
+        kinds.dedup_by(|a, b| a.0 == b.0);
+        if kinds.is_empty() {
+            kinds.push((super::guess_kind(&node), id.clone()));
+        }
+        for (kind, context) in kinds {
+            if let Some(mut doc) = doc_from_node(&node, kind, context) {
+                doc.version_implied = true;
+                out.docs.push(doc);
+            }
         }
     }
     Ok(out)
@@ -451,6 +531,8 @@ struct Hcl<'a> {
     depth: std::cell::Cell<usize>,
     /// `local.NAME` and `var.NAME` (its default) to their expressions, in this file.
     named: HashMap<String, TsNode<'a>>,
+    /// References to data documents this file does not define.
+    dangling: std::cell::RefCell<Vec<DataUse>>,
 }
 
 impl<'a> Hcl<'a> {
@@ -517,7 +599,15 @@ impl<'a> Hcl<'a> {
             .strip_prefix("data.aws_iam_policy_document.")
             .and_then(|r| r.strip_suffix(".json"))
         {
-            let (node, used) = data.get_mut(name)?;
+            let Some((node, used)) = data.get_mut(name) else {
+                self.dangling.borrow_mut().push(DataUse {
+                    name: name.to_string(),
+                    kind,
+                    context,
+                    at: expr.start_byte(),
+                });
+                return None;
+            };
             *used = true;
             let mut doc = doc_from_node(
                 node,
@@ -880,7 +970,11 @@ mod tests {
         );
         let out = std::thread::Builder::new()
             .stack_size(2 << 20)
-            .spawn(move || super::extract(&text).map(|e| e.docs.len()).ok())
+            .spawn(move || {
+                super::extract(&text, &Default::default())
+                    .map(|e| e.docs.len())
+                    .ok()
+            })
             .unwrap()
             .join()
             .unwrap();
@@ -895,7 +989,7 @@ mod tests {
             .set_language(&tree_sitter_hcl::LANGUAGE.into())
             .unwrap();
         let tree = parser.parse(text, None).unwrap();
-        let out = super::extract(text).unwrap();
+        let out = super::extract(text, &Default::default()).unwrap();
         assert_eq!(out.docs.len(), 1, "{}", tree.root_node().to_sexp());
         let not_action = &out.docs[0].statements[0].not_actions[0];
         assert_eq!(&text[not_action.start..not_action.end], "\"iam:*\"");

@@ -1,0 +1,70 @@
+//! Entry points for the fuzz targets (`fuzz/`) and the YAML conformance measurement
+//! (`benches/yaml-suite.sh`): each takes arbitrary bytes and runs one parser or the whole
+//! pipeline on them, as a scan would. Not an API: hidden from the docs, and nothing here is
+//! for programs other than those two.
+
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+use crate::context::{BlobContext, Detector};
+use crate::detect::{Engine, RuleSet};
+use crate::finding::{Finding, Origin};
+use crate::source::Blob;
+
+fn engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| {
+        let rules = RuleSet::load(None).expect("the built-in rules load");
+        Engine::new(rules, None).expect("the built-in rules compile")
+    })
+}
+
+/// Every detector and the inline suppressions over `bytes` as the file `rel`: what a tree scan
+/// does with one file. Returns the findings.
+pub fn pipeline(rel: &str, bytes: &[u8]) -> Vec<Finding> {
+    let blob = Blob {
+        origin: Origin::File {
+            path: rel.into(),
+            rel: rel.to_string(),
+        },
+        bytes: Cow::Borrowed(bytes),
+    };
+    let cx = BlobContext::new(&blob);
+    let mut findings = Vec::new();
+    let policies = crate::policy::Policies::default();
+    let detectors: [&dyn Detector; 2] = [engine(), &policies];
+    for detector in detectors {
+        detector.scan(&cx, &mut findings);
+    }
+    crate::suppress::inline(&cx, &mut findings);
+    // Render them as every format would: masking and escaping run on hostile text too.
+    for f in &findings {
+        let _ = crate::report::text::clean(&f.excerpt);
+    }
+    findings
+}
+
+/// keyrot's YAML reader (with its repairs and budgets): whether it accepts the text.
+pub fn yaml(text: &str) -> bool {
+    crate::node::yaml(text).is_ok()
+}
+
+/// keyrot's JSON reader: whether it accepts the text.
+pub fn json(text: &str) -> bool {
+    crate::node::json(text).is_ok()
+}
+
+/// `.keyrot.toml`: whether it is accepted.
+pub fn config(text: &str) -> bool {
+    crate::config::Config::parse(text, "fuzz.toml").is_ok()
+}
+
+/// A baseline file: whether it is accepted.
+pub fn baseline(text: &str) -> bool {
+    crate::suppress::parse_baseline(text, "fuzz.json").is_ok()
+}
+
+/// A git tree object's bytes as history scans read them: every entry decoded.
+pub fn git_tree(bytes: &[u8]) -> usize {
+    crate::source::git::tree_entries(bytes)
+}
