@@ -1,0 +1,7 @@
+//! Baseline files.
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        keyrot::fuzz::baseline(text);
+    }
+});

@@ -1,0 +1,7 @@
+//! `.keyrot.toml`.
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        keyrot::fuzz::config(text);
+    }
+});
