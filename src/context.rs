@@ -95,6 +95,48 @@ impl<'a> BlobContext<'a> {
         self.secrets.borrow_mut().push(span.start..end);
     }
 
+    /// Records every other place the secrets recorded so far appear in the blob, in any of
+    /// their spellings (`redact::spellings`: as they are, JSON-escaped, percent-encoded), so
+    /// that a secret found once is masked wherever an excerpt shows it. One pass over the blob
+    /// for all of them; at most 4,096 distinct values and 65,536 places (past that, the shape
+    /// heuristic still masks long runs).
+    pub fn add_other_spellings(&self) {
+        const VALUES: usize = 4096;
+        const PLACES: usize = 65_536;
+        let bytes = self.bytes();
+        let mut values: Vec<&[u8]> = self
+            .secrets
+            .borrow()
+            .iter()
+            .filter_map(|s| bytes.get(s.clone()))
+            .collect();
+        if values.is_empty() {
+            return;
+        }
+        values.sort_unstable();
+        values.dedup();
+        values.truncate(VALUES);
+        let patterns: Vec<Vec<u8>> = values
+            .into_iter()
+            .flat_map(crate::redact::spellings)
+            .collect();
+        let Ok(searcher) = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(&patterns)
+        else {
+            return;
+        };
+        let found: Vec<Range<usize>> = searcher
+            .find_iter(bytes)
+            .take(PLACES)
+            .map(|m| m.start()..m.end())
+            .collect();
+        let mut secrets = self.secrets.borrow_mut();
+        secrets.extend(found);
+        secrets.sort_unstable_by_key(|s| (s.start, s.end));
+        secrets.dedup();
+    }
+
     /// Every secret span recorded so far.
     pub fn secrets(&self) -> Ref<'_, Vec<Range<usize>>> {
         self.secrets.borrow()

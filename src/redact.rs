@@ -4,6 +4,64 @@
 
 use std::ops::Range;
 
+/// The ways a secret value may be spelled in a file: as it is, with `/` escaped as JSON allows
+/// (`\/`), and percent-encoded (upper- and lower-case hex), each computed from the value with
+/// those encodings undone. Values under 8 bytes have no other spellings worth searching.
+pub fn spellings(value: &[u8]) -> Vec<Vec<u8>> {
+    if value.len() < 8 {
+        return Vec::new();
+    }
+    // Undo `\/` and `%XX` first, so that any spelling found leads to all the others.
+    let mut plain = Vec::with_capacity(value.len());
+    let mut i = 0;
+    while i < value.len() {
+        match value[i] {
+            b'\\' if value.get(i + 1) == Some(&b'/') => {
+                plain.push(b'/');
+                i += 2;
+            }
+            b'%' if i + 2 < value.len() => {
+                let hex = std::str::from_utf8(&value[i + 1..i + 3]).ok();
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(b) => {
+                        plain.push(b);
+                        i += 3;
+                    }
+                    None => {
+                        plain.push(b'%');
+                        i += 1;
+                    }
+                }
+            }
+            b => {
+                plain.push(b);
+                i += 1;
+            }
+        }
+    }
+    let unreserved = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~');
+    let mut json = Vec::with_capacity(plain.len() + 8);
+    let (mut upper, mut lower) = (Vec::new(), Vec::new());
+    for &b in &plain {
+        if b == b'/' {
+            json.extend_from_slice(b"\\/");
+        } else {
+            json.push(b);
+        }
+        if unreserved(b) {
+            upper.push(b);
+            lower.push(b);
+        } else {
+            upper.extend_from_slice(format!("%{b:02X}").as_bytes());
+            lower.extend_from_slice(format!("%{b:02x}").as_bytes());
+        }
+    }
+    let mut out = vec![plain, json, upper, lower];
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// A secret by its first four characters: `wJal****`.
 pub fn secret(value: &str) -> String {
     let prefix: String = value.chars().take(4).collect();

@@ -242,6 +242,80 @@ fn no_planted_secret_appears_in_any_output() {
 }
 
 #[test]
+fn a_secret_found_once_is_masked_in_every_spelling_on_every_line() {
+    // Found plainly on line 2; the same secret percent-encoded and JSON-escaped on the lines of
+    // two other findings, where no run is long enough for the shape heuristic.
+    let text = "{\"aws_access_key_id\": \"AKIAYGTTU3F4ZNIBPSU4\",\n \"aws_secret_access_key\": \"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\",\n \"url\": \"https://x/?id=AKIAV3ECFF5UQMMIXKKF&s=UYDK9SGewL2AGe4Ae%2FyHC3A%2FlCbFs83cEDU3qLyj\",\n \"old\": \"AKIAQYLPMN5HHHFPZAM2 UYDK9SGewL2AGe4Ae\\/yHC3A\\/lCbFs83cEDU3qLyj\"}\n";
+    let dir = crate::util::Dir::new();
+    dir.write("app.json", text);
+    for format in ["text", "json", "sarif"] {
+        let run = crate::util::keyrot_in(dir.path(), &["scan", "--format", format]);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        for shown in ["GewL2AGe4Ae", "yHC3A", "lCbFs83cEDU3qLyj"] {
+            assert!(
+                !run.stdout.contains(shown),
+                "{format} shows {shown}:\n{}",
+                run.stdout
+            );
+        }
+        // The twin: the lines with the other spellings are in the report.
+        assert!(
+            run.stdout.contains("AKIAV3ECFF5UQMMIXKKF"),
+            "{format}: {}",
+            run.stdout
+        );
+        assert!(
+            run.stdout.contains("AKIAQYLPMN5HHHFPZAM2"),
+            "{format}: {}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn a_short_custom_secret_found_once_is_masked_on_another_finding_line() {
+    let dir = Dir::new();
+    dir.write(
+        "rules/internal.yml",
+        r#"rules:
+  - id: acme.short-token
+    name: ACME short token
+    severity: medium
+    literals: [deploy_token]
+    pattern: 'deploy_token: (?P<secret>[a-z0-9._-]{12})'
+    examples: ['deploy_token: ab.cd-ef_gh1']
+    negative_examples: ['deploy_token: short']
+    description: An ACME token.
+    why: It deploys.
+    remediation: Revoke it.
+"#,
+    );
+    // Found on line 1; shown again on line 2, the line of a key ID finding, where it is too
+    // short and too punctuated for the shape heuristic.
+    dir.write(
+        "src/deploy.yml",
+        "deploy_token: ab.cd-ef_gh1\nrun: curl -H 'X-Auth: ab.cd-ef_gh1' # AKIAYGTTU3F4ZNIBPSU4\n",
+    );
+    for format in ["text", "json", "sarif"] {
+        let run = keyrot_in(
+            dir.path(),
+            &["scan", "src", "--rules", "rules", "--format", format],
+        );
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert!(
+            run.stdout.contains("AKIAYGTTU3F4ZNIBPSU4"),
+            "{}",
+            run.stdout
+        );
+        assert!(
+            !run.stdout.contains("cd-ef_gh1"),
+            "{format} shows the secret:\n{}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
 fn text_report_snapshot() {
     let run = keyrot(&[
         "scan",

@@ -287,6 +287,19 @@ impl Engine {
         );
         emissions.extend(generic.iter().map(Emission::Lone));
 
+        // Every secret value is known before the first excerpt is cut, those over the budget
+        // below included (a reported finding's line may show them), in every spelling.
+        for emission in &emissions {
+            match emission {
+                Emission::Credential { secret, token, .. } => {
+                    for c in secret.iter().chain(token.iter()) {
+                        cx.add_secret(c.start..c.end);
+                    }
+                }
+                Emission::Lone(c) => cx.add_secret(c.start..c.end),
+            }
+        }
+        cx.add_other_spellings();
         // A budget on what one blob may report: a dump of 50,000 keys is one problem, and its
         // findings must not take gigabytes. Key pairs first, then the rest, in file order.
         if emissions.len() > FINDINGS_PER_BLOB {
@@ -305,17 +318,6 @@ impl Engine {
                 "{}: {more} more credentials not reported (over the budget of {FINDINGS_PER_BLOB} findings per file): treat every key in this file as exposed",
                 cx.origin().display()
             ));
-        }
-        // Every secret value is known before the first excerpt is cut.
-        for emission in &emissions {
-            match emission {
-                Emission::Credential { secret, token, .. } => {
-                    for c in secret.iter().chain(token.iter()) {
-                        cx.add_secret(c.start..c.end);
-                    }
-                }
-                Emission::Lone(c) => cx.add_secret(c.start..c.end),
-            }
         }
         let emit = Emitter {
             rules: &self.rules,
@@ -535,9 +537,19 @@ impl Detector for Engine {
         let decoded = BlobContext::new(&blob);
         let mut found = Vec::new();
         self.scan_blob(&decoded, &mut found);
+        let before = cx.secrets().len();
         for span in decoded.secrets().iter() {
             let (start, end) = view.original_span(span.start, span.end);
             cx.add_secret(start..end);
+        }
+        // Secrets only the decoded text showed may sit on the lines of plain findings: cut
+        // those excerpts again.
+        if cx.secrets().len() > before {
+            cx.add_other_spellings();
+            for finding in &mut out[first..] {
+                finding.excerpt =
+                    super::emit::excerpt(cx, finding.location.start, finding.location.end);
+            }
         }
         let how = view.layers.join(", ");
         for mut finding in found {
