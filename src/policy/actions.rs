@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::OnceLock;
+use std::sync::{OnceLock, RwLock};
 
 const DATA: &str = include_str!("../../patterns/iam-actions.tsv");
 
@@ -32,6 +32,7 @@ pub struct ActionDb {
 }
 
 /// What an action pattern stands for.
+#[derive(Clone)]
 pub enum Expansion {
     Actions(ActionSet),
     /// A service the database does not know.
@@ -55,19 +56,37 @@ impl ActionSet {
         }
     }
 
+    /// Every action: built once, then copied (a few hundred words).
     pub fn full() -> ActionSet {
-        let mut set = ActionSet::empty();
-        set.insert_range(0..db().actions.len());
-        set
+        static FULL: OnceLock<ActionSet> = OnceLock::new();
+        FULL.get_or_init(|| {
+            let mut set = ActionSet::empty();
+            set.insert_range(0..db().actions.len());
+            set
+        })
+        .clone()
+    }
+
+    /// How many actions the database has.
+    pub fn total() -> usize {
+        db().actions.len()
     }
 
     pub fn insert(&mut self, index: usize) {
         self.words[index / 64] |= 1 << (index % 64);
     }
 
+    /// Sets a run of bits a word at a time.
     fn insert_range(&mut self, range: Range<usize>) {
-        for i in range {
-            self.insert(i);
+        let mut i = range.start;
+        while i < range.end {
+            if i % 64 == 0 && range.end - i >= 64 {
+                self.words[i / 64] = u64::MAX;
+                i += 64;
+            } else {
+                self.insert(i);
+                i += 1;
+            }
         }
     }
 
@@ -164,8 +183,26 @@ pub fn db() -> &'static ActionDb {
 }
 
 impl ActionDb {
-    /// Expands `s3:Get*`, `iam:*`, `*` (every action) or a plain action.
+    /// Expands `s3:Get*`, `iam:*`, `*` (every action) or a plain action. Each distinct
+    /// pattern is expanded once per process and kept (up to `CACHED` patterns: a policy of
+    /// 10,000 distinct made-up patterns costs its own expansions, never memory without bound).
     pub fn expand(&self, pattern: &str) -> Expansion {
+        const CACHED: usize = 4096;
+        static CACHE: OnceLock<RwLock<HashMap<String, Expansion>>> = OnceLock::new();
+        let cache = CACHE.get_or_init(Default::default);
+        if let Some(hit) = cache.read().ok().and_then(|c| c.get(pattern).cloned()) {
+            return hit;
+        }
+        let expansion = self.expand_uncached(pattern);
+        if let Ok(mut c) = cache.write() {
+            if c.len() < CACHED {
+                c.insert(pattern.to_string(), expansion.clone());
+            }
+        }
+        expansion
+    }
+
+    fn expand_uncached(&self, pattern: &str) -> Expansion {
         if pattern == "*" {
             return Expansion::Actions(ActionSet::full());
         }

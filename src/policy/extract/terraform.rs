@@ -53,12 +53,28 @@ pub fn needs_module(text: &str) -> bool {
     text.contains("aws_iam_policy_document")
 }
 
+/// Parses with this thread's parser, made once per worker thread and reused for every file.
+fn parse(text: &str) -> Result<tree_sitter::Tree, ExtractError> {
+    thread_local! {
+        static PARSER: std::cell::RefCell<Option<Parser>> = const { std::cell::RefCell::new(None) };
+    }
+    PARSER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            let mut parser = Parser::new();
+            parser
+                .set_language(&tree_sitter_hcl::LANGUAGE.into())
+                .map_err(|e| ExtractError::Grammar(e.to_string()))?;
+            *slot = Some(parser);
+        }
+        let parser = slot.as_mut().ok_or(ExtractError::ParserGaveUp)?;
+        parser.reset();
+        parser.parse(text, None).ok_or(ExtractError::ParserGaveUp)
+    })
+}
+
 pub fn extract(text: &str, module: &ModuleView) -> Result<Extracted, ExtractError> {
-    let mut parser = Parser::new();
-    parser
-        .set_language(&tree_sitter_hcl::LANGUAGE.into())
-        .map_err(|e| ExtractError::Grammar(e.to_string()))?;
-    let tree = parser.parse(text, None).ok_or(ExtractError::ParserGaveUp)?;
+    let tree = parse(text)?;
     let root = tree.root_node();
     // tree-sitter recovers from syntax errors: analyse what parses, and say where it did not.
     let mut broken = Vec::new();
