@@ -170,6 +170,31 @@ pub struct LastUse {
     pub region: String,
 }
 
+/// What a key's owner may do in AWS, from the user's effective policies (its blast radius).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Access {
+    /// `admin`, `can-escalate`, `can-read-secrets`, `can-write-data`, `read-only` or `none`.
+    pub level: String,
+    /// One sentence: what it can do and through which policy.
+    pub summary: String,
+    /// The escalation path, when `can-escalate`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Every policy read, by how it reaches the user (`attached AdministratorAccess`,
+    /// `group deployers: inline deploy`, `permissions boundary Boundary`).
+    pub policies: Vec<String>,
+    /// Policies that could not be read or parsed: the level is a lower bound.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unread: Vec<String>,
+}
+
+impl Access {
+    /// Whether the key can take over the account: administrator, or a path to it.
+    pub fn is_critical(&self) -> bool {
+        matches!(self.level.as_str(), "admin" | "can-escalate")
+    }
+}
+
 /// What IAM says about one key.
 #[derive(Clone, Debug, Serialize)]
 pub struct KeyFacts {
@@ -187,6 +212,9 @@ pub struct KeyFacts {
     pub last_used: Option<LastUse>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What the key can do (blast radius): its user's effective policies, evaluated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access: Option<Access>,
     /// Creation date, seconds since the epoch.
     #[serde(skip)]
     pub created_secs: Option<i64>,
@@ -202,6 +230,7 @@ impl KeyFacts {
             age_days: None,
             last_used: None,
             error: None,
+            access: None,
             created_secs: None,
         }
     }

@@ -3,6 +3,8 @@
 //! spans; `checks` judge them against the action database (`actions`). `Policies` is the
 //! pipeline's detector; `rules` documents every check for the catalogue.
 
+#[cfg_attr(not(feature = "aws"), allow(dead_code))]
+pub mod access;
 pub mod actions;
 pub mod checks;
 pub mod conditions;
