@@ -30,8 +30,9 @@ fn moto() -> &'static str {
         );
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         // A watchdog shell ends the server when this test process is gone.
+        // AWS-managed policies (AdministratorAccess...) exist, as in a real account.
         let script = format!(
-            "'{}' -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; trap 'kill $m' EXIT; while kill -0 {} 2>/dev/null; do sleep 1; done",
+            "MOTO_IAM_LOAD_MANAGED_POLICIES=true '{}' -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; trap 'kill $m' EXIT; while kill -0 {} 2>/dev/null; do sleep 1; done",
             server.display(),
             std::process::id()
         );
@@ -404,6 +405,109 @@ fn canary_keys_are_never_sent() {
         listener.accept().is_err(),
         "no connection may be made for a canary token"
     );
+}
+
+/// Runs `f` with an IAM client of moto's default account.
+fn with_iam<F, Fut>(f: F)
+where
+    F: FnOnce(aws_sdk_iam::Client) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    rt().block_on(async {
+        let (iam, _) = clients(None).await;
+        f(iam).await
+    })
+}
+
+#[test]
+fn scan_iam_gives_each_key_its_blast_radius() {
+    let admin = create_key(None, "br-admin");
+    let escalate = create_key(None, "br-escalate");
+    let reader = create_key(None, "br-reader");
+    with_iam(|iam| async move {
+        // Administrator through a group, with AWS's own managed policy (fetched, not named).
+        iam.create_group()
+            .group_name("br-admins")
+            .send()
+            .await
+            .unwrap();
+        iam.attach_group_policy()
+            .group_name("br-admins")
+            .policy_arn("arn:aws:iam::aws:policy/AdministratorAccess")
+            .send()
+            .await
+            .unwrap();
+        iam.add_user_to_group()
+            .group_name("br-admins")
+            .user_name("br-admin")
+            .send()
+            .await
+            .unwrap();
+        iam.put_user_policy()
+            .user_name("br-escalate")
+            .policy_name("versions")
+            .policy_document(r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:CreatePolicyVersion", "Resource": "*"}]}"#)
+            .send()
+            .await
+            .unwrap();
+        iam.put_user_policy()
+            .user_name("br-reader")
+            .policy_name("read")
+            .policy_document(r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": ["arn:aws:s3:::reports", "arn:aws:s3:::reports/*"]}]}"#)
+            .send()
+            .await
+            .unwrap();
+    });
+    let dir = Dir::new();
+    dir.write(
+        "keys.txt",
+        format!(
+            "admin {}\n\nescalate {}\n\nreader {}\n",
+            admin.0, escalate.0, reader.0
+        ),
+    );
+    let plain = crate::util::keyrot_in(dir.path(), &["scan", "--format", "json"]).json();
+    let base = finding_for(&plain, &reader.0)["severity"].clone();
+    assert_ne!(
+        base, "critical",
+        "a lone key ID is not critical by itself: {plain:#}"
+    );
+    let run = keyrot_aws(dir.path(), moto(), &["scan", "--iam", "--format", "json"]);
+    assert!(run.code <= 1, "{}", run.stderr);
+    let report = run.json();
+
+    let a = finding_for(&report, &admin.0);
+    assert_eq!(a["facts"]["iam"]["access"]["level"], "admin", "{a:#}");
+    assert_eq!(a["severity"], "critical");
+    assert!(
+        a["facts"]["iam"]["access"]["policies"]
+            .as_array()
+            .unwrap()
+            .contains(&"group br-admins: attached AdministratorAccess".into()),
+        "{a:#}"
+    );
+    assert!(
+        a["message"].as_str().unwrap().contains("administrator"),
+        "{a:#}"
+    );
+
+    let e = finding_for(&report, &escalate.0);
+    assert_eq!(
+        e["facts"]["iam"]["access"]["level"], "can-escalate",
+        "{e:#}"
+    );
+    assert_eq!(e["severity"], "critical");
+    assert!(
+        e["facts"]["iam"]["access"]["path"]
+            .as_str()
+            .unwrap()
+            .contains("iam:CreatePolicyVersion"),
+        "{e:#}"
+    );
+
+    let r = finding_for(&report, &reader.0);
+    assert_eq!(r["facts"]["iam"]["access"]["level"], "read-only", "{r:#}");
+    assert_eq!(r["severity"], base, "a read-only key is not raised: {r:#}");
 }
 
 #[test]

@@ -30,18 +30,31 @@ pub fn lookup(
         let iam = aws_sdk_iam::Client::new(&config);
         let caller = super::caller_account(&sts).await?;
         let limit = Arc::new(tokio::sync::Semaphore::new(opts.concurrency.max(1)));
+        let cache = Arc::new(super::blast::PolicyCache::default());
+        let today = crate::time::now_rfc3339()[..10].to_string();
         let mut tasks = tokio::task::JoinSet::new();
         for key in key_ids {
-            let (sts, iam, caller, key, limit) = (
+            let (sts, iam, caller, key, limit, cache, today) = (
                 sts.clone(),
                 iam.clone(),
                 caller.clone(),
                 key.clone(),
                 limit.clone(),
+                cache.clone(),
+                today.clone(),
             );
             tasks.spawn(async move {
                 let _permit = limit.acquire_owned().await;
-                let facts = lookup_one(&sts, &iam, &caller, &key).await;
+                let mut facts = lookup_one(&sts, &iam, &caller, &key).await;
+                // What the key can do: its user's effective policies, evaluated.
+                if let (Some(user), KeyState::Active | KeyState::Inactive) =
+                    (facts.user.clone(), facts.state)
+                {
+                    match super::blast::access(&iam, &user, &cache, &today).await {
+                        Ok(access) => facts.access = Some(access),
+                        Err(e) => facts.error = Some(format!("blast radius not known: {}", e.0)),
+                    }
+                }
                 (key, facts)
             });
         }
@@ -206,6 +219,19 @@ pub fn enrich(findings: &mut [Finding], facts: &HashMap<String, KeyFacts>, polic
                 known.error.as_deref().unwrap_or("no user")
             ),
         };
+        let mut why = why;
+        if let Some(access) = &known.access {
+            why.push_str(&format!("; this key {}", access.summary));
+            if access.is_critical() && known.state == KeyState::Active {
+                finding.severity = Severity::Critical;
+            }
+            if !access.unread.is_empty() {
+                why.push_str(&format!(
+                    " (at least: {} could not be read)",
+                    access.unread.join(", ")
+                ));
+            }
+        }
         finding.message = format!("{}; {why}", finding.message);
         if finding.severity != before {
             finding

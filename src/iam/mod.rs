@@ -4,6 +4,7 @@
 //! A found secret is never used to sign anything, and canary-token keys are never sent.
 
 pub mod audit;
+pub mod blast;
 pub mod lookup;
 
 use std::future::Future;
