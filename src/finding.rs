@@ -40,6 +40,13 @@ pub enum Origin {
     Index { path: String },
     /// An IAM user of an AWS account (`audit`): a logical place, not a file.
     Iam { account: String, user: String },
+    /// A live IAM resource's policy document (`audit`): the ARN is the logical place, `path`
+    /// (`aws-iam/ACCOUNT/role/NAME`) a stable pseudo-path, positions within its document.
+    IamResource {
+        account: String,
+        arn: String,
+        path: String,
+    },
 }
 
 impl Origin {
@@ -53,6 +60,7 @@ impl Origin {
             }
             Origin::Index { path } => format!("{path} (staged)"),
             Origin::Iam { account, user } => format!("aws account {account}, IAM user {user}"),
+            Origin::IamResource { account, arn, .. } => format!("aws account {account}, {arn}"),
         }
     }
 
@@ -63,6 +71,7 @@ impl Origin {
             Origin::Stdin => "stdin",
             Origin::Commit { path, .. } | Origin::Index { path } => path,
             Origin::Iam { .. } => "",
+            Origin::IamResource { path, .. } => path,
         }
     }
 }

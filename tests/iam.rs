@@ -511,6 +511,132 @@ fn scan_iam_gives_each_key_its_blast_radius() {
 }
 
 #[test]
+fn audit_judges_the_accounts_live_policies_and_each_keys_blast_radius() {
+    let account = "444444444444";
+    let key = create_key(Some(account), "live-dev");
+    rt().block_on(async {
+        let (iam, _) = clients(Some(account)).await;
+        iam.create_role()
+            .role_name("open-role")
+            .assume_role_policy_document(r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]}"#)
+            .send()
+            .await
+            .unwrap();
+        iam.create_role()
+            .role_name("closed-role")
+            .assume_role_policy_document(r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}"#)
+            .send()
+            .await
+            .unwrap();
+        let policy = iam
+            .create_policy()
+            .policy_name("deploy-everything")
+            .policy_document(r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:AttachUserPolicy", "Resource": "*"}]}"#)
+            .send()
+            .await
+            .unwrap();
+        iam.create_group().group_name("live-devs").send().await.unwrap();
+        iam.attach_group_policy()
+            .group_name("live-devs")
+            .policy_arn(policy.policy().unwrap().arn().unwrap())
+            .send()
+            .await
+            .unwrap();
+        iam.add_user_to_group()
+            .group_name("live-devs")
+            .user_name("live-dev")
+            .send()
+            .await
+            .unwrap();
+    });
+    let dir = Dir::new();
+    // 200 days on, the key is over the rotation policy: a finding about the key itself.
+    let as_of = date_in(200);
+    let args = [
+        "audit",
+        "--role-name",
+        "keyrot-audit",
+        "--accounts",
+        account,
+        "--as-of",
+        &as_of,
+        "--format",
+        "json",
+    ];
+    let run = keyrot_aws(dir.path(), moto(), &args);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.json();
+    let findings = report["findings"].as_array().unwrap();
+    let trust: Vec<&serde_json::Value> = findings
+        .iter()
+        .filter(|f| f["rule_id"] == "policy.trust-any-principal")
+        .collect();
+    assert_eq!(trust.len(), 1, "only the open role: {report:#}");
+    assert_eq!(
+        trust[0]["uri"], "aws-iam/444444444444/role/open-role",
+        "{:#}",
+        trust[0]
+    );
+    assert!(
+        trust[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("arn:aws:iam::444444444444:role/open-role (trust policy)"),
+        "{:#}",
+        trust[0]
+    );
+    assert!(trust[0]["line"].as_u64().unwrap() > 1, "{:#}", trust[0]);
+    // The customer-managed policy, through the group, lets the user escalate.
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["rule_id"] == "policy.privilege-escalation"
+                && f["uri"] == "aws-iam/444444444444/policy/deploy-everything"),
+        "{report:#}"
+    );
+    // The key's own findings carry its blast radius.
+    let k = findings
+        .iter()
+        .find(|f| f["rule_id"] == "iam.key-too-old" && f["facts"]["key_id"] == key.0.as_str())
+        .unwrap_or_else(|| panic!("no key finding: {report:#}"));
+    assert_eq!(
+        k["facts"]["iam"]["access"]["level"], "can-escalate",
+        "{k:#}"
+    );
+    assert_eq!(k["severity"], "critical");
+
+    // SARIF: the ARN as logical location beside the pseudo-path.
+    let sarif = keyrot_aws(
+        dir.path(),
+        moto(),
+        &[
+            "audit",
+            "--role-name",
+            "keyrot-audit",
+            "--accounts",
+            account,
+            "--format",
+            "sarif",
+        ],
+    )
+    .json();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let r = results
+        .iter()
+        .find(|r| r["ruleId"] == "policy.trust-any-principal")
+        .unwrap();
+    let loc = &r["locations"][0];
+    assert_eq!(
+        loc["logicalLocations"][0]["fullyQualifiedName"],
+        "arn:aws:iam::444444444444:role/open-role"
+    );
+    assert_eq!(
+        loc["physicalLocation"]["artifactLocation"]["uri"],
+        "aws-iam/444444444444/role/open-role"
+    );
+}
+
+#[test]
 fn audit_finds_old_unused_doubled_and_mfa_less_keys_with_metrics() {
     let account = "333333333333";
     let bob1 = create_key(Some(account), "audit-bob");

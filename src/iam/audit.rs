@@ -62,9 +62,14 @@ pub fn run(rules: &Catalog, opts: &AuditOptions) -> Result<AuditOutcome, IamErro
                 }
             };
             match audit_account(&config, rules, opts).await {
-                Ok((findings, metrics)) => {
+                Ok((findings, metrics, problems)) => {
                     outcome.findings.extend(findings);
                     outcome.metrics.push(metrics);
+                    outcome.problems.extend(
+                        problems
+                            .into_iter()
+                            .map(|p| format!("account {account}: {p}")),
+                    );
                 }
                 Err(e) => outcome.problems.push(format!("account {account}: {e}")),
             }
@@ -148,7 +153,7 @@ async fn audit_account(
     config: &SdkConfig,
     rules: &Catalog,
     opts: &AuditOptions,
-) -> Result<(Vec<Finding>, AccountMetrics), IamError> {
+) -> Result<(Vec<Finding>, AccountMetrics, Vec<String>), IamError> {
     let sts = aws_sdk_sts::Client::new(config);
     let iam = aws_sdk_iam::Client::new(config);
     let account = super::caller_account(&sts).await?;
@@ -174,6 +179,11 @@ async fn audit_account(
 
     let mut keys = Vec::new();
     let mut mfa: HashMap<String, bool> = HashMap::new();
+    let mut problems = Vec::new();
+    // Each user's blast radius, once, for the findings about its active keys.
+    let cache = super::blast::PolicyCache::default();
+    let today = crate::time::rfc3339(opts.as_of)[..10].to_string();
+    let mut access: HashMap<String, crate::finding::Access> = HashMap::new();
     for user in &users {
         let devices = paginate("iam:ListMFADevices", |marker| async move {
             let out = iam_ref
@@ -214,10 +224,19 @@ async fn audit_account(
             } else {
                 KeyState::Inactive
             };
+            if state == KeyState::Active && !access.contains_key(user) {
+                match super::blast::access(&iam, user, &cache, &today).await {
+                    Ok(a) => {
+                        access.insert(user.clone(), a);
+                    }
+                    Err(e) => problems.push(format!("user {user}: blast radius not known: {e}")),
+                }
+            }
             keys.push(KeyRecord {
                 user: user.clone(),
                 key_id,
                 facts: KeyFacts {
+                    access: access.get(user).cloned(),
                     account: Some(account.clone()),
                     user: Some(user.clone()),
                     created: created_secs.map(crate::time::rfc3339),
@@ -232,7 +251,15 @@ async fn audit_account(
 
     let mut findings = Vec::new();
     let make = |rule: &str, user: &str, key: Option<&KeyRecord>, detail: String| {
-        finding(rules, &account, rule, user, key, detail)
+        let mut f = finding(rules, &account, rule, user, key, detail);
+        // A key that can take over the account makes every finding about it critical.
+        if let Some(a) = key.and_then(|k| k.facts.access.as_ref()) {
+            f.message.push_str(&format!("; this key {}", a.summary));
+            if a.is_critical() {
+                f.severity = crate::finding::Severity::Critical;
+            }
+        }
+        f
     };
     if let Some(root) = report.get("<root_account>") {
         for n in ["1", "2"] {
@@ -336,7 +363,12 @@ async fn audit_account(
             within as f64 / active.len() as f64
         },
     };
-    Ok((findings, metrics))
+    // The account's own policies, judged as IaC is.
+    match super::live::findings(&iam, &account).await {
+        Ok(found) => findings.extend(found),
+        Err(e) => problems.push(format!("live policies not analysed: {e}")),
+    }
+    Ok((findings, metrics, problems))
 }
 
 /// The credential report as rows keyed by user, generated and polled until complete.

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod blast;
+pub mod live;
 pub mod lookup;
 
 use std::future::Future;

@@ -163,6 +163,20 @@ impl Detector for Policies {
     }
 }
 
+/// Findings of documents already extracted from `cx`'s text (a live account's documents laid
+/// out one after another by `audit`): the same checks, messages and identities as IaC.
+pub fn judge_extracted(cx: &BlobContext, extracted: &extract::Extracted) -> Vec<Finding> {
+    let today = &crate::time::now_rfc3339()[..10];
+    let mut found: Vec<Finding> = checks::run(extracted, today)
+        .hits
+        .into_iter()
+        .map(|hit| finding(cx, hit))
+        .collect();
+    found.sort_by(|a, b| (a.location.start, &a.rule_id).cmp(&(b.location.start, &b.rule_id)));
+    found.dedup_by(|a, b| a.location.start == b.location.start && a.rule_id == b.rule_id);
+    found
+}
+
 /// The `.tf` files a Terraform plan was made from, when they are on disk beside it: a plan's
 /// finding is reported at the `resource` block that produced it, with the plan named.
 struct PlanSources<'a> {

@@ -285,6 +285,15 @@ fn location(f: &Finding) -> sarif::Location {
                 ..physical(&format!("aws-iam/{account}/{user}"), &f.location, None)
             }
         }
+        Origin::IamResource { arn, path, .. } => sarif::Location {
+            logical_locations: Some(vec![sarif::LogicalLocation {
+                name: Some(arn.rsplit(['/', ':']).next().unwrap_or(arn).to_string()),
+                fully_qualified_name: Some(arn.clone()),
+                kind: Some("resource".into()),
+                ..Default::default()
+            }]),
+            ..physical(path, &f.location, Some(&f.excerpt))
+        },
         _ => physical(f.origin.rel(), &f.location, Some(&f.excerpt)),
     }
 }
