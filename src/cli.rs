@@ -40,6 +40,52 @@ pub enum Command {
     InstallHook(InstallHookArgs),
     /// Audit every access key of AWS accounts: age, status, last use, root keys, MFA.
     Audit(AuditArgs),
+    /// Rotate a user's access key without breaking production (a plan unless --execute).
+    Rotate(RotateArgs),
+    /// Revoke a leaked key now: deactivate it, or a temporary key's sessions (a plan unless --execute).
+    Revoke(RevokeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// The IAM user whose key to rotate.
+    #[arg(long, value_name = "NAME")]
+    pub user: String,
+    /// The key to replace (needed when the user has two keys and which is old is unclear).
+    #[arg(long, value_name = "ID")]
+    pub key_id: Option<String>,
+    /// Store the new key in this Secrets Manager secret as {AccessKeyId, SecretAccessKey}
+    /// (created or updated); without it the new secret is printed once on standard output.
+    #[arg(long, value_name = "NAME")]
+    pub to_secret: Option<String>,
+    /// Deactivate the old key only once IAM reports no use of it for this many days.
+    #[arg(long, value_name = "DAYS", default_value_t = 7)]
+    pub grace: u32,
+    /// Deactivate the old key even if it was used within the grace period.
+    #[arg(long)]
+    pub force: bool,
+    /// Delete the old key once it is inactive.
+    #[arg(long)]
+    pub delete: bool,
+    /// Carry the plan out (without it, keyrot only says what it would do).
+    #[arg(long)]
+    pub execute: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// The access key ID (AKIA... long-term, ASIA... temporary).
+    pub key_id: String,
+    /// For a temporary key: the role whose sessions to revoke.
+    #[arg(long, value_name = "NAME")]
+    pub role: Option<String>,
+    /// Carry the plan out (without it, keyrot only says what it would do).
+    #[arg(long)]
+    pub execute: bool,
 }
 
 /// How to reach AWS (the standard credential chain does the rest).

@@ -636,6 +636,196 @@ fn audit_judges_the_accounts_live_policies_and_each_keys_blast_radius() {
     );
 }
 
+/// `(id, active)` of every key of a user.
+fn keys_of(user: &str) -> Vec<(String, bool)> {
+    rt().block_on(async {
+        let (iam, _) = clients(None).await;
+        let out = iam.list_access_keys().user_name(user).send().await.unwrap();
+        let mut keys: Vec<(String, bool)> = out
+            .access_key_metadata()
+            .iter()
+            .map(|k| {
+                (
+                    k.access_key_id().unwrap().to_string(),
+                    k.status().map(|s| s.as_str()) == Some("Active"),
+                )
+            })
+            .collect();
+        keys.sort();
+        keys
+    })
+}
+
+/// The access key ID a Secrets Manager secret of moto holds.
+fn secret_key_id(name: &str) -> Option<String> {
+    rt().block_on(async {
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(moto())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+            .load()
+            .await;
+        let sm = aws_sdk_secretsmanager::Client::new(&config);
+        let value = sm.get_secret_value().secret_id(name).send().await.ok()?;
+        let v: serde_json::Value = serde_json::from_str(value.secret_string()?).ok()?;
+        v["AccessKeyId"].as_str().map(str::to_string)
+    })
+}
+
+#[test]
+fn rotate_plans_waits_for_the_grace_period_and_is_idempotent() {
+    let old = create_key(None, "rot-app");
+    use_key(&old);
+    let dir = Dir::new();
+    let args = ["rotate", "--user", "rot-app", "--to-secret", "app/aws"];
+    // A plan changes nothing.
+    let plan = keyrot_aws(dir.path(), moto(), &args);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    assert!(
+        plan.stderr.contains("would create a new access key"),
+        "{}",
+        plan.stderr
+    );
+    assert_eq!(keys_of("rot-app"), vec![(old.0.clone(), true)]);
+    assert_eq!(secret_key_id("app/aws"), None);
+
+    // Executed: the new key is made and handed over; the old one, used today, stays active.
+    let mut execute = args.to_vec();
+    execute.push("--execute");
+    let first = keyrot_aws(dir.path(), moto(), &execute);
+    assert_eq!(
+        first.code, 1,
+        "waiting for the grace period: {}",
+        first.stderr
+    );
+    assert!(first.stderr.contains("stays active"), "{}", first.stderr);
+    assert!(
+        !first.stdout.contains("SecretAccessKey"),
+        "stored, never printed: {}",
+        first.stdout
+    );
+    let keys = keys_of("rot-app");
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    let new = keys.iter().find(|k| k.0 != old.0).unwrap().0.clone();
+    assert_eq!(secret_key_id("app/aws").as_deref(), Some(new.as_str()));
+
+    // With --force the old key goes inactive; a second run changes nothing.
+    execute.push("--force");
+    let forced = keyrot_aws(dir.path(), moto(), &execute);
+    assert_eq!(forced.code, 0, "{}", forced.stderr);
+    let after = keys_of("rot-app");
+    let mut want = vec![(old.0.clone(), false), (new.clone(), true)];
+    want.sort();
+    assert_eq!(after, want);
+    let again = keyrot_aws(dir.path(), moto(), &execute);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(keys_of("rot-app"), want, "{}", again.stderr);
+    assert_eq!(secret_key_id("app/aws").as_deref(), Some(new.as_str()));
+    assert!(
+        again.stderr.contains("already holds new key"),
+        "{}",
+        again.stderr
+    );
+
+    // --delete removes the inactive old key, and only it.
+    execute.push("--delete");
+    let deleted = keyrot_aws(dir.path(), moto(), &execute);
+    assert_eq!(deleted.code, 0, "{}", deleted.stderr);
+    assert_eq!(keys_of("rot-app"), vec![(new, true)]);
+}
+
+#[test]
+fn revoke_deactivates_long_term_keys_and_older_sessions_of_a_role_but_never_canaries() {
+    let key = create_key(None, "rev-user");
+    let dir = Dir::new();
+    let plan = keyrot_aws(dir.path(), moto(), &["revoke", &key.0]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    assert!(plan.stderr.contains("would deactivate"), "{}", plan.stderr);
+    assert_eq!(keys_of("rev-user"), vec![(key.0.clone(), true)]);
+    let done = keyrot_aws(dir.path(), moto(), &["revoke", &key.0, "--execute"]);
+    assert_eq!(done.code, 0, "{}", done.stderr);
+    assert_eq!(
+        keys_of("rev-user"),
+        vec![(key.0.clone(), false)],
+        "deactivated, not deleted"
+    );
+    assert!(
+        done.stderr.contains("keyrot rotate --user rev-user"),
+        "{}",
+        done.stderr
+    );
+
+    // A temporary key: every older session of its role is denied.
+    let session = rt().block_on(async {
+        let (iam, sts) = clients(None).await;
+        iam.create_role()
+            .role_name("rev-role")
+            .assume_role_policy_document(r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}]}"#)
+            .send()
+            .await
+            .unwrap();
+        let out = sts
+            .assume_role()
+            .role_arn("arn:aws:iam::123456789012:role/rev-role")
+            .role_session_name("leaked")
+            .send()
+            .await
+            .unwrap();
+        out.credentials().unwrap().access_key_id().to_string()
+    });
+    assert!(session.starts_with("ASIA"), "{session}");
+    let needs_role = keyrot_aws(dir.path(), moto(), &["revoke", &session, "--execute"]);
+    assert_eq!(needs_role.code, 2, "{}", needs_role.stderr);
+    let revoked = keyrot_aws(
+        dir.path(),
+        moto(),
+        &["revoke", &session, "--role", "rev-role", "--execute"],
+    );
+    assert_eq!(revoked.code, 0, "{}", revoked.stderr);
+    let policy = rt().block_on(async {
+        let (iam, _) = clients(None).await;
+        let out = iam
+            .get_role_policy()
+            .role_name("rev-role")
+            .policy_name("AWSRevokeOlderSessions")
+            .send()
+            .await
+            .unwrap();
+        // IAM returns documents URL-encoded.
+        let raw = out.policy_document().as_bytes();
+        let mut doc = Vec::new();
+        let mut i = 0;
+        while i < raw.len() {
+            if raw[i] == b'%' && i + 2 < raw.len() {
+                doc.push(
+                    u8::from_str_radix(std::str::from_utf8(&raw[i + 1..i + 3]).unwrap(), 16)
+                        .unwrap(),
+                );
+                i += 3;
+            } else {
+                doc.push(raw[i]);
+                i += 1;
+            }
+        }
+        String::from_utf8(doc).unwrap()
+    });
+    assert!(policy.contains("aws:TokenIssueTime"), "{policy}");
+    assert!(policy.contains("Deny"), "{policy}");
+
+    // A canary-token key is never revoked, whatever the flags.
+    let canary = keyrot_aws(
+        dir.path(),
+        moto(),
+        &["revoke", "AKIAQYLPMN5HOTJ5WRNC", "--execute"],
+    );
+    assert_eq!(canary.code, 0, "{}", canary.stderr);
+    assert!(
+        canary.stderr.contains("canary-token account: not revoked"),
+        "{}",
+        canary.stderr
+    );
+}
+
 #[test]
 fn audit_finds_old_unused_doubled_and_mfa_less_keys_with_metrics() {
     let account = "333333333333";

@@ -4,6 +4,7 @@
 
 mod audit;
 mod hook;
+mod rotate;
 mod rules;
 mod scan;
 
@@ -62,6 +63,8 @@ pub fn run(cli: Cli) -> Result<u8, CommandError> {
         Command::Explain(args) => rules::explain(args),
         Command::InstallHook(args) => hook::install_hook(args),
         Command::Audit(args) => audit::audit(args),
+        Command::Rotate(args) => rotate::rotate(args),
+        Command::Revoke(args) => rotate::revoke(args),
     }
 }
 

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod blast;
 pub mod live;
 pub mod lookup;
+pub mod rotate;
 
 use std::future::Future;
 use std::time::Duration;

@@ -163,6 +163,7 @@ impl Detector for Policies {
     }
 }
 
+#[cfg(feature = "aws")]
 /// Findings of documents already extracted from `cx`'s text (a live account's documents laid
 /// out one after another by `audit`): the same checks, messages and identities as IaC.
 pub fn judge_extracted(cx: &BlobContext, extracted: &extract::Extracted) -> Vec<Finding> {
