@@ -189,6 +189,18 @@ pub struct ScanArgs {
     #[arg(long, requires = "iam")]
     pub iam_required: bool,
 
+    /// With --iam: CloudTrail's record of each key's use (LookupEvents, at most 2 calls a second).
+    #[arg(long, requires = "iam")]
+    pub cloudtrail: bool,
+
+    /// With --iam: the same from the log files a trail delivers to S3 (s3://bucket/prefix).
+    #[arg(long, requires = "iam", value_name = "URL")]
+    pub cloudtrail_s3: Option<String>,
+
+    /// How many days back CloudTrail is searched.
+    #[arg(long, value_name = "DAYS", default_value_t = 90)]
+    pub cloudtrail_days: u32,
+
     #[command(flatten)]
     pub aws: AwsArgs,
 

@@ -204,6 +204,42 @@ impl Access {
     }
 }
 
+/// What CloudTrail recorded of a key's use.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Usage {
+    /// `cloudtrail` (LookupEvents) or `cloudtrail-s3` (delivered log files).
+    pub source: String,
+    /// The window searched, RFC 3339.
+    pub from: String,
+    pub to: String,
+    pub events: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last: Option<String>,
+    pub source_ips: Vec<String>,
+    pub user_agents: Vec<String>,
+    /// The most frequent event names with their counts.
+    pub top_events: Vec<(String, usize)>,
+    /// When the finding came from git history: whether the key was used after the commit
+    /// that leaked it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub used_after_leak: Option<bool>,
+    /// Addresses that used the key after the leak and never before it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub new_ips_after_leak: Vec<String>,
+    /// Why the evidence is incomplete, when it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl Usage {
+    /// Used after the leak from an address never seen before it.
+    pub fn possible_compromise(&self) -> bool {
+        self.used_after_leak == Some(true) && !self.new_ips_after_leak.is_empty()
+    }
+}
+
 /// What IAM says about one key.
 #[derive(Clone, Debug, Serialize)]
 pub struct KeyFacts {
@@ -224,6 +260,9 @@ pub struct KeyFacts {
     /// What the key can do (blast radius): its user's effective policies, evaluated.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access: Option<Access>,
+    /// What CloudTrail recorded of its use (`--cloudtrail`, `--cloudtrail-s3`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
     /// Creation date, seconds since the epoch.
     #[serde(skip)]
     pub created_secs: Option<i64>,
@@ -240,6 +279,7 @@ impl KeyFacts {
             last_used: None,
             error: None,
             access: None,
+            usage: None,
             created_secs: None,
         }
     }

@@ -40,6 +40,24 @@ pub fn parse_date(text: &str) -> Option<i64> {
     Some((era * 146_097 + doe - 719_468) * 86_400)
 }
 
+/// `YYYY-MM-DDTHH:MM:SS[.fff]Z` (UTC, as CloudTrail writes `eventTime`) as seconds since the
+/// epoch.
+pub fn parse_rfc3339(text: &str) -> Option<i64> {
+    let day = parse_date(text.get(..10)?)?;
+    let time = text.get(11..19)?;
+    if text.as_bytes().get(10) != Some(&b'T') {
+        return None;
+    }
+    let mut parts = time.split(':');
+    let h: i64 = parts.next()?.parse().ok()?;
+    let m: i64 = parts.next()?.parse().ok()?;
+    let s: i64 = parts.next()?.parse().ok()?;
+    if h > 23 || m > 59 || s > 60 {
+        return None;
+    }
+    Some(day + h * 3600 + m * 60 + s)
+}
+
 /// Now, seconds since the epoch.
 pub fn now() -> i64 {
     SystemTime::now()

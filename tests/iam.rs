@@ -826,6 +826,278 @@ fn revoke_deactivates_long_term_keys_and_older_sessions_of_a_role_but_never_cana
     );
 }
 
+/// A local stand-in for CloudTrail's `LookupEvents`, which moto does not implement. It speaks
+/// the documented wire format (AWS JSON 1.1: `POST /` with `X-Amz-Target:
+/// ...CloudTrail_20131101.LookupEvents`, a JSON body with `LookupAttributes` and `NextToken`,
+/// `Events` with `EventTime` in epoch seconds and `CloudTrailEvent` as a JSON string), answers
+/// the very first request with `ThrottlingException`, and serves each key's scripted pages.
+/// Returns its URL and the requests it saw (the JSON bodies).
+fn cloudtrail_stand_in(
+    pages: std::collections::HashMap<String, Vec<Vec<serde_json::Value>>>,
+) -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let pages = std::sync::Arc::new(pages);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let (log, pages) = (log.clone(), pages.clone());
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut out = stream;
+                loop {
+                    let mut length = 0usize;
+                    let mut target = String::new();
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    loop {
+                        let mut header = String::new();
+                        if reader.read_line(&mut header).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let h = header.trim_end();
+                        if h.is_empty() {
+                            break;
+                        }
+                        let lower = h.to_ascii_lowercase();
+                        if let Some(v) = lower.strip_prefix("content-length:") {
+                            length = v.trim().parse().unwrap_or(0);
+                        }
+                        if lower.starts_with("x-amz-target:") {
+                            target = h.to_string();
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    reader.read_exact(&mut body).unwrap();
+                    let request: serde_json::Value =
+                        serde_json::from_slice(&body).unwrap_or_default();
+                    let first = {
+                        let mut l = log.lock().unwrap();
+                        l.push(request.clone());
+                        l.len() == 1
+                    };
+                    let (status, answer) = if first {
+                        (
+                            400,
+                            serde_json::json!({"__type": "ThrottlingException", "message": "Rate exceeded"}),
+                        )
+                    } else if !target.contains("CloudTrail_20131101.LookupEvents") {
+                        (
+                            400,
+                            serde_json::json!({"__type": "InvalidRequest", "message": target}),
+                        )
+                    } else {
+                        let key = request["LookupAttributes"][0]["AttributeValue"]
+                            .as_str()
+                            .unwrap_or("")
+                            .to_string();
+                        let page: usize = request["NextToken"]
+                            .as_str()
+                            .and_then(|t| t.strip_prefix("page-"))
+                            .and_then(|n| n.parse().ok())
+                            .unwrap_or(0);
+                        let all = pages.get(&key).cloned().unwrap_or_default();
+                        let mut answer = serde_json::json!({"Events": all.get(page).cloned().unwrap_or_default()});
+                        if page + 1 < all.len() {
+                            answer["NextToken"] = format!("page-{}", page + 1).into();
+                        }
+                        (200, answer)
+                    };
+                    let text = answer.to_string();
+                    let reason = if status == 200 { "OK" } else { "Bad Request" };
+                    let _ = write!(
+                        out,
+                        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\n\r\n{text}",
+                        text.len()
+                    );
+                }
+            });
+        }
+    });
+    (url, seen)
+}
+
+/// One event as LookupEvents returns it.
+fn trail_event(time: i64, name: &str, ip: &str) -> serde_json::Value {
+    let detail = serde_json::json!({"eventName": name, "sourceIPAddress": ip, "userAgent": "aws-cli/2.15", "eventTime": keyrot::time::rfc3339(time)});
+    serde_json::json!({"EventId": format!("{time}"), "EventName": name, "EventTime": time, "CloudTrailEvent": detail.to_string()})
+}
+
+/// keyrot with moto for IAM and extra environment (service endpoints).
+fn keyrot_aws_env(cwd: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
+    let mut cmd = crate::util::bin();
+    cmd.current_dir(cwd)
+        .args(args)
+        .env("AWS_ENDPOINT_URL", moto())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run keyrot").into()
+}
+
+#[test]
+fn cloudtrail_use_after_the_leak_from_a_new_address_is_a_possible_compromise() {
+    let leaked = create_key(None, "trail-leaked");
+    let quiet = create_key(None, "trail-quiet");
+    // The history: the pair is committed at 1_700_086_400 (the first commit).
+    let repo = crate::util::Repo::new();
+    repo.write(
+        "deploy.env",
+        format!(
+            "aws_access_key_id = {}\naws_secret_access_key = {}\n",
+            leaked.0, leaked.1
+        ),
+    );
+    let leak = 1_700_086_400;
+    repo.commit("deploy settings");
+    repo.write("other.txt", format!("KEY = {}\n", quiet.0))
+        .commit("more");
+    let mut pages = std::collections::HashMap::new();
+    pages.insert(
+        leaked.0.clone(),
+        vec![
+            vec![trail_event(leak + 200_000, "ListBuckets", "203.0.113.66")],
+            vec![
+                trail_event(leak - 50_000, "GetCallerIdentity", "198.51.100.7"),
+                trail_event(leak + 100_000, "GetCallerIdentity", "198.51.100.7"),
+            ],
+        ],
+    );
+    let (url, seen) = cloudtrail_stand_in(pages);
+    let run = keyrot_aws_env(
+        repo.path(),
+        &[("AWS_ENDPOINT_URL_CLOUDTRAIL", &url)],
+        &[
+            "scan",
+            "--git",
+            "--iam",
+            "--cloudtrail",
+            "--as-of",
+            "2023-12-01",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(run.code <= 1, "{}", run.stderr);
+    let report = run.json();
+    let f = finding_for(&report, &leaked.0);
+    let usage = &f["facts"]["iam"]["usage"];
+    assert_eq!(usage["source"], "cloudtrail", "{f:#}");
+    assert_eq!(usage["events"], 3, "both pages read: {f:#}");
+    assert_eq!(usage["used_after_leak"], true);
+    assert_eq!(
+        usage["new_ips_after_leak"],
+        serde_json::json!(["203.0.113.66"])
+    );
+    assert_eq!(f["severity"], "critical");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("POSSIBLE COMPROMISE"),
+        "{f:#}"
+    );
+    assert!(
+        f["remedy"]["steps"][0]["command"]
+            .as_str()
+            .unwrap()
+            .starts_with("keyrot revoke"),
+        "{f:#}"
+    );
+    // An empty answer: no use, no compromise.
+    let q = finding_for(&report, &quiet.0);
+    assert_eq!(q["facts"]["iam"]["usage"]["events"], 0, "{q:#}");
+    assert_eq!(
+        q["facts"]["iam"]["usage"]["used_after_leak"], false,
+        "{q:#}"
+    );
+    // The throttled first call was retried; every call asked by key ID over the window.
+    let requests = seen.lock().unwrap().clone();
+    assert!(
+        requests.len() >= 4,
+        "throttled + 2 pages + 1: {requests:#?}"
+    );
+    assert!(requests
+        .iter()
+        .all(|r| r["LookupAttributes"][0]["AttributeKey"] == "AccessKeyId"));
+    assert!(requests
+        .iter()
+        .all(|r| r["StartTime"].is_number() && r["EndTime"].is_number()));
+}
+
+#[test]
+fn cloudtrail_s3_reads_delivered_log_files() {
+    use std::io::Write;
+    let key = create_key(None, "trail-s3");
+    let records = serde_json::json!({"Records": [
+        {"eventTime": "2023-11-20T10:00:00Z", "eventName": "PutObject", "sourceIPAddress": "192.0.2.10", "userAgent": "boto3", "userIdentity": {"accessKeyId": key.0}},
+        {"eventTime": "2023-11-20T11:00:00Z", "eventName": "PutObject", "sourceIPAddress": "192.0.2.10", "userAgent": "boto3", "userIdentity": {"accessKeyId": "AKIAOTHERKEY00000000"}},
+    ]});
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(records.to_string().as_bytes()).unwrap();
+    let body = gz.finish().unwrap();
+    rt().block_on(async {
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(moto())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+            .load()
+            .await;
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&config)
+                .force_path_style(true)
+                .build(),
+        );
+        s3.create_bucket().bucket("trail-logs").send().await.unwrap();
+        s3.put_object()
+            .bucket("trail-logs")
+            .key(format!("org/AWSLogs/{CALLER_ACCOUNT}/CloudTrail/us-east-1/2023/11/20/{CALLER_ACCOUNT}_CloudTrail_us-east-1_20231120T1000Z_x.json.gz"))
+            .body(body.into())
+            .send()
+            .await
+            .unwrap();
+    });
+    let dir = Dir::new();
+    dir.write("app.py", format!("KEY = '{}'\n", key.0));
+    let run = keyrot_aws_env(
+        dir.path(),
+        &[],
+        &[
+            "scan",
+            "--iam",
+            "--cloudtrail-s3",
+            "s3://trail-logs/org",
+            "--as-of",
+            "2023-12-01",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(run.code <= 1, "{}", run.stderr);
+    let report = run.json();
+    let usage = &finding_for(&report, &key.0)["facts"]["iam"]["usage"];
+    assert_eq!(usage["source"], "cloudtrail-s3", "{report:#}");
+    assert_eq!(usage["events"], 1, "only this key's record: {usage:#}");
+    assert_eq!(usage["source_ips"], serde_json::json!(["192.0.2.10"]));
+    assert_eq!(usage["top_events"], serde_json::json!([["PutObject", 1]]));
+}
+
 #[test]
 fn audit_finds_old_unused_doubled_and_mfa_less_keys_with_metrics() {
     let account = "333333333333";

@@ -291,6 +291,7 @@ fn iam_facts(args: &ScanArgs, max_age: u32, outcome: &mut ScanOutcome) -> Result
                 as_of: args.aws.as_of.unwrap_or_else(crate::time::now),
             };
             crate::iam::lookup::enrich(&mut outcome.findings, &facts, policy);
+            cloudtrail(args, &facts, outcome)?;
             outcome
                 .findings
                 .sort_by_cached_key(crate::finding::Finding::sort_key);
@@ -306,6 +307,54 @@ fn iam_facts(args: &ScanArgs, max_age: u32, outcome: &mut ScanOutcome) -> Result
             Ok(())
         }
     }
+}
+
+/// `--cloudtrail`, `--cloudtrail-s3`: each key of the caller's account, its recorded use.
+#[cfg(feature = "aws")]
+fn cloudtrail(
+    args: &ScanArgs,
+    facts: &std::collections::HashMap<String, crate::finding::KeyFacts>,
+    outcome: &mut ScanOutcome,
+) -> Result<(), CommandError> {
+    use crate::finding::KeyState;
+    use crate::iam::trail::{apply, fetch, Source};
+    let source = match (&args.cloudtrail_s3, args.cloudtrail) {
+        (Some(url), _) => Source::parse_s3(url).map_err(CommandError::Usage)?,
+        (None, true) => Source::LookupEvents,
+        (None, false) => return Ok(()),
+    };
+    let mut by_account: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for (key, f) in facts {
+        if matches!(
+            f.state,
+            KeyState::Active | KeyState::Inactive | KeyState::Deleted
+        ) {
+            if let Some(account) = &f.account {
+                by_account
+                    .entry(account.clone())
+                    .or_default()
+                    .push(key.clone());
+            }
+        }
+    }
+    let now = args.aws.as_of.unwrap_or_else(crate::time::now);
+    let window = (now - i64::from(args.cloudtrail_days) * 86_400, now);
+    for (account, mut keys) in by_account {
+        keys.sort();
+        match fetch(
+            &super::audit::aws_options(&args.aws),
+            &source,
+            &account,
+            &keys,
+            window,
+        ) {
+            Ok(events) => apply(&mut outcome.findings, &events, &source, window),
+            Err(e) => outcome
+                .problems
+                .push(format!("CloudTrail for account {account}: {e}")),
+        }
+    }
+    Ok(())
 }
 
 #[cfg(not(feature = "aws"))]

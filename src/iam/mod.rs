@@ -8,6 +8,7 @@ pub mod blast;
 pub mod live;
 pub mod lookup;
 pub mod rotate;
+pub mod trail;
 
 use std::future::Future;
 use std::time::Duration;
