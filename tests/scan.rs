@@ -617,6 +617,34 @@ fn rules_are_listed_and_explained() {
         "{}",
         explain.stdout
     );
+    // Every live fact a key finding can carry is documented.
+    let facts = keyrot(&["explain", "facts"]);
+    assert_eq!(facts.code, 0);
+    for field in [
+        "`state`",
+        "`account`",
+        "`user`",
+        "`created`",
+        "`age_days`",
+        "`last_used`",
+        "`access`",
+        "`level`",
+        "`path`",
+        "`policies`",
+        "`unread`",
+        "`usage`",
+        "`source_ips`",
+        "`user_agents`",
+        "`top_events`",
+        "`used_after_leak`",
+        "`new_ips_after_leak`",
+        "can-escalate",
+        "can-read-secrets",
+        "can-write-data",
+        "read-only",
+    ] {
+        assert!(facts.stdout.contains(field), "{field} is not explained");
+    }
     let unknown = keyrot(&["explain", "nope"]);
     assert_eq!(unknown.code, 2);
     assert!(unknown.stderr.contains("no rule `nope`"));

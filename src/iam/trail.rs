@@ -339,52 +339,6 @@ pub fn summarize(
     usage
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ev(time: i64, ip: &str) -> TrailEvent {
-        TrailEvent {
-            time,
-            name: "GetCallerIdentity".into(),
-            source_ip: ip.into(),
-            user_agent: "aws-cli".into(),
-        }
-    }
-
-    #[test]
-    fn use_after_the_leak_from_a_new_address_is_a_possible_compromise() {
-        let events = Ok(vec![
-            ev(100, "10.0.0.1"),
-            ev(300, "10.0.0.1"),
-            ev(400, "203.0.113.9"),
-        ]);
-        let u = summarize(&Source::LookupEvents, &events, 0, 1000, Some(200));
-        assert_eq!(u.events, 3);
-        assert_eq!(u.used_after_leak, Some(true));
-        assert_eq!(u.new_ips_after_leak, vec!["203.0.113.9".to_string()]);
-        assert!(u.possible_compromise());
-        // The same address as before the leak: used after it, but not from anywhere new.
-        let known = Ok(vec![ev(100, "10.0.0.1"), ev(300, "10.0.0.1")]);
-        let u = summarize(&Source::LookupEvents, &known, 0, 1000, Some(200));
-        assert_eq!(u.used_after_leak, Some(true));
-        assert!(!u.possible_compromise());
-        // No leak time (a tree scan): no judgement.
-        let u = summarize(&Source::LookupEvents, &events, 0, 1000, None);
-        assert_eq!(u.used_after_leak, None);
-        assert!(!u.possible_compromise());
-    }
-
-    #[test]
-    fn s3_urls() {
-        assert!(
-            matches!(Source::parse_s3("s3://b/p/q/"), Ok(Source::S3 { bucket, prefix }) if bucket == "b" && prefix == "p/q")
-        );
-        assert!(Source::parse_s3("https://b").is_err());
-        assert!(Source::parse_s3("s3:///x").is_err());
-    }
-}
-
 /// Fetches the events of `keys` (all of `account`, the caller's) over the last `days` days
 /// before `now`.
 pub fn fetch(
@@ -472,5 +426,51 @@ pub fn apply(
         if let Some(iam) = f.facts.iam.as_mut() {
             iam.usage = Some(usage);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(time: i64, ip: &str) -> TrailEvent {
+        TrailEvent {
+            time,
+            name: "GetCallerIdentity".into(),
+            source_ip: ip.into(),
+            user_agent: "aws-cli".into(),
+        }
+    }
+
+    #[test]
+    fn use_after_the_leak_from_a_new_address_is_a_possible_compromise() {
+        let events = Ok(vec![
+            ev(100, "10.0.0.1"),
+            ev(300, "10.0.0.1"),
+            ev(400, "203.0.113.9"),
+        ]);
+        let u = summarize(&Source::LookupEvents, &events, 0, 1000, Some(200));
+        assert_eq!(u.events, 3);
+        assert_eq!(u.used_after_leak, Some(true));
+        assert_eq!(u.new_ips_after_leak, vec!["203.0.113.9".to_string()]);
+        assert!(u.possible_compromise());
+        // The same address as before the leak: used after it, but not from anywhere new.
+        let known = Ok(vec![ev(100, "10.0.0.1"), ev(300, "10.0.0.1")]);
+        let u = summarize(&Source::LookupEvents, &known, 0, 1000, Some(200));
+        assert_eq!(u.used_after_leak, Some(true));
+        assert!(!u.possible_compromise());
+        // No leak time (a tree scan): no judgement.
+        let u = summarize(&Source::LookupEvents, &events, 0, 1000, None);
+        assert_eq!(u.used_after_leak, None);
+        assert!(!u.possible_compromise());
+    }
+
+    #[test]
+    fn s3_urls() {
+        assert!(
+            matches!(Source::parse_s3("s3://b/p/q/"), Ok(Source::S3 { bucket, prefix }) if bucket == "b" && prefix == "p/q")
+        );
+        assert!(Source::parse_s3("https://b").is_err());
+        assert!(Source::parse_s3("s3:///x").is_err());
     }
 }
