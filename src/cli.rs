@@ -12,6 +12,10 @@ pub enum Format {
     Text,
     Json,
     Sarif,
+    /// One self-contained page with charts, for people (opens offline).
+    Html,
+    /// GitHub-flavoured Markdown, for a pull request or a job summary (under 1 MiB).
+    Markdown,
 }
 
 #[derive(Debug, Parser)]
@@ -143,6 +147,10 @@ pub struct AuditArgs {
     /// Do not print the summary on standard error.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// What reports call this run [default: the repository's or folder's name; for an audit,
+    /// the accounts].
+    #[arg(long, value_name = "NAME")]
+    pub label: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -284,6 +292,10 @@ pub struct ScanArgs {
     /// Do not print the summary on standard error.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// What reports call this run [default: the repository's or folder's name; for an audit,
+    /// the accounts].
+    #[arg(long, value_name = "NAME")]
+    pub label: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -30,6 +30,16 @@ pub struct AccountMetrics {
     pub rotated_last_90_days: usize,
     /// Share of active keys within the rotation policy, 0 to 1 (1 when there are none).
     pub rotation_compliance: f64,
+    /// The age in days of every active key, for the report's histogram.
+    pub active_key_ages_days: Vec<i64>,
+    /// The policies the audit applied.
+    pub max_key_age_days: i64,
+    pub max_unused_days: i64,
+    /// Active keys unused for more than `max_unused_days`.
+    pub unused_keys: usize,
+    /// Users with two active keys; users with active keys and no MFA.
+    pub users_two_active_keys: usize,
+    pub users_without_mfa: usize,
 }
 
 /// Everything a scan or an audit produced.
@@ -61,6 +71,8 @@ pub struct ScanOutcome {
     pub scope: Option<String>,
     /// Per-account figures of an audit.
     pub metrics: Option<Vec<AccountMetrics>>,
+    /// What the report calls this scan (`--label`; default the repository or folder name).
+    pub label: Option<String>,
 }
 
 impl ScanOutcome {

@@ -38,7 +38,12 @@ pub(super) fn audit(args: AuditArgs) -> Result<u8, CommandError> {
     let audited = crate::iam::audit::run(&catalog, &opts)?;
     let keys: usize = audited.metrics.iter().map(|m| m.keys).sum();
     let accounts = audited.metrics.len();
+    let label = args.label.clone().unwrap_or_else(|| {
+        let ids: Vec<&str> = audited.metrics.iter().map(|m| m.account.as_str()).collect();
+        format!("aws {}", ids.join(", "))
+    });
     let outcome = ScanOutcome {
+        label: Some(label),
         findings: audited.findings,
         problems: audited.problems,
         scope: Some(format!(

@@ -124,6 +124,16 @@ fn render(outcome: &ScanOutcome, rules: &Catalog, how: &Reporting) -> Result<(),
             Format::Text => report::text::render(outcome, color, how.show_suppressed, out)?,
             Format::Json => report::json::render(outcome, how.show_suppressed, out)?,
             Format::Sarif => report::sarif::render(outcome, rules, &how.sarif, out)?,
+            Format::Html => report::html::render(
+                &[report::json::document(outcome, how.show_suppressed)],
+                &title(outcome),
+                out,
+            )?,
+            Format::Markdown => report::markdown::render(
+                &[report::json::document(outcome, how.show_suppressed)],
+                &title(outcome),
+                out,
+            )?,
         }
         out.flush()
     };
@@ -131,6 +141,49 @@ fn render(outcome: &ScanOutcome, rules: &Catalog, how: &Reporting) -> Result<(),
         Some(path) => write_atomically(path, write),
         None => Ok(write(&mut BufWriter::new(io::stdout().lock()))?),
     }
+}
+
+/// A report's title: `keyrot: LABEL`.
+fn title(outcome: &ScanOutcome) -> String {
+    match &outcome.label {
+        Some(label) => format!("keyrot: {label}"),
+        None => "keyrot report".to_string(),
+    }
+}
+
+/// A run's default label: the name of the repository the path is in (its `origin` remote's
+/// last path segment), else the folder's name.
+pub(crate) fn default_label(path: &Path) -> Option<String> {
+    let full = std::fs::canonicalize(path).ok()?;
+    let mut dir = if full.is_dir() {
+        full.clone()
+    } else {
+        full.parent()?.to_path_buf()
+    };
+    loop {
+        let config = dir.join(".git/config");
+        if let Ok(text) = std::fs::read_to_string(&config) {
+            let mut in_origin = false;
+            for line in text.lines().map(str::trim) {
+                if line.starts_with('[') {
+                    in_origin = line == "[remote \"origin\"]";
+                } else if in_origin {
+                    if let Some(url) = line
+                        .strip_prefix("url")
+                        .map(|r| r.trim_start_matches([' ', '=']))
+                    {
+                        let name = url.trim_end_matches('/').rsplit(['/', ':']).next()?;
+                        return Some(name.trim_end_matches(".git").to_string());
+                    }
+                }
+            }
+            return dir.file_name().map(|n| n.to_string_lossy().into_owned());
+        }
+        if !dir.pop() {
+            break;
+        }
+    }
+    full.file_name().map(|n| n.to_string_lossy().into_owned())
 }
 
 /// Writes a file whole or not at all: into a temporary file beside it, renamed over it on

@@ -384,9 +384,17 @@ fn selection(args: &ScanArgs) -> Result<Selection, CommandError> {
 pub(super) fn scan(args: ScanArgs) -> Result<u8, CommandError> {
     let Scanned {
         catalog,
-        outcome,
+        mut outcome,
         fail_on,
     } = execute(&args)?;
+    outcome.label = args.label.clone().or_else(|| {
+        let first = args.paths.first().map_or(Path::new("."), |p| p.as_path());
+        if first == Path::new("-") {
+            Some("stdin".into())
+        } else {
+            super::default_label(first)
+        }
+    });
     let how = Reporting {
         format: args.format,
         output: args.output.as_deref(),

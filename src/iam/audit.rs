@@ -362,6 +362,21 @@ async fn audit_account(
         } else {
             within as f64 / active.len() as f64
         },
+        active_key_ages_days: ages.clone(),
+        max_key_age_days: opts.max_key_age_days,
+        max_unused_days: opts.max_unused_days,
+        unused_keys: findings
+            .iter()
+            .filter(|f| f.rule_id == "iam.key-unused")
+            .count(),
+        users_two_active_keys: findings
+            .iter()
+            .filter(|f| f.rule_id == "iam.two-active-keys")
+            .count(),
+        users_without_mfa: findings
+            .iter()
+            .filter(|f| f.rule_id == "iam.no-mfa")
+            .count(),
     };
     // The account's own policies, judged as IaC is.
     match super::live::findings(&iam, &account).await {

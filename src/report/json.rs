@@ -74,6 +74,13 @@ fn finding(f: &Finding) -> JsonFinding<'_> {
 }
 
 pub fn render(outcome: &ScanOutcome, show_suppressed: bool, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &document(outcome, show_suppressed))?;
+    writeln!(out)
+}
+
+/// The report as a JSON value: what `render` writes, and what the HTML and Markdown reports
+/// (and `keyrot report`, from files) are drawn from.
+pub fn document(outcome: &ScanOutcome, show_suppressed: bool) -> serde_json::Value {
     let by_severity: serde_json::Map<String, serde_json::Value> = crate::finding::Severity::ALL
         .iter()
         .map(|s| {
@@ -86,9 +93,11 @@ pub fn render(outcome: &ScanOutcome, show_suppressed: bool, out: &mut dyn Write)
         .iter()
         .map(|(why, d)| json!({"reason": why.as_str(), "count": d.count, "samples": d.samples}))
         .collect();
-    let doc = json!({
+    json!({
         "version": SCHEMA_VERSION,
         "tool": {"name": "keyrot", "version": env!("CARGO_PKG_VERSION")},
+        "label": outcome.label,
+        "generated": crate::time::now_rfc3339(),
         "findings": outcome
             .findings
             .iter()
@@ -112,7 +121,5 @@ pub fn render(outcome: &ScanOutcome, show_suppressed: bool, out: &mut dyn Write)
             "scope": outcome.scope,
             "metrics": outcome.metrics,
         },
-    });
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
-    writeln!(out)
+    })
 }

@@ -2,7 +2,9 @@
 //! documentation), they never analyse. Which one runs is the command line's choice.
 
 pub mod docs;
+pub mod html;
 pub mod json;
+pub mod markdown;
 pub mod sarif;
 pub mod text;
 

@@ -180,6 +180,7 @@ impl<'e> Collector<'e> {
             duration: started.elapsed(),
             scope: None,
             metrics: None,
+            label: None,
         }
     }
 }

@@ -1,0 +1,144 @@
+//! The Markdown report: the HTML report's summary as GitHub-flavoured Markdown, short enough
+//! for a pull request comment or `$GITHUB_STEP_SUMMARY`. GitHub caps a step summary at 1 MiB:
+//! past `LIMIT` the findings table stops and says how many it left out.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use serde_json::Value;
+
+/// Below GitHub's 1 MiB step summary limit, with room for what follows the table.
+pub const LIMIT: usize = 1000 * 1024;
+
+pub fn render(reports: &[Value], title: &str, out: &mut dyn Write) -> io::Result<()> {
+    out.write_all(page(reports, title, LIMIT).as_bytes())
+}
+
+pub fn page(reports: &[Value], title: &str, limit: usize) -> String {
+    let mut m = String::new();
+    let _ = writeln!(m, "## {}\n", cell(title));
+    let mut totals: BTreeMap<usize, (&str, u64)> = BTreeMap::new();
+    for (i, sev) in ["critical", "high", "medium", "low"].iter().enumerate() {
+        totals.insert(i, (sev, 0));
+    }
+    let all: Vec<(&Value, &Value)> = reports
+        .iter()
+        .flat_map(|r| {
+            r["findings"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(move |f| (r, f))
+        })
+        .filter(|(_, f)| f["suppression"].is_null())
+        .collect();
+    for (_, f) in &all {
+        for (sev, n) in totals.values_mut() {
+            if f["severity"].as_str() == Some(*sev) {
+                *n += 1;
+            }
+        }
+    }
+    m.push_str("| Severity | Findings |\n|---|---:|\n");
+    for (sev, n) in totals.values() {
+        let _ = writeln!(m, "| {sev} | {n} |");
+    }
+    m.push('\n');
+    if reports.len() > 1 || reports.iter().any(|r| !r["summary"]["metrics"].is_null()) {
+        m.push_str("| Scan | Scope | Files | Findings |\n|---|---|---:|---:|\n");
+        for r in reports {
+            let s = &r["summary"];
+            let _ = writeln!(
+                m,
+                "| {} | {} | {} | {} |",
+                cell(r["label"].as_str().unwrap_or("scan")),
+                cell(s["scope"].as_str().unwrap_or("working tree")),
+                s["files_scanned"].as_u64().unwrap_or(0),
+                s["findings"].as_u64().unwrap_or(0)
+            );
+        }
+        m.push('\n');
+    }
+    for r in reports {
+        for a in r["summary"]["metrics"].as_array().into_iter().flatten() {
+            let _ = writeln!(
+                m,
+                "**Account {}**: {} keys ({} active), rotation compliance {:.0}% ({}-day policy), {} unused over {} days, {} users with two active keys, {} users with keys and no MFA.\n",
+                cell(a["account"].as_str().unwrap_or("?")),
+                a["keys"].as_u64().unwrap_or(0),
+                a["active_keys"].as_u64().unwrap_or(0),
+                a["rotation_compliance"].as_f64().unwrap_or(1.0) * 100.0,
+                a["max_key_age_days"].as_i64().unwrap_or(90),
+                a["unused_keys"].as_u64().unwrap_or(0),
+                a["max_unused_days"].as_i64().unwrap_or(90),
+                a["users_two_active_keys"].as_u64().unwrap_or(0),
+                a["users_without_mfa"].as_u64().unwrap_or(0),
+            );
+        }
+    }
+    if all.is_empty() {
+        m.push_str("No findings.\n");
+        return m;
+    }
+    // Most severe first.
+    let mut sorted = all;
+    let rank = |f: &Value| match f["severity"].as_str() {
+        Some("critical") => 0,
+        Some("high") => 1,
+        Some("medium") => 2,
+        _ => 3,
+    };
+    sorted.sort_by_key(|(_, f)| rank(f));
+    m.push_str("| Severity | Scan | Where | Rule | Finding | Fix |\n|---|---|---|---|---|---|\n");
+    let total = sorted.len();
+    for (i, (r, f)) in sorted.iter().enumerate() {
+        let place = f["uri"]
+            .as_str()
+            .filter(|u| !u.is_empty())
+            .or_else(|| f["path"].as_str())
+            .unwrap_or("");
+        let row = format!(
+            "| {} | {} | `{}:{}` | `{}` | {} | {} |\n",
+            cell(f["severity"].as_str().unwrap_or("")),
+            cell(r["label"].as_str().unwrap_or("scan")),
+            cell(place).replace('`', "'"),
+            f["line"].as_u64().unwrap_or(0),
+            cell(f["rule_id"].as_str().unwrap_or("")),
+            cell(&short(f["message"].as_str().unwrap_or(""), 300)),
+            cell(&short(f["remedy"]["summary"].as_str().unwrap_or(""), 200)),
+        );
+        // Room for the note that says what was left out.
+        if m.len() + row.len() + 200 > limit {
+            let _ = writeln!(
+                m,
+                "\n{} of {total} findings left out to stay under GitHub's 1 MiB summary limit; the JSON, SARIF or HTML report has them all.",
+                total - i
+            );
+            return m;
+        }
+        m.push_str(&row);
+    }
+    m
+}
+
+/// Text for a table cell: no line breaks, pipes escaped, HTML neutralised.
+fn cell(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '|' => "\\|".to_string(),
+            '<' => "&lt;".to_string(),
+            '>' => "&gt;".to_string(),
+            '\n' | '\r' | '\t' => " ".to_string(),
+            c if c.is_control() => format!("\\x{:02x}", c as u32),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+fn short(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_string(),
+    }
+}
