@@ -48,6 +48,24 @@ pub enum Command {
     Rotate(RotateArgs),
     /// Revoke a leaked key now: deactivate it, or a temporary key's sessions (a plan unless --execute).
     Revoke(RevokeArgs),
+    /// Merge the JSON reports of many scans and audits into one JSON, HTML, Markdown or SARIF report.
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// JSON reports of `keyrot scan` or `keyrot audit` (`--format json`), or merged reports.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Output format (`text` lists each report's findings).
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Html)]
+    pub format: Format,
+    /// Write the report to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The report's title.
+    #[arg(long, value_name = "TEXT", default_value = "keyrot: estate report")]
+    pub title: String,
 }
 
 #[derive(Debug, Args)]

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub use crate::rule::Severity;
@@ -158,7 +158,7 @@ pub struct Facts {
 }
 
 /// Where a key stands in IAM.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum KeyState {
     Active,
@@ -172,7 +172,7 @@ pub enum KeyState {
 }
 
 /// The last recorded use of a key.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LastUse {
     pub date: String,
     pub service: String,
@@ -180,7 +180,7 @@ pub struct LastUse {
 }
 
 /// What a key's owner may do in AWS, from the user's effective policies (its blast radius).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Access {
     /// `admin`, `can-escalate`, `can-read-secrets`, `can-write-data`, `read-only` or `none`.
     pub level: String,
@@ -193,7 +193,7 @@ pub struct Access {
     /// `group deployers: inline deploy`, `permissions boundary Boundary`).
     pub policies: Vec<String>,
     /// Policies that could not be read or parsed: the level is a lower bound.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unread: Vec<String>,
 }
 
@@ -205,7 +205,8 @@ impl Access {
 }
 
 /// What CloudTrail recorded of a key's use.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Usage {
     /// `cloudtrail` (LookupEvents) or `cloudtrail-s3` (delivered log files).
     pub source: String,
@@ -241,7 +242,7 @@ impl Usage {
 }
 
 /// What IAM says about one key.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct KeyFacts {
     pub state: KeyState,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -1099,6 +1099,105 @@ fn cloudtrail_s3_reads_delivered_log_files() {
 }
 
 #[test]
+fn report_merges_three_scans_and_an_audit_into_html_markdown_and_sarif() {
+    let account = "555555555555";
+    let _key = create_key(Some(account), "estate-user");
+    let dir = Dir::new();
+    let out = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    for (label, path) in [("leaks", "leaks"), ("iac", "iac"), ("decoys", "decoys")] {
+        let run = crate::util::keyrot(&[
+            "scan",
+            fixtures.join(path).to_str().unwrap(),
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+            "--label",
+            label,
+            "-o",
+            &out(&format!("{label}.json")),
+        ]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    let as_of = date_in(400);
+    let audit = keyrot_aws(
+        dir.path(),
+        moto(),
+        &[
+            "audit",
+            "--role-name",
+            "keyrot-audit",
+            "--accounts",
+            account,
+            "--as-of",
+            &as_of,
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+            "-o",
+            &out("aws.json"),
+        ],
+    );
+    assert_eq!(audit.code, 0, "{}", audit.stderr);
+    let inputs = [
+        out("leaks.json"),
+        out("iac.json"),
+        out("decoys.json"),
+        out("aws.json"),
+    ];
+    let report = |format: &str, file: &str| {
+        let mut args = vec!["report", "--format", format, "-o"];
+        let target = out(file);
+        args.push(&target);
+        args.extend(inputs.iter().map(String::as_str));
+        let run = crate::util::keyrot(&args);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        std::fs::read_to_string(dir.join(file)).unwrap()
+    };
+    let html = report("html", "estate.html");
+    for label in ["leaks", "iac", "decoys", "aws 555555555555"] {
+        assert!(html.contains(&format!("<b>{label}</b>")), "{label} missing");
+    }
+    assert!(html.contains("Account 555555555555"));
+    assert!(html.contains("aria-label=\"active key ages\""));
+    assert!(html.contains("max key age 90 days"));
+    assert_eq!(crate::report::html5_errors(&dir.join("estate.html")), None);
+    assert_eq!(
+        crate::report::urls_in(&dir.join("estate.html")),
+        Vec::<String>::new()
+    );
+    for secret in crate::scan::PLANTED_SECRETS {
+        assert!(!html.contains(secret), "the HTML shows {secret}");
+    }
+    let markdown = report("markdown", "estate.md");
+    assert!(markdown.contains("| leaks | working tree |"), "{markdown}");
+    assert!(markdown.contains("**Account 555555555555**"), "{markdown}");
+    // SARIF: one run per input, each with its own category, accepted by GitHub's rules.
+    let sarif: serde_json::Value = serde_json::from_str(&report("sarif", "estate.sarif")).unwrap();
+    let runs = sarif["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 4);
+    let categories: Vec<&str> = runs
+        .iter()
+        .map(|r| r["automationDetails"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        categories,
+        vec!["leaks/", "iac/", "decoys/", "aws 555555555555/"]
+    );
+    crate::sarif::assert_github_accepts(&sarif);
+    // The merged JSON merges again, as one input.
+    let merged = report("json", "estate.json");
+    let again = crate::util::keyrot(&["report", "--format", "json", &out("estate.json")]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    let a: serde_json::Value = serde_json::from_str(&merged).unwrap();
+    let b = again.json();
+    assert_eq!(a["summary"]["by_severity"], b["summary"]["by_severity"]);
+    assert_eq!(b["summary"]["reports"], 4);
+}
+
+#[test]
 fn audit_finds_old_unused_doubled_and_mfa_less_keys_with_metrics() {
     let account = "333333333333";
     let bob1 = create_key(Some(account), "audit-bob");

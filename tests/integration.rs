@@ -5,6 +5,7 @@ mod git;
 #[cfg(feature = "aws")]
 mod iam;
 mod policy;
+mod report;
 mod sarif;
 mod scan;
 mod suppress;

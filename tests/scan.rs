@@ -3,7 +3,7 @@
 use crate::util::{keyrot, keyrot_in, keyrot_stdin, rows, Dir};
 
 /// Every secret and token planted in `fixtures/`: none may appear in any output.
-const PLANTED_SECRETS: &[&str] = &[
+pub const PLANTED_SECRETS: &[&str] = &[
     "UYDK9SGewL2AGe4Ae/yHC3A/lCbFs83cEDU3qLyj",
     "bC5o+X2a7cZmP1gaAWtceE6oqXlDu/zoXYr2mWQi",
     "3R4CxEu7dPgdbAfxX6SdyzFYxi8Q6KEBLHNiNxPy",

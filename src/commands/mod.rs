@@ -4,6 +4,7 @@
 
 mod audit;
 mod hook;
+mod merge;
 mod rotate;
 mod rules;
 mod scan;
@@ -65,6 +66,7 @@ pub fn run(cli: Cli) -> Result<u8, CommandError> {
         Command::Audit(args) => audit::audit(args),
         Command::Rotate(args) => rotate::rotate(args),
         Command::Revoke(args) => rotate::revoke(args),
+        Command::Report(args) => merge::report(args),
     }
 }
 

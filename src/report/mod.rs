@@ -5,6 +5,7 @@ pub mod docs;
 pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod merge;
 pub mod sarif;
 pub mod text;
 

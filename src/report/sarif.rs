@@ -38,6 +38,22 @@ pub fn render(
     opts: &SarifOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    write(vec![run(outcome, rules, opts)], out)
+}
+
+/// A SARIF document of these runs (`keyrot report` writes one run per scan merged).
+pub fn write(runs: Vec<sarif::Run>, out: &mut dyn Write) -> io::Result<()> {
+    let doc = sarif::Sarif::builder()
+        .schema(SCHEMA)
+        .version(json!("2.1.0"))
+        .runs(runs)
+        .build();
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}
+
+/// One scan's run: every rule, its results (at most `max_results`), its notifications.
+pub fn run(outcome: &ScanOutcome, rules: &Catalog, opts: &SarifOptions) -> sarif::Run {
     let mut kept: Vec<&Finding> = outcome.findings.iter().collect();
     let left_out = kept.len().saturating_sub(opts.max_results);
     if left_out > 0 {
@@ -86,17 +102,10 @@ pub fn render(
         .column_kind(json!("utf16CodeUnits"))
         .results(results)
         .invocations(vec![invocation]);
-    let run = match automation {
+    match automation {
         Some(details) => run.automation_details(details).build(),
         None => run.build(),
-    };
-    let doc = sarif::Sarif::builder()
-        .schema(SCHEMA)
-        .version(json!("2.1.0"))
-        .runs(vec![run])
-        .build();
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
-    writeln!(out)
+    }
 }
 
 fn notification(text: String, level: &str) -> sarif::Notification {

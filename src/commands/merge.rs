@@ -1,0 +1,90 @@
+//! `keyrot report FILE...`: many JSON reports merged into one. Every input is checked first;
+//! one that is not a keyrot JSON report of this version stops the command with exit 2 and
+//! says which and why, rather than a report that silently leaves a repository out.
+
+use std::io::{self, BufWriter, Write};
+
+use super::{io_error, write_atomically, CommandError};
+use crate::catalog::Catalog;
+use crate::cli::{Format, ReportArgs};
+use crate::detect::RuleSet;
+use crate::report::{self, merge, sarif::SarifOptions};
+
+/// Inputs larger than this are refused (a JSON report of 100,000 findings is far smaller).
+const MAX_INPUT: u64 = 1 << 30;
+
+pub(super) fn report(args: ReportArgs) -> Result<u8, CommandError> {
+    let mut docs = Vec::new();
+    for file in &args.files {
+        let shown = file.display().to_string();
+        let size = std::fs::metadata(file)
+            .map_err(|e| crate::error::FileError::read(shown.clone(), e))?
+            .len();
+        if size > MAX_INPUT {
+            return Err(CommandError::Usage(format!(
+                "{shown}: {size} bytes, over the 1 GiB a report input may have"
+            )));
+        }
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| crate::error::FileError::read(shown.clone(), e))?;
+        let fallback = file
+            .file_stem()
+            .map_or_else(|| shown.clone(), |s| s.to_string_lossy().into_owned());
+        let found = merge::documents(&shown, &text, &fallback)
+            .map_err(|e| CommandError::Usage(e.to_string()))?;
+        docs.extend(found);
+    }
+    let catalog = Catalog::new(&RuleSet::load(None)?)?;
+    let write = |out: &mut dyn Write| -> io::Result<()> {
+        match args.format {
+            Format::Json => {
+                serde_json::to_writer_pretty(&mut *out, &merge::merged(&docs))?;
+                writeln!(out)?;
+            }
+            Format::Html => report::html::render(&docs, &args.title, out)?,
+            Format::Markdown => report::markdown::render(&docs, &args.title, out)?,
+            Format::Sarif => {
+                // One run per input, each with its own category so that code scanning keeps
+                // them apart.
+                let runs = docs
+                    .iter()
+                    .map(|d| {
+                        let outcome = merge::outcome_of(d);
+                        let category = d["label"].as_str().unwrap_or("scan").to_string();
+                        report::sarif::run(
+                            &outcome,
+                            &catalog,
+                            &SarifOptions {
+                                category: Some(&category),
+                                max_results: report::sarif::GITHUB_MAX_RESULTS,
+                            },
+                        )
+                    })
+                    .collect();
+                report::sarif::write(runs, out)?;
+            }
+            Format::Text => {
+                for d in &docs {
+                    writeln!(out, "# {}", d["label"].as_str().unwrap_or("scan"))?;
+                    report::text::render(&merge::outcome_of(d), false, false, out)?;
+                }
+            }
+        }
+        out.flush()
+    };
+    match &args.output {
+        Some(path) => write_atomically(path, write)?,
+        None => write(&mut BufWriter::new(io::stdout().lock()))
+            .map_err(io_error("cannot write the report"))?,
+    }
+    let findings: usize = docs
+        .iter()
+        .map(|d| d["findings"].as_array().map_or(0, Vec::len))
+        .sum();
+    eprintln!(
+        "keyrot: merged {} {} ({findings} findings)",
+        docs.len(),
+        if docs.len() == 1 { "report" } else { "reports" }
+    );
+    Ok(0)
+}

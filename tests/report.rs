@@ -1,0 +1,270 @@
+//! The reports people read: HTML (checked as HTML5, for what it loads, and in a real headless
+//! Chromium), Markdown within GitHub's summary limit, and `keyrot report` merging scans.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::util::{keyrot, Dir};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `html-validate` (npm, with its `standard` preset: conformance to the HTML standard), which
+/// `scripts/test` installs under `.tools/`. Returns its output when the page is not valid.
+pub fn html5_errors(page: &Path) -> Option<String> {
+    let tool = root().join(".tools/node_modules/.bin/html-validate");
+    assert!(
+        tool.is_file(),
+        "html-validate is missing at {}: run ./scripts/test, which installs it (npm install --prefix .tools html-validate@9)",
+        tool.display()
+    );
+    let out = Command::new(&tool)
+        .arg("--config")
+        .arg(root().join("tests/html-validate.json"))
+        .arg(page)
+        .output()
+        .expect("run html-validate");
+    (!out.status.success()).then(|| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// Every URL the page would load or link to, found by parsing it (Python's `html.parser`):
+/// attributes that take one and `url(...)` in styles; `data:` and `#fragment` left out.
+pub fn urls_in(page: &Path) -> Vec<String> {
+    let script = r##"
+import sys, re
+from html.parser import HTMLParser
+ATTRS = {"href", "src", "action", "formaction", "srcset", "poster", "data", "xlink:href", "background", "manifest", "ping", "cite", "longdesc", "icon"}
+found = []
+class P(HTMLParser):
+    def handle_starttag(self, tag, attrs):
+        for k, v in attrs:
+            if v is None: continue
+            if k in ATTRS and not (v.startswith("data:") or v.startswith("#")): found.append(f"{tag} {k}={v}")
+            if k == "style": found.extend(re.findall(r"url\([^)]*\)", v))
+            if k == "http-equiv" and v.lower() == "refresh": found.append("meta refresh")
+    def handle_data(self, data):
+        if self.lasttag == "style": found.extend(re.findall(r"url\([^)]*\)|@import", data))
+P().feed(open(sys.argv[1], encoding="utf-8").read())
+print("\n".join(found))
+"##;
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(page)
+        .output()
+        .expect("python3 is required (apt-get install python3)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Debian's Chromium, which `scripts/test` installs when missing.
+fn chromium() -> PathBuf {
+    let path = PathBuf::from(
+        std::env::var_os("KEYROT_CHROMIUM").unwrap_or_else(|| "/usr/bin/chromium".into()),
+    );
+    assert!(
+        path.is_file(),
+        "Chromium is missing at {}: run ./scripts/test, which installs it (apt-get install chromium)",
+        path.display()
+    );
+    path
+}
+
+/// Opens the page in headless Chromium: a screenshot at `png`, and what the browser logged.
+pub fn screenshot(page: &Path, png: &Path, profile: &Path) -> String {
+    let out = Command::new(chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--window-size=1280,1600",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--screenshot={}", png.display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("run chromium");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn the_html_report_masks_secrets_lists_every_finding_loads_nothing_and_is_html5() {
+    let dir = Dir::new();
+    let page = dir.join("report.html");
+    let run = keyrot(&[
+        "scan",
+        "fixtures",
+        "--format",
+        "html",
+        "--fail-on",
+        "none",
+        "-o",
+        page.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let html = std::fs::read_to_string(&page).unwrap();
+    for secret in crate::scan::PLANTED_SECRETS {
+        assert!(!html.contains(secret), "the HTML shows {secret}");
+    }
+    // Every finding the JSON report has is a row, with its rule and file.
+    let json = keyrot(&["scan", "fixtures", "--format", "json", "--fail-on", "none"]).json();
+    let findings = json["findings"].as_array().unwrap();
+    assert!(findings.len() > 20);
+    assert_eq!(
+        html.matches("<tr class=\"finding\"").count(),
+        findings.len()
+    );
+    for f in findings {
+        let uri = f["uri"].as_str().unwrap();
+        assert!(
+            html.contains(&format!("<code>{uri}</code>")),
+            "{uri} missing"
+        );
+        assert!(html.contains(&format!("data-rule=\"{}\"", f["rule_id"].as_str().unwrap())));
+    }
+    assert!(html.contains("Content-Security-Policy"));
+    assert_eq!(
+        urls_in(&page),
+        Vec::<String>::new(),
+        "the page loads or links nothing"
+    );
+    assert_eq!(html5_errors(&page), None);
+    // The twins: a page that links out, and one that is not valid HTML, are caught.
+    let bad = dir.join("bad.html");
+    std::fs::write(&bad, "<!DOCTYPE html><html lang=\"en\"><head><title>x</title><link rel=\"stylesheet\" href=\"https://example.com/x.css\"></head><body><p><div></p></body></html>").unwrap();
+    assert_eq!(urls_in(&bad).len(), 1);
+    assert!(html5_errors(&bad).is_some());
+}
+
+#[test]
+fn the_html_report_renders_in_headless_chromium_with_its_script_allowed() {
+    let dir = Dir::new();
+    let page = dir.join("report.html");
+    let run = keyrot(&[
+        "scan",
+        "fixtures",
+        "--format",
+        "html",
+        "--fail-on",
+        "none",
+        "--label",
+        "fixtures",
+        "-o",
+        page.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let png = dir.join("report.png");
+    let log = screenshot(&page, &png, &dir.join("profile"));
+    let bytes = std::fs::read(&png).unwrap_or_else(|_| panic!("no screenshot: {log}"));
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+    assert!(bytes.len() > 20_000, "an empty page? {} bytes", bytes.len());
+    // The inline script's hash is in the page's CSP: the browser refused nothing.
+    assert!(!log.contains("Content Security Policy"), "{log}");
+    assert!(!log.contains("Refused to"), "{log}");
+}
+
+/// `n` files of `per_file` distinct key pairs each.
+fn many_pairs(dir: &Dir, n: usize, per_file: usize) {
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |alphabet: &[u8]| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        alphabet[(state % alphabet.len() as u64) as usize] as char
+    };
+    for f in 0..n {
+        let mut text = String::new();
+        for _ in 0..per_file {
+            let key: String = (0..16)
+                .map(|_| next(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"))
+                .collect();
+            let secret: String = (0..40)
+                .map(|_| next(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"))
+                .collect();
+            text.push_str(&format!(
+                "aws_access_key_id = AKIA{key}\naws_secret_access_key = {secret}\n\n"
+            ));
+        }
+        dir.write(&format!("dump{f}.env"), text);
+    }
+}
+
+#[test]
+fn the_markdown_of_a_large_scan_stays_under_a_mib_and_says_what_it_left_out() {
+    let dir = Dir::new();
+    many_pairs(&dir, 8, 1000);
+    let run = crate::util::keyrot_in(
+        dir.path(),
+        &["scan", "--format", "markdown", "--fail-on", "none"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.len() < 1024 * 1024, "{} bytes", run.stdout.len());
+    assert!(
+        run.stdout
+            .contains("findings left out to stay under GitHub's 1 MiB"),
+        "{}",
+        &run.stdout[run.stdout.len() - 300..]
+    );
+    // The twin: a small scan is whole.
+    let small = Dir::new();
+    many_pairs(&small, 1, 5);
+    let run = crate::util::keyrot_in(
+        small.path(),
+        &["scan", "--format", "markdown", "--fail-on", "none"],
+    );
+    assert!(!run.stdout.contains("left out"), "{}", run.stdout);
+    assert_eq!(
+        run.stdout.matches("| critical |").count(),
+        6,
+        "5 rows and the total: {}",
+        run.stdout
+    );
+}
+
+#[test]
+fn report_refuses_what_it_cannot_merge_and_says_why() {
+    let dir = Dir::new();
+    dir.write(
+        "old.json",
+        r#"{"version": 0, "tool": {"name": "keyrot"}, "findings": [], "summary": {}}"#,
+    );
+    dir.write("other.json", r#"{"runs": []}"#);
+    let old = keyrot(&["report", dir.join("old.json").to_str().unwrap()]);
+    assert_eq!(old.code, 2);
+    assert!(
+        old.stderr
+            .contains("JSON report version 0; this keyrot reads version 1"),
+        "{}",
+        old.stderr
+    );
+    let other = keyrot(&["report", dir.join("other.json").to_str().unwrap()]);
+    assert_eq!(other.code, 2);
+    assert!(
+        other.stderr.contains("not a keyrot JSON report"),
+        "{}",
+        other.stderr
+    );
+}
