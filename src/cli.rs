@@ -169,6 +169,9 @@ pub struct AuditArgs {
     /// the accounts].
     #[arg(long, value_name = "NAME")]
     pub label: Option<String>,
+    /// Also append the Markdown summary to this file (for `$GITHUB_STEP_SUMMARY`).
+    #[arg(long, value_name = "FILE")]
+    pub markdown_summary: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -314,6 +317,9 @@ pub struct ScanArgs {
     /// the accounts].
     #[arg(long, value_name = "NAME")]
     pub label: Option<String>,
+    /// Also append the Markdown summary to this file (for `$GITHUB_STEP_SUMMARY`).
+    #[arg(long, value_name = "FILE")]
+    pub markdown_summary: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -70,6 +70,63 @@ fn the_action_uploads_sarif_even_when_findings_fail_the_step() {
     }
 }
 
+#[test]
+fn the_actions_scan_step_writes_sarif_outputs_and_the_job_summary() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("action.yml")).unwrap();
+    let docs = yaml_rust2::YamlLoader::load_from_str(&text).unwrap();
+    let action = yaml_to_json(&docs[0]);
+    let step = action["runs"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "scan")
+        .expect("the scan step")
+        .clone();
+    let dir = tempfile::tempdir().unwrap();
+    let (sarif, outputs, summary) = (
+        dir.path().join("keyrot.sarif"),
+        dir.path().join("outputs"),
+        dir.path().join("summary.md"),
+    );
+    // The step's script as GitHub runs it, with the inputs' defaults in its environment.
+    let run = std::process::Command::new("bash")
+        .arg("-e")
+        .arg("-c")
+        .arg(step["run"].as_str().unwrap())
+        .current_dir(root)
+        .env("KEYROT", env!("CARGO_BIN_EXE_keyrot"))
+        .env("SARIF", &sarif)
+        .env("INPUT_PATH", "fixtures/leaks")
+        .env("INPUT_ARGS", "")
+        .env(
+            "INPUT_FAIL_ON",
+            action["inputs"]["fail-on"]["default"].as_str().unwrap(),
+        )
+        .env("INPUT_CATEGORY", "keyrot")
+        .env("INPUT_CONFIG", "")
+        .env("INPUT_STRICT", "false")
+        .env(
+            "INPUT_SUMMARY",
+            action["inputs"]["summary"]["default"].as_str().unwrap(),
+        )
+        .env("GITHUB_OUTPUT", &outputs)
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let outputs = std::fs::read_to_string(&outputs).unwrap();
+    assert!(outputs.contains("exit-code=1"), "{outputs}");
+    assert!(sarif.is_file());
+    let summary = std::fs::read_to_string(&summary).unwrap();
+    assert!(summary.starts_with("## keyrot: "), "{summary}");
+    assert!(summary.contains("`aws.access-key-pair`"), "{summary}");
+}
+
 /// A YAML document as JSON values, through the one YAML parser keyrot depends on.
 fn yaml_to_json(yaml: &yaml_rust2::Yaml) -> serde_json::Value {
     use yaml_rust2::Yaml;

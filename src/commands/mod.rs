@@ -79,6 +79,8 @@ struct Reporting<'a> {
     sarif: SarifOptions<'a>,
     quiet: bool,
     fail_on: FailOn,
+    /// Also append the Markdown summary here (`$GITHUB_STEP_SUMMARY`).
+    markdown_summary: Option<&'a Path>,
 }
 
 /// Notes, the report, the summary, then the exit code: 1 when an unsuppressed finding is at or
@@ -106,6 +108,20 @@ fn report_outcome(
             return Ok(exit)
         }
         other => other?,
+    }
+    if let Some(path) = how.markdown_summary {
+        let page = report::markdown::page(
+            &[report::json::document(outcome, false)],
+            &title(outcome),
+            report::markdown::LIMIT,
+        );
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(io_error(format!("cannot write {}", path.display())))?;
+        file.write_all(page.as_bytes())
+            .map_err(io_error(format!("cannot write {}", path.display())))?;
     }
     if !how.quiet {
         print_summary(outcome)?;

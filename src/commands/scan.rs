@@ -406,6 +406,7 @@ pub(super) fn scan(args: ScanArgs) -> Result<u8, CommandError> {
         },
         quiet: args.quiet,
         fail_on,
+        markdown_summary: args.markdown_summary.as_deref(),
     };
     report_outcome(&outcome, &catalog, &how)
 }
