@@ -210,6 +210,11 @@ pub struct ScanArgs {
     #[arg(long)]
     pub staged: bool,
 
+    /// Show progress (files, bytes, rate) on standard error even when it is not a terminal
+    /// (a CI log gets a line every five seconds).
+    #[arg(long)]
+    pub progress: bool,
+
     /// Look every key found up in live IAM: owner, status, age, last use.
     #[arg(long)]
     pub iam: bool,

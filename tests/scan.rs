@@ -1001,3 +1001,39 @@ fn key_ids_that_are_not_base32_are_counted_and_their_secret_still_found() {
     let dropped = report["summary"]["dropped"].to_string();
     assert!(dropped.contains("not a key ID"), "{dropped}");
 }
+
+#[test]
+fn progress_reaches_a_pipe_only_when_asked_for() {
+    // Enough text that the scan outlasts the first second.
+    let dir = Dir::new();
+    let line =
+        "lorem ipsum dolor sit amet, consectetur adipiscing elit sed do eiusmod\n".repeat(4096);
+    for i in 0..200 {
+        dir.write(&format!("f{i}.txt"), &line);
+    }
+    let quiet = keyrot_in(
+        dir.path(),
+        &["scan", "--fail-on", "none", "-f", "json", "-o", "/dev/null"],
+    );
+    assert!(!quiet.stderr.contains("scanning:"), "{}", quiet.stderr);
+    let shown = keyrot_in(
+        dir.path(),
+        &[
+            "scan",
+            "--fail-on",
+            "none",
+            "-f",
+            "json",
+            "-o",
+            "/dev/null",
+            "--progress",
+            "--threads",
+            "1",
+        ],
+    );
+    assert!(
+        shown.stderr.contains("keyrot: scanning: "),
+        "a line in the log, not a redrawn one: {}",
+        shown.stderr
+    );
+}

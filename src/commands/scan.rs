@@ -165,7 +165,11 @@ fn execute(args: &ScanArgs) -> Result<Scanned, CommandError> {
     let engine = Engine::new(rules, args.pair_lines.or(config.pair_lines))?
         .with_decode_depth(usize::from(args.decode_depth));
     let filter = config.path_filter()?;
-    let progress = !args.quiet && std::env::var_os("CI").is_none();
+    // A progress line on a terminal, never in pipes or CI logs unless asked for.
+    let progress = args.progress
+        || (!args.quiet
+            && std::env::var_os("CI").is_none()
+            && std::io::IsTerminal::is_terminal(&std::io::stderr()));
     // A thread count past any machine's cores is a typo, not a plan.
     let threads = args.threads.min(MAX_THREADS);
     let mut notes = notes;

@@ -224,7 +224,7 @@ fn scan_parallel(
     let shared = repo.clone().into_sync();
     let done = AtomicBool::new(false);
     std::thread::scope(|scope| {
-        if opts.progress && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        if opts.progress {
             scope.spawn(|| progress(collector, &done));
         }
         let found = git::pool(opts.threads).install(|| {

@@ -235,7 +235,7 @@ pub fn run(engine: &Engine, request: &ScanRequest) -> ScanOutcome {
     );
     let done = AtomicBool::new(false);
     std::thread::scope(|scope| {
-        if request.progress && std::io::stderr().is_terminal() {
+        if request.progress {
             scope.spawn(|| progress(&collector, &done));
         }
         let (stdin, paths): (Vec<&PathBuf>, Vec<&PathBuf>) =
@@ -282,24 +282,42 @@ pub fn run(engine: &Engine, request: &ScanRequest) -> ScanOutcome {
     collector.finish(findings, started)
 }
 
-/// After a second, one self-overwriting status line on stderr, cleared at the end.
+/// After a second, a status line on stderr: files, bytes and rate. On a terminal one line
+/// redrawn in place and cleared at the end; elsewhere (`--progress` in a CI log) a new line
+/// every five seconds.
 fn progress(collector: &Collector, done: &AtomicBool) {
     let started = Instant::now();
+    let terminal = std::io::stderr().is_terminal();
     let mut shown = false;
+    let mut last_line: Option<Instant> = None;
     while !done.load(Ordering::Relaxed) {
         std::thread::sleep(Duration::from_millis(250));
         if done.load(Ordering::Relaxed) || started.elapsed() < Duration::from_secs(1) {
             continue;
         }
+        if !terminal && last_line.is_some_and(|t| t.elapsed() < Duration::from_secs(5)) {
+            continue;
+        }
+        last_line = Some(Instant::now());
         shown = true;
-        let mut err = std::io::stderr().lock();
-        let _ = write!(
-            err,
-            "\r\x1b[Kscanning: {} files, {}",
+        let bytes = collector.bytes.load(Ordering::Relaxed);
+        let rate = bytes as f64 / started.elapsed().as_secs_f64().max(0.001);
+        let line = format!(
+            "scanning: {} files, {}, {}/s",
             collector.files.load(Ordering::Relaxed),
-            human_bytes(collector.bytes.load(Ordering::Relaxed))
+            human_bytes(bytes),
+            human_bytes(rate as u64)
         );
+        let mut err = std::io::stderr().lock();
+        let _ = if terminal {
+            write!(err, "\r\x1b[K{line}")
+        } else {
+            writeln!(err, "keyrot: {line}")
+        };
         let _ = err.flush();
+    }
+    if !terminal {
+        return;
     }
     if shown {
         let _ = write!(std::io::stderr(), "\r\x1b[K");
