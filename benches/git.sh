@@ -3,12 +3,17 @@
 #  1. history throughput, MB/s of distinct blob bytes, on this repository and on a generated
 #     repository with thousands of commits;
 #  2. wall time of `scan --staged` on a repository of 10,000 files with a 5-file change staged.
-# Usage: benches/git.sh [COMMITS]   (default 3000). Needs git, hyperfine and python3.
+#  3. with a second argument, a large repository's whole history against git's own read of
+#     every object (`git cat-file --batch-all-objects --batch --unordered`, one core), with
+#     keyrot's peak memory: anonymous (its own) and file-backed (the packs it maps, as git does).
+# Usage: benches/git.sh [COMMITS] [LARGE_REPO]   (default 3000). Needs git, hyperfine, python3.
+# Builds keyrot without the aws feature (what history scans use).
 set -euo pipefail
 commits=${1:-3000}
+large=${2:-}
 root=$(cd "$(dirname "$0")/.." && pwd)
 command -v hyperfine >/dev/null || { echo "git.sh: hyperfine is missing (apt-get install hyperfine)" >&2; exit 2; }
-cargo build --release --quiet --manifest-path "$root/Cargo.toml"
+cargo build --release --quiet --no-default-features --manifest-path "$root/Cargo.toml"
 keyrot="${CARGO_TARGET_DIR:-$root/target}/release/keyrot"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -76,3 +81,33 @@ import json, sys
 r = json.load(open(sys.argv[1]))["results"][0]
 print(f"--staged, 10,000 files, 5 staged: mean {r['mean']*1000:.1f} ms (min {r['min']*1000:.1f}, max {r['max']*1000:.1f})")
 PY
+
+if [ -n "$large" ]; then
+  # Peak RSS split in two, sampled every 100 ms from /proc (GNU time's figure counts the
+  # mapped pack, as it would for git).
+  peak() {
+    "$@" & local pid=$! anon=0 file=0 a f
+    while [ -e "/proc/$pid/status" ]; do
+      read -r a f < <(awk '/RssAnon/{a=$2} /RssFile/{f=$2} END{print a+0, f+0}' "/proc/$pid/status" 2>/dev/null || echo "0 0")
+      [ "${a:-0}" -gt "$anon" ] && anon=$a
+      [ "${f:-0}" -gt "$file" ] && file=$f
+      sleep 0.1
+    done
+    wait "$pid" || true
+    echo "$((anon / 1024)) MiB anonymous, $((file / 1024)) MiB file-backed"
+  }
+  start=$(date +%s%N)
+  git -C "$large" cat-file --batch-all-objects --batch --unordered > /dev/null
+  git_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  start=$(date +%s%N)
+  mem=$(peak "$keyrot" scan --git "$large" --quiet --format json --output "$work/large.json" --fail-on none)
+  keyrot_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  python3 - "$work/large.json" "$keyrot_ms" "$git_ms" "$mem" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))["summary"]
+k, g = float(sys.argv[2]) / 1000, float(sys.argv[3]) / 1000
+mb = s["bytes_scanned"] / 1e6
+print(f"large: {s['scope']}, {mb:.0f} MB of distinct blobs in {k:.1f} s = {mb/k:.0f} MB/s; "
+      f"git cat-file reads every object in {g:.1f} s (keyrot/git {k/g:.2f}); peak {sys.argv[4]}")
+PY
+fi

@@ -67,7 +67,6 @@ const STRONG_PATTERNS: &[&str] = &[
 ];
 /// A generic escape or encoding: worth decoding only near a credential word.
 const WEAK_PATTERN: &str = r"\\u00[2-7]|\\x[2-7][0-9A-Fa-f]|\\/|%[2-7][0-9A-Fa-f]|&#x?[0-9]|&amp;";
-const HINT_PATTERN: &str = r"(?i:secret|aws_|akia|asia)";
 
 /// How far either side of a trigger the blob is decoded: the neighbourhood pairing looks at.
 const WINDOW: usize = 4096;
@@ -77,10 +76,11 @@ const HINT_REACH: usize = 512;
 /// The parts of the blob worth decoding, merged: around a key ID prefix or an AWS name in
 /// another spelling, around a generic escape or encoding near a word that names a secret or
 /// AWS, or the whole of a Kubernetes `Secret`. Most files pay one search and nothing else.
-fn windows(bytes: &[u8]) -> Option<Vec<(usize, usize)>> {
+/// `hints` are where the engine's prefilter saw credential words (sorted): a generic escape
+/// counts only near one, and without any the generic search is skipped.
+fn windows(bytes: &[u8], hints: &[usize]) -> Option<Vec<(usize, usize)>> {
     static STRONG: OnceLock<Regex> = OnceLock::new();
     static WEAK: OnceLock<Regex> = OnceLock::new();
-    static HINT: OnceLock<Regex> = OnceLock::new();
     // Literal-led patterns: most files match none and pay two searches.
     let strong = STRONG.get_or_init(|| {
         let all = [WHOLE_PATTERN, &STRONG_PATTERNS.join("|")].join("|");
@@ -94,9 +94,7 @@ fn windows(bytes: &[u8]) -> Option<Vec<(usize, usize)>> {
         at.push(m.start());
     }
     let weak = WEAK.get_or_init(|| Regex::new(WEAK_PATTERN).expect("the pattern compiles"));
-    let hint = HINT.get_or_init(|| Regex::new(HINT_PATTERN).expect("the pattern compiles"));
-    if weak.is_match(bytes) && hint.is_match(bytes) {
-        let hints: Vec<usize> = hint.find_iter(bytes).map(|m| m.start()).collect();
+    if !hints.is_empty() {
         for m in weak.find_iter(bytes) {
             let p = m.start();
             let i = hints.partition_point(|&h| h < p);
@@ -127,11 +125,16 @@ fn windows(bytes: &[u8]) -> Option<Vec<(usize, usize)>> {
 
 /// The view of `bytes` with up to `depth` layers undone around what triggered decoding, or
 /// `None` when nothing decodes. Windows are joined by blank lines, more than a pair may span.
-pub fn decode(bytes: &[u8], depth: usize) -> Option<View> {
+pub fn decode(bytes: &[u8], depth: usize, hints: &[usize]) -> Option<View> {
     if depth == 0 || bytes.len() > MAX_BYTES {
         return None;
     }
-    let windows = windows(bytes)?;
+    // The engine's prefilter holds the start of every trigger: where it saw nothing, there is
+    // nothing to decode.
+    if hints.is_empty() {
+        return None;
+    }
+    let windows = windows(bytes, hints)?;
     let mut joined = Vec::new();
     let mut base = Vec::new();
     for (k, &(from, to)) in windows.iter().enumerate() {
@@ -367,10 +370,21 @@ fn base64_run(rest: &[u8]) -> Option<(Vec<u8>, usize)> {
 
 #[cfg(test)]
 mod tests {
+    /// Where the engine's prefilter would report credential words, as far as these tests go.
+    fn hints(input: &str) -> Vec<usize> {
+        regex::bytes::Regex::new(
+            r"(?i:secret|aws_|akia|asia|\\u0041|\\x41|&#x41;)|&#65;|QUtJQ|FLSU|BS0lB|QVNJQ|FTSU|BU0lB|YXdzX|F3c1|hd3Nf|QVdTX|FXU18|BV1Nf",
+        )
+            .unwrap()
+            .find_iter(input.as_bytes())
+            .map(|m| m.start())
+            .collect()
+    }
+
     use super::*;
 
     fn text(input: &str) -> String {
-        decode(input.as_bytes(), DEPTH).map_or_else(String::new, |v| {
+        decode(input.as_bytes(), DEPTH, &hints(input)).map_or_else(String::new, |v| {
             String::from_utf8_lossy(&v.bytes).into_owned()
         })
     }
@@ -407,7 +421,7 @@ mod tests {
     #[test]
     fn spans_map_back_to_the_encoding() {
         let input = r"aws_id=\u0041KIAYGTTU3F4ZNIBPSU4;";
-        let view = decode(input.as_bytes(), DEPTH).unwrap();
+        let view = decode(input.as_bytes(), DEPTH, &hints(input)).unwrap();
         let at = view.bytes.windows(4).position(|w| w == b"AKIA").unwrap();
         let (start, end) = view.original_span(at, at + 20);
         assert_eq!(&input[start..end], r"\u0041KIAYGTTU3F4ZNIBPSU4");
@@ -422,7 +436,8 @@ mod tests {
             base64::engine::general_purpose::STANDARD.encode(inner)
         );
         let at = |depth| {
-            decode(input.as_bytes(), depth).map(|v| String::from_utf8_lossy(&v.bytes).into_owned())
+            decode(input.as_bytes(), depth, &hints(&input))
+                .map(|v| String::from_utf8_lossy(&v.bytes).into_owned())
         };
         assert_eq!(at(0), None);
         let one = at(1).unwrap();

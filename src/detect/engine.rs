@@ -25,6 +25,34 @@ const WEAK_LINES: usize = 3;
 /// ... and how many bytes either side at most, whatever the lines' lengths.
 const WEAK_REACH: usize = 2048;
 
+/// Words that name a credential without being any rule's literal, and the literal starts of
+/// every encoded spelling decoding looks for (`decode::STRONG_PATTERNS`; a Kubernetes `Secret`
+/// is found by `secret`): the prefilter reports where they are, with every rule literal's hit,
+/// so that a blob in which it saw nothing is not searched again for decoding at all. `(word,
+/// case-sensitive)`.
+const HINT_WORDS: [(&[u8], bool); 16] = [
+    (b"secret", false),
+    (b"aws_", false),
+    (b"\\u0041", false),
+    (b"\\x41", false),
+    (b"&#x41;", false),
+    (b"&#65;", true),
+    (b"QUtJQ", true),
+    (b"FLSU", true),
+    (b"BS0lB", true),
+    (b"QVNJQ", true),
+    (b"FTSU", true),
+    (b"BU0lB", true),
+    (b"YXdzX", true),
+    (b"F3c1", true),
+    (b"hd3Nf", true),
+    (b"QVdTX", true),
+];
+/// The rest of the base64 spellings of `aws_`/`AWS_`.
+const HINT_WORDS_MORE: [&[u8]; 2] = [b"FXU18", b"BV1Nf"];
+/// At most this many hint offsets per blob.
+const MAX_HINTS: usize = 100_000;
+
 /// What one prefilter literal stands for.
 struct Target {
     rule: usize,
@@ -102,13 +130,19 @@ impl Engine {
                 .push(i);
         }
         // Longest first, so that the leftmost-first alternation prefers the most specific literal.
-        let mut alternatives: Vec<&Target> = targets.iter().collect();
-        alternatives.sort_by_key(|t| std::cmp::Reverse(t.literal.len()));
+        // The hint words ride along: decoding looks near them, and this pass finds them.
+        let mut alternatives: Vec<(&[u8], bool)> = targets
+            .iter()
+            .map(|t| (t.literal.as_slice(), t.case_sensitive))
+            .chain(HINT_WORDS.iter().copied())
+            .chain(HINT_WORDS_MORE.iter().map(|w| (*w, true)))
+            .collect();
+        alternatives.sort_by_key(|(literal, _)| std::cmp::Reverse(literal.len()));
         let pattern = alternatives
             .iter()
-            .map(|t| {
-                let literal = regex::escape(&String::from_utf8_lossy(&t.literal));
-                if t.case_sensitive {
+            .map(|(literal, case_sensitive)| {
+                let literal = regex::escape(&String::from_utf8_lossy(literal));
+                if *case_sensitive {
                     literal
                 } else {
                     format!("(?i:{literal})")
@@ -156,12 +190,14 @@ impl Engine {
     }
 
     /// Scans one blob: candidates, then pairing, then one finding per credential.
-    fn scan_blob(&self, cx: &BlobContext, out: &mut Vec<Finding>) {
+    /// Finds, pairs and emits the blob's credentials; returns where credential words are (every
+    /// prefilter hit), for decoding.
+    fn scan_blob(&self, cx: &BlobContext, out: &mut Vec<Finding>) -> Vec<usize> {
         let bytes = cx.bytes();
-        let (candidates, key_prefixes) = self.candidates(bytes);
+        let (candidates, key_prefixes, hints) = self.candidates(bytes);
         self.count_rejected(cx, bytes, &candidates, &key_prefixes);
         if candidates.is_empty() {
-            return;
+            return hints;
         }
         let mut keys = Vec::new();
         let mut named_secrets = Vec::new();
@@ -188,7 +224,7 @@ impl Engine {
             }
         }
         if keys.is_empty() && named_secrets.is_empty() && tokens.is_empty() && generic.is_empty() {
-            return;
+            return hints;
         }
         let lines = cx.lines();
 
@@ -335,6 +371,7 @@ impl Engine {
                 Emission::Lone(c) => emit.lone_value(c),
             });
         }
+        hints
     }
 
     /// Key-ID-shaped strings that are not key IDs (a digit 0, 1, 8 or 9 in the body, which
@@ -370,12 +407,16 @@ impl Engine {
 
     /// Every rule match reached from a prefilter hit, each once, and where the hits were key
     /// ID prefixes (at most `MAX_REJECTED_LOOKS`), for `count_rejected`.
-    fn candidates(&self, bytes: &[u8]) -> (Vec<Candidate>, Vec<usize>) {
+    fn candidates(&self, bytes: &[u8]) -> (Vec<Candidate>, Vec<usize>, Vec<usize>) {
         let mut out: Vec<Candidate> = Vec::new();
         let mut key_prefixes = Vec::new();
+        let mut hints = Vec::new();
         // One buffer for every hit's lower-cased literal, not an allocation per hit.
         let mut literal = Vec::new();
         for hit in self.prefilter.find_iter(bytes) {
+            if hints.len() < MAX_HINTS {
+                hints.push(hit.start());
+            }
             if matches!(hit.as_bytes(), b"AKIA" | b"ASIA")
                 && key_prefixes.len() < MAX_REJECTED_LOOKS
             {
@@ -392,7 +433,7 @@ impl Engine {
         }
         out.sort_by_key(|c| (c.start, c.rule));
         out.dedup_by_key(|c| (c.start, c.rule));
-        (out, key_prefixes)
+        (out, key_prefixes, hints)
     }
 
     /// Runs the rule of one literal hit over the hit's neighbourhood.
@@ -524,10 +565,10 @@ impl Engine {
 impl Detector for Engine {
     fn scan(&self, cx: &BlobContext, out: &mut Vec<Finding>) {
         let first = out.len();
-        self.scan_blob(cx, out);
+        let hints = self.scan_blob(cx, out);
         // Then the blob with its encodings undone, each finding brought back to its encoded
         // span; what the plain text already gave is not repeated.
-        let Some(view) = super::decode::decode(cx.bytes(), self.decode_depth) else {
+        let Some(view) = super::decode::decode(cx.bytes(), self.decode_depth, &hints) else {
             return;
         };
         let blob = crate::source::Blob {
