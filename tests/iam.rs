@@ -774,8 +774,45 @@ fn revoke_deactivates_long_term_keys_and_older_sessions_of_a_role_but_never_cana
         out.credentials().unwrap().access_key_id().to_string()
     });
     assert!(session.starts_with("ASIA"), "{session}");
+    // Without --role and without CloudTrail's answer (moto has no LookupEvents): exit 2.
     let needs_role = keyrot_aws(dir.path(), moto(), &["revoke", &session, "--execute"]);
     assert_eq!(needs_role.code, 2, "{}", needs_role.stderr);
+    assert!(
+        needs_role.stderr.contains("--role"),
+        "{}",
+        needs_role.stderr
+    );
+    // CloudTrail (the stand-in) names the role from the key's own calls.
+    let detail = serde_json::json!({
+        "eventName": "ListBuckets",
+        "sourceIPAddress": "203.0.113.5",
+        "userIdentity": {"type": "AssumedRole", "accessKeyId": session,
+            "sessionContext": {"sessionIssuer": {"type": "Role", "userName": "rev-role"}}}
+    });
+    let mut pages = std::collections::HashMap::new();
+    pages.insert(
+        session.clone(),
+        vec![vec![serde_json::json!({"EventId": "1", "EventName": "ListBuckets", "EventTime": 1_700_000_000, "CloudTrailEvent": detail.to_string()})]],
+    );
+    let (url, _) = cloudtrail_stand_in(pages);
+    let found = keyrot_aws_env(
+        dir.path(),
+        &[("AWS_ENDPOINT_URL_CLOUDTRAIL", &url)],
+        &["revoke", &session],
+    );
+    assert_eq!(found.code, 0, "{}", found.stderr);
+    assert!(
+        found.stderr.contains("is a session of role rev-role"),
+        "{}",
+        found.stderr
+    );
+    assert!(
+        found
+            .stderr
+            .contains("would put inline policy AWSRevokeOlderSessions on role rev-role"),
+        "{}",
+        found.stderr
+    );
     let revoked = keyrot_aws(
         dir.path(),
         moto(),

@@ -382,11 +382,33 @@ pub fn revoke(opts: &RevokeOptions, aws: &AwsOptions) -> Result<Report, IamError
         let config = sdk_config(aws).await;
         let iam = aws_sdk_iam::Client::new(&config);
         if key.starts_with("ASIA") {
-            let Some(role) = &opts.role else {
-                return Err(IamError(format!(
-                    "{key} is a temporary key: name its role with --role (CloudTrail's events for the key name it: userIdentity.sessionContext.sessionIssuer)"
-                )));
+            // The role that issued the session: named, or read from CloudTrail's record of the
+            // key's calls (`userIdentity.sessionContext.sessionIssuer`).
+            let role = match &opts.role {
+                Some(role) => role.clone(),
+                None => {
+                    let ct = aws_sdk_cloudtrail::Client::new(&config);
+                    match super::trail::session_issuer(&ct, key, opts.now).await {
+                        Ok(Some(role)) => {
+                            report.steps.push(format!(
+                                "CloudTrail: {key} is a session of role {role}"
+                            ));
+                            role
+                        }
+                        Ok(None) => {
+                            return Err(IamError(format!(
+                                "{key} is a temporary key and CloudTrail has no call made with it in the last 90 days that names its role: name it with --role"
+                            )))
+                        }
+                        Err(e) => {
+                            return Err(IamError(format!(
+                                "{key} is a temporary key: name its role with --role ({e})"
+                            )))
+                        }
+                    }
+                }
             };
+            let role = &role;
             let issued_before = crate::time::rfc3339(opts.now);
             let policy = serde_json::json!({
                 "Version": "2012-10-17",

@@ -167,6 +167,38 @@ async fn lookup(
     }
 }
 
+/// The role a temporary key's session was issued by, from the first call CloudTrail recorded
+/// with it over the last 90 days (`userIdentity.sessionContext.sessionIssuer.userName` of a
+/// `Role` issuer).
+pub async fn session_issuer(
+    ct: &aws_sdk_cloudtrail::Client,
+    key: &str,
+    now: i64,
+) -> Result<Option<String>, IamError> {
+    use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
+    let attribute = LookupAttribute::builder()
+        .attribute_key(LookupAttributeKey::AccessKeyId)
+        .attribute_value(key)
+        .build()
+        .map_err(|e| IamError(format!("cloudtrail:LookupEvents: {e}")))?;
+    let out = ct
+        .lookup_events()
+        .lookup_attributes(attribute)
+        .start_time(aws_smithy_types::DateTime::from_secs(now - 90 * 86_400))
+        .end_time(aws_smithy_types::DateTime::from_secs(now))
+        .max_results(50)
+        .send()
+        .await
+        .map_err(|e| aws_error("cloudtrail:LookupEvents", e))?;
+    Ok(out.events().iter().find_map(|e| {
+        let detail: serde_json::Value = serde_json::from_str(e.cloud_trail_event()?).ok()?;
+        let issuer = &detail["userIdentity"]["sessionContext"]["sessionIssuer"];
+        (issuer["type"] == "Role")
+            .then(|| issuer["userName"].as_str().map(str::to_string))
+            .flatten()
+    }))
+}
+
 /// Every record of the account's delivered log files for the days of the window, as
 /// `(access key id, event)`.
 async fn delivered(
