@@ -737,7 +737,7 @@ fn data_documents_are_resolved_across_the_files_of_a_module() {
     dir.write("mod/data.tf", MODULE_DATA);
     dir.write(
         "mod/main.tf",
-        "resource \"aws_iam_role\" \"app\" {\n  assume_role_policy = data.aws_iam_policy_document.trust.json\n}\n\nresource \"aws_iam_policy\" \"ghost\" {\n  policy = data.aws_iam_policy_document.nowhere.json\n}\n",
+        "resource \"aws_iam_role\" \"app\" {\n  assume_role_policy = data.aws_iam_policy_document.trust.json\n}\n\nresource \"aws_iam_policy\" \"ghost\" {\n  policy = data.aws_iam_policy_document.nowhere.json\n}\n\n# An instance of a counted data document is that document.\nresource \"aws_iam_role\" \"counted\" {\n  count              = 1\n  assume_role_policy = data.aws_iam_policy_document.trust[0].json\n}\n",
     );
     // The same data document in a folder of its own is another module: nobody uses it there.
     dir.write("other/data.tf", MODULE_DATA);

@@ -144,7 +144,7 @@ pub fn extract(text: &str, module: &ModuleView) -> Result<Extracted, ExtractErro
                     r.trim()
                         .strip_prefix("data.aws_iam_policy_document.")
                         .and_then(|r| r.strip_suffix(".json"))
-                        .map(str::to_string)
+                        .map(|r| data_name(r).to_string())
                 })
                 .collect()
         };
@@ -421,6 +421,12 @@ pub fn extract(text: &str, module: &ModuleView) -> Result<Extracted, ExtractErro
     Ok(out)
 }
 
+/// A data document's name without the instance key of `count`/`for_each`: `this[0]` and
+/// `this["a"]` are instances of `this`, all judged as its one block.
+fn data_name(reference: &str) -> &str {
+    reference.split('[').next().unwrap_or(reference).trim()
+}
+
 /// The offset of the first node tree-sitter could not parse (or had to invent).
 fn first_error(node: TsNode) -> Option<usize> {
     let mut cursor = node.walk();
@@ -614,6 +620,7 @@ impl<'a> Hcl<'a> {
         if let Some(name) = text
             .strip_prefix("data.aws_iam_policy_document.")
             .and_then(|r| r.strip_suffix(".json"))
+            .map(data_name)
         {
             let Some((node, used)) = data.get_mut(name) else {
                 self.dangling.borrow_mut().push(DataUse {
