@@ -357,6 +357,32 @@ fn a_blob_excluded_at_one_path_is_still_scanned_at_another() {
 }
 
 #[test]
+fn a_staged_terraform_file_is_judged_with_its_modules_other_files() {
+    let repo = Repo::new();
+    repo.write(
+        "infra/data.tf",
+        "data \"aws_iam_policy_document\" \"trust\" {\n  statement {\n    actions = [\"sts:AssumeRole\"]\n    principals {\n      type        = \"Service\"\n      identifiers = [\"lambda.amazonaws.com\"]\n    }\n  }\n}\n",
+    )
+    .commit("module data");
+    repo.write(
+        "infra/main.tf",
+        "resource \"aws_iam_role\" \"app\" {\n  assume_role_policy = data.aws_iam_policy_document.trust.json\n}\n",
+    );
+    repo.git(&["add", "-A"]);
+    let run = repo.keyrot(&["scan", "--staged", "--format", "json"]);
+    assert_eq!(run.code, 0, "defined in data.tf: {}", run.stdout);
+    // The twin: a reference no file of the module defines.
+    repo.write(
+        "infra/main.tf",
+        "resource \"aws_iam_role\" \"app\" {\n  assume_role_policy = data.aws_iam_policy_document.missing.json\n}\n",
+    );
+    repo.git(&["add", "-A"]);
+    let run = repo.keyrot(&["scan", "--staged", "--format", "json"]);
+    let found: Vec<String> = rows(&json(&run)).into_iter().map(|r| r.2).collect();
+    assert_eq!(found, vec!["policy.unanalysed".to_string()]);
+}
+
+#[test]
 fn history_sarif_is_valid_and_keeps_the_path_at_that_commit() {
     let repo = Repo::new();
     repo.write("deploy/old.env", pair(KEY, SECRET))

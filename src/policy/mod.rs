@@ -29,6 +29,8 @@ pub struct Policies {
     pub anywhere: bool,
     /// Terraform modules (directories) already read, shared by the workers of one scan.
     pub modules: Arc<Modules>,
+    /// For `--staged` scans: the working tree, where a staged file's module lives.
+    pub worktree: Option<PathBuf>,
 }
 
 /// Terraform modules read from disk, by directory: what each `.tf` file defines and uses.
@@ -47,9 +49,15 @@ const MODULE_FILE_BYTES: u64 = 2 << 20;
 
 impl Modules {
     /// The other files of the module `path` is in, as a view; unknown off disk.
-    fn view(&self, origin: &Origin) -> extract::terraform::ModuleView {
-        let Origin::File { path, .. } = origin else {
-            return extract::terraform::ModuleView::default();
+    fn view(&self, origin: &Origin, worktree: Option<&Path>) -> extract::terraform::ModuleView {
+        let staged;
+        let path = match (origin, worktree) {
+            (Origin::File { path, .. }, _) => path,
+            (Origin::Index { path }, Some(root)) => {
+                staged = root.join(path);
+                &staged
+            }
+            _ => return extract::terraform::ModuleView::default(),
         };
         let Some(dir) = path.parent() else {
             return extract::terraform::ModuleView::default();
@@ -120,7 +128,7 @@ impl Detector for Policies {
             return;
         };
         let module = if path.ends_with(".tf") && extract::terraform::needs_module(text) {
-            self.modules.view(cx.origin())
+            self.modules.view(cx.origin(), self.worktree.as_deref())
         } else {
             extract::terraform::ModuleView::default()
         };

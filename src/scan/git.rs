@@ -255,12 +255,10 @@ pub fn staged(
     let started = Instant::now();
     let repo = git::open(repo_path)?;
     let staged = git::staged(&repo)?;
-    let collector = Collector::new(
-        engine,
-        opts.policies.clone(),
-        &opts.filter,
-        opts.max_file_size,
-    );
+    // A staged file's Terraform module is the working tree's folder around it.
+    let mut policies = opts.policies.clone();
+    policies.worktree = repo.workdir().map(Path::to_path_buf);
+    let collector = Collector::new(engine, policies, &opts.filter, opts.max_file_size);
     for problem in &staged.problems {
         super::Visitor::problem(&collector, format!("HEAD: {problem}"));
     }

@@ -371,22 +371,16 @@ pub fn extract(text: &str, module: &ModuleView) -> Result<Extracted, ExtractErro
     // References to data documents this file does not define: another file of the module
     // judges them where they are defined; one that no file defines cannot be analysed.
     out.tf_dangling = hcl.dangling.take();
-    for u in &out.tf_dangling {
+    // Off disk (history), the module's other files are not at hand: the document is judged in
+    // its own file, as what it looks like, when that file is scanned.
+    for u in out.tf_dangling.iter().filter(|_| module.known) {
         if module.defined.contains(&u.name) {
             continue;
         }
-        let why = if module.known {
-            format!(
-                "{} refers to data.aws_iam_policy_document.{}, which no file of this module defines",
-                u.context, u.name
-            )
-        } else {
-            format!(
-                "{} refers to data.aws_iam_policy_document.{}, defined in another file of the \
-                 module, which this scan cannot read (only tree scans read a module's files)",
-                u.context, u.name
-            )
-        };
+        let why = format!(
+            "{} refers to data.aws_iam_policy_document.{}, which no file of this module defines",
+            u.context, u.name
+        );
         out.broken.push((u.at, why));
     }
     // Data documents no resource here refers to: judged as what another file of the module
