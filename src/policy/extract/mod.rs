@@ -138,7 +138,13 @@ pub fn format_of(path: &str, text: &str) -> Option<Format> {
         "yml" | "yaml" | "template" if text.contains("AWS::") && text.contains("Resources") => {
             Some(Format::CloudFormationYaml)
         }
-        "json" | "template" if text.contains("AWS::") && text.contains("\"Resources\"") => {
+        // A resource's `"Type": "AWS::..."`, not the name in a sentence (SDK service models
+        // mention `AWS::EC2::Instance` in their documentation); test snapshots are data.
+        "json" | "template"
+            if !name.ends_with(".snapshot.json")
+                && text.contains("\"Resources\"")
+                && has_resource_type(text) =>
+        {
             Some(Format::CloudFormationJson)
         }
         "json" if text.contains("\"planned_values\"") && text.contains("\"format_version\"") => {
@@ -151,6 +157,17 @@ pub fn format_of(path: &str, text: &str) -> Option<Format> {
         }
         _ => None,
     }
+}
+
+/// Whether a JSON text has a `"Type": "AWS::..."` member (any spacing).
+fn has_resource_type(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    memchr::memmem::find_iter(bytes, b"\"AWS::").any(|at| {
+        let before = bytes[..at].trim_ascii_end();
+        before
+            .strip_suffix(b":")
+            .is_some_and(|b| b.trim_ascii_end().ends_with(b"\"Type\""))
+    })
 }
 
 fn yaml(text: &str) -> Result<Node, ExtractError> {
