@@ -349,3 +349,25 @@ pub fn is_admin_managed_policy(name: &str) -> bool {
         "AdministratorAccess" | "IAMFullAccess" | "PowerUserAccess"
     ) && (name == last || name.contains(":aws:policy/"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{format_of, Format};
+
+    #[test]
+    fn a_json_template_needs_a_resource_type_member() {
+        let template = r#"{"Resources": {"R": {"Type" : "AWS::IAM::Role", "Properties": {}}}}"#;
+        assert_eq!(
+            format_of("stack.json", template),
+            Some(Format::CloudFormationJson)
+        );
+        // An SDK model: resource types named in documentation, escaped or in prose.
+        let model = r#"{"shapes": {"Resources": {"documentation": "an AWS::EC2::Instance, or \"AWS::IAM::Role\""}}}"#;
+        assert_eq!(format_of("service-2.json", model), None);
+        // A recorded stack in a test snapshot is data, not a template.
+        assert_ne!(
+            format_of("test_stacks.snapshot.json", template),
+            Some(Format::CloudFormationJson)
+        );
+    }
+}
