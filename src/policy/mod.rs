@@ -42,10 +42,13 @@ pub struct Modules {
 /// A module's `.tf` files by name, each extracted on its own.
 type ModuleFiles = Arc<Vec<(String, extract::Extracted)>>;
 
-/// A module reads at most this many `.tf` files of this size: a directory of thousands of
-/// generated files is judged file by file.
+/// A module reads at most this many `.tf` files of this size (its other files' documents are
+/// then judged file by file): a directory of thousands of generated files costs a bounded
+/// look.
 const MODULE_FILES: usize = 256;
 const MODULE_FILE_BYTES: u64 = 2 << 20;
+/// And at most this much in all, per module.
+const MODULE_BYTES: u64 = 16 << 20;
 
 impl Modules {
     /// The other files of the module `path` is in, as a view; unknown off disk.
@@ -94,25 +97,35 @@ fn read_module(dir: &Path) -> Vec<(String, extract::Extracted)> {
     };
     let mut names: Vec<(String, PathBuf)> = entries
         .filter_map(Result::ok)
-        .filter(|e| {
-            e.metadata()
-                .is_ok_and(|m| m.is_file() && m.len() <= MODULE_FILE_BYTES)
-        })
         .filter_map(|e| Some((e.file_name().to_str()?.to_string(), e.path())))
         .filter(|(n, _)| n.ends_with(".tf"))
+        .take(MODULE_FILES)
         .collect();
     names.sort();
-    names.truncate(MODULE_FILES);
+    let mut budget = MODULE_BYTES;
     names
         .into_iter()
         .filter_map(|(name, path)| {
+            let len = std::fs::metadata(&path).ok().filter(|m| m.is_file())?.len();
+            if len > MODULE_FILE_BYTES || len > budget {
+                return None;
+            }
+            budget -= len;
             let text = std::fs::read_to_string(&path).ok()?;
             if !extract::terraform::needs_module(&text) {
                 return None;
             }
             let alone = extract::terraform::ModuleView::default();
             let extracted = extract::terraform::extract(&text, &alone).ok()?;
-            Some((name, extracted))
+            // Only what other files need of it: the names it defines and uses.
+            Some((
+                name,
+                extract::Extracted {
+                    tf_defined: extracted.tf_defined,
+                    tf_dangling: extracted.tf_dangling,
+                    ..Default::default()
+                },
+            ))
         })
         .collect()
 }
@@ -227,15 +240,23 @@ impl<'a> PlanSources<'a> {
             let Ok(entries) = std::fs::read_dir(dir.join(module_dir)) else {
                 return files;
             };
-            for entry in entries.filter_map(Result::ok).take(MODULE_FILES) {
-                let file = entry.file_name().to_string_lossy().into_owned();
-                let small = entry
+            let mut budget = MODULE_BYTES;
+            let tf = entries
+                .filter_map(Result::ok)
+                .filter(|e| e.file_name().to_string_lossy().ends_with(".tf"))
+                .take(MODULE_FILES);
+            for entry in tf {
+                let len = entry
                     .metadata()
-                    .is_ok_and(|m| m.is_file() && m.len() <= MODULE_FILE_BYTES);
-                if small && file.ends_with(".tf") {
-                    if let Ok(text) = std::fs::read_to_string(entry.path()) {
-                        files.push((file, text));
-                    }
+                    .ok()
+                    .filter(|m| m.is_file())
+                    .map(|m| m.len());
+                let Some(len) = len.filter(|&l| l <= MODULE_FILE_BYTES && l <= budget) else {
+                    continue;
+                };
+                budget -= len;
+                if let Ok(text) = std::fs::read_to_string(entry.path()) {
+                    files.push((entry.file_name().to_string_lossy().into_owned(), text));
                 }
             }
             files.sort();
