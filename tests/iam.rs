@@ -164,21 +164,7 @@ fn delete_key(user: &str, key: &str) {
 
 /// Runs keyrot with credentials for moto's default account and no user configuration.
 fn keyrot_aws(cwd: &Path, endpoint: &str, args: &[&str]) -> Run {
-    crate::util::bin()
-        .current_dir(cwd)
-        .args(args)
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_SESSION_TOKEN")
-        .output()
-        .expect("run keyrot")
-        .into()
+    keyrot_aws_env(cwd, &[("AWS_ENDPOINT_URL", endpoint)], args)
 }
 
 /// `YYYY-MM-DD`, `days` from today.

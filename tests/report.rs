@@ -110,10 +110,10 @@ pub fn screenshot(page: &Path, png: &Path, profile: &Path) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-#[test]
-fn the_html_report_masks_secrets_lists_every_finding_loads_nothing_and_is_html5() {
-    let dir = Dir::new();
+/// The HTML report of `keyrot scan fixtures`, written in `dir`.
+fn fixtures_page(dir: &Dir) -> PathBuf {
     let page = dir.join("report.html");
+    let out = page.to_str().unwrap();
     let run = keyrot(&[
         "scan",
         "fixtures",
@@ -121,10 +121,19 @@ fn the_html_report_masks_secrets_lists_every_finding_loads_nothing_and_is_html5(
         "html",
         "--fail-on",
         "none",
+        "--label",
+        "fixtures",
         "-o",
-        page.to_str().unwrap(),
+        out,
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
+    page
+}
+
+#[test]
+fn the_html_report_masks_secrets_lists_every_finding_loads_nothing_and_is_html5() {
+    let dir = Dir::new();
+    let page = fixtures_page(&dir);
     let html = std::fs::read_to_string(&page).unwrap();
     for secret in crate::scan::PLANTED_SECRETS {
         assert!(!html.contains(secret), "the HTML shows {secret}");
@@ -162,20 +171,7 @@ fn the_html_report_masks_secrets_lists_every_finding_loads_nothing_and_is_html5(
 #[test]
 fn the_html_report_renders_in_headless_chromium_with_its_script_allowed() {
     let dir = Dir::new();
-    let page = dir.join("report.html");
-    let run = keyrot(&[
-        "scan",
-        "fixtures",
-        "--format",
-        "html",
-        "--fail-on",
-        "none",
-        "--label",
-        "fixtures",
-        "-o",
-        page.to_str().unwrap(),
-    ]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let page = fixtures_page(&dir);
     let png = dir.join("report.png");
     let log = screenshot(&page, &png, &dir.join("profile"));
     let bytes = std::fs::read(&png).unwrap_or_else(|_| panic!("no screenshot: {log}"));

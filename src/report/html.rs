@@ -78,16 +78,7 @@ fn script_hash() -> String {
 
 pub fn page(reports: &[Value], title: &str) -> String {
     let mut h = String::with_capacity(64 * 1024);
-    let findings: Vec<(&Value, &Value)> = reports
-        .iter()
-        .flat_map(|r| {
-            r["findings"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(move |f| (r, f))
-        })
-        .collect();
+    let findings = super::findings_of(reports);
     let _ = write!(
         h,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\

@@ -22,15 +22,8 @@ pub fn page(reports: &[Value], title: &str, limit: usize) -> String {
     for (i, sev) in ["critical", "high", "medium", "low"].iter().enumerate() {
         totals.insert(i, (sev, 0));
     }
-    let all: Vec<(&Value, &Value)> = reports
-        .iter()
-        .flat_map(|r| {
-            r["findings"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(move |f| (r, f))
-        })
+    let all: Vec<(&Value, &Value)> = super::findings_of(reports)
+        .into_iter()
         .filter(|(_, f)| f["suppression"].is_null())
         .collect();
     for (_, f) in &all {

@@ -14,6 +14,20 @@ use std::collections::BTreeMap;
 use crate::finding::Severity;
 use crate::outcome::{human_bytes, ScanOutcome};
 
+/// Every finding of several JSON report documents, each with the report it came from.
+pub fn findings_of(reports: &[serde_json::Value]) -> Vec<(&serde_json::Value, &serde_json::Value)> {
+    reports
+        .iter()
+        .flat_map(|r| {
+            r["findings"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(move |f| (r, f))
+        })
+        .collect()
+}
+
 /// Findings per severity, most severe first, zeros left out.
 pub fn counts(outcome: &ScanOutcome) -> BTreeMap<std::cmp::Reverse<Severity>, usize> {
     let mut counts = BTreeMap::new();
