@@ -70,7 +70,11 @@ pub fn judge(
         m
     };
     let (level, summary, path) = if let Some(h) = live("policy.full-admin") {
-        ("admin", format!("administrator: {}", sentence(h)), None)
+        (
+            "admin",
+            format!("is an administrator: {}", sentence(h)),
+            None,
+        )
     } else if let Some(h) = live("policy.privilege-escalation") {
         (
             "can-escalate",
@@ -107,7 +111,7 @@ pub fn judge(
         } else if !levels.is_empty() {
             ("read-only", "can only read and list".to_string(), None)
         } else {
-            ("none", "no policy grants it anything".to_string(), None)
+            ("none", "is granted nothing by any policy".to_string(), None)
         }
     };
     Access {

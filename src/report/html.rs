@@ -105,12 +105,17 @@ pub fn page(reports: &[Value], title: &str) -> String {
     h.push_str("<ul class=\"meta\">\n");
     for r in reports {
         let s = &r["summary"];
+        // An audit reads accounts, not files.
+        let files = if s["metrics"].is_array() {
+            String::new()
+        } else {
+            format!("{} files, ", s["files_scanned"].as_u64().unwrap_or(0))
+        };
         let _ = writeln!(
             h,
-            "<li><b>{}</b>: {}; {} files, {} findings</li>",
+            "<li><b>{}</b>: {}; {files}{} findings</li>",
             esc(label(r)),
             esc(s["scope"].as_str().unwrap_or("working tree")),
-            s["files_scanned"].as_u64().unwrap_or(0),
             s["findings"].as_u64().unwrap_or(0)
         );
     }
@@ -331,32 +336,43 @@ fn account(h: &mut String, m: &Value) {
         counts[((a.max(&0) / 30) as usize).min(buckets - 1)] += 1;
     }
     let max = counts.iter().copied().max().unwrap_or(0).max(1);
-    let (w, hgt) = (600.0, 150.0);
+    // Bars from `top` down to `base`; the policy's label above them, the day ticks and the
+    // caption below.
+    let (w, hgt, top) = (600.0, 150.0, 28.0);
+    let base = top + hgt;
     let bar = w / buckets as f64;
     let _ = writeln!(
         h,
-        "<svg role=\"img\" aria-label=\"active key ages\" width=\"640\" height=\"190\" viewBox=\"0 0 640 190\">"
+        "<svg role=\"img\" aria-label=\"active key ages\" width=\"640\" height=\"222\" viewBox=\"0 0 640 222\">"
     );
     for (i, c) in counts.iter().enumerate() {
         let bh = *c as f64 / max as f64 * hgt;
+        let x = 20.0 + i as f64 * bar;
         let _ = writeln!(
             h,
-            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"{}\"><title>{}-{} days: {c}</title></rect>",
-            20.0 + i as f64 * bar,
-            10.0 + hgt - bh,
+            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"{}\"><title>{}-{} days: {c}</title></rect><text x=\"{x:.1}\" y=\"{:.1}\">{}</text>",
+            base - bh,
             (bar - 2.0).max(1.0),
             if (i as i64) * 30 >= policy { "#bc4c00" } else { "#2da44e" },
             i * 30,
-            i * 30 + 29
+            i * 30 + 29,
+            base + 14.0,
+            i * 30
         );
+        if *c > 0 {
+            let _ = writeln!(
+                h,
+                "<text x=\"{:.1}\" y=\"{:.1}\">{c}</text>",
+                x + 2.0,
+                base - bh - 3.0
+            );
+        }
     }
     let x = 20.0 + policy as f64 / (width as f64 + 30.0) * w;
     let _ = writeln!(
         h,
-        "<line x1=\"{x:.1}\" y1=\"5\" x2=\"{x:.1}\" y2=\"{}\" stroke=\"#a40e26\" stroke-dasharray=\"4 3\"/><text x=\"{:.1}\" y=\"{}\">max key age {policy} days</text><text x=\"20\" y=\"182\">key age in days, 30 per bar; {} active keys</text></svg>",
-        10.0 + hgt,
+        "<line x1=\"{x:.1}\" y1=\"4\" x2=\"{x:.1}\" y2=\"{base}\" stroke=\"#a40e26\" stroke-dasharray=\"4 3\"/><text x=\"{:.1}\" y=\"12\">max key age {policy} days</text><text x=\"20\" y=\"214\">key age in days, 30 per bar; {} active keys</text></svg>",
         x + 4.0,
-        20,
         ages.len()
     );
 }
