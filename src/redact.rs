@@ -4,6 +4,30 @@
 
 use std::ops::Range;
 
+/// `%XX` sequences undone (RFC 3986: `+` stays `+`); a `%` not followed by two hex digits
+/// stays as it is. Shared by the spellings below and by IAM's URL-encoded policy documents.
+pub fn percent_decode(bytes: &[u8]) -> Vec<u8> {
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let pair = (bytes[i] == b'%')
+            .then(|| Some((hex(*bytes.get(i + 1)?)?, hex(*bytes.get(i + 2)?)?)))
+            .flatten();
+        match pair {
+            Some((hi, lo)) => {
+                out.push(hi << 4 | lo);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
 /// The ways a secret value may be spelled in a file: as it is, with `/` escaped as JSON allows
 /// (`\/`), and percent-encoded (upper- and lower-case hex), each computed from the value with
 /// those encodings undone. Values under 8 bytes have no other spellings worth searching.
@@ -12,33 +36,21 @@ pub fn spellings(value: &[u8]) -> Vec<Vec<u8>> {
         return Vec::new();
     }
     // Undo `\/` and `%XX` first, so that any spelling found leads to all the others.
-    let mut plain = Vec::with_capacity(value.len());
-    let mut i = 0;
-    while i < value.len() {
-        match value[i] {
-            b'\\' if value.get(i + 1) == Some(&b'/') => {
-                plain.push(b'/');
-                i += 2;
-            }
-            b'%' if i + 2 < value.len() => {
-                let hex = std::str::from_utf8(&value[i + 1..i + 3]).ok();
-                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(b) => {
-                        plain.push(b);
-                        i += 3;
-                    }
-                    None => {
-                        plain.push(b'%');
-                        i += 1;
-                    }
-                }
-            }
-            b => {
-                plain.push(b);
-                i += 1;
+    let unescaped: Vec<u8> = {
+        let mut out = Vec::with_capacity(value.len());
+        let mut rest = value;
+        while let Some((&b, tail)) = rest.split_first() {
+            if b == b'\\' && tail.first() == Some(&b'/') {
+                out.push(b'/');
+                rest = &tail[1..];
+            } else {
+                out.push(b);
+                rest = tail;
             }
         }
-    }
+        out
+    };
+    let plain = percent_decode(&unescaped);
     let unreserved = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~');
     let mut json = Vec::with_capacity(plain.len() + 8);
     let (mut upper, mut lower) = (Vec::new(), Vec::new());

@@ -107,6 +107,10 @@ impl<T> Page<T> {
     }
 }
 
+/// A listing longer than this is an error, not memory without bound (a hostile or broken
+/// endpoint can page forever with fresh markers).
+const MAX_LISTED: usize = 1_000_000;
+
 /// Follows `Marker`/`IsTruncated` pagination to the end. A marker seen twice ends the listing
 /// with an error rather than a loop.
 ///
@@ -126,6 +130,11 @@ where
     loop {
         let page = fetch(marker.clone()).await?;
         items.extend(page.items);
+        if items.len() > MAX_LISTED {
+            return Err(IamError(format!(
+                "{what}: more than {MAX_LISTED} items; the listing was stopped there"
+            )));
+        }
         match page.next {
             Some(next) if !seen.insert(next.clone()) => {
                 return Err(IamError(format!(

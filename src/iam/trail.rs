@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Read;
 use std::time::Duration;
 
-use super::{aws_error, IamError};
+use super::{aws_error, paginate, IamError, Page};
 use crate::finding::Usage;
 
 /// One recorded call made with the key.
@@ -108,91 +108,81 @@ pub async fn events(
     out
 }
 
-/// `LookupEvents` for one key, every page, paced.
+/// One page of `LookupEvents` for a key over `from..to`.
+async fn lookup_page(
+    ct: &aws_sdk_cloudtrail::Client,
+    key: &str,
+    (from, to): (i64, i64),
+    token: Option<String>,
+) -> Result<aws_sdk_cloudtrail::operation::lookup_events::LookupEventsOutput, IamError> {
+    use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
+    let attribute = LookupAttribute::builder()
+        .attribute_key(LookupAttributeKey::AccessKeyId)
+        .attribute_value(key)
+        .build()
+        .map_err(|e| IamError(format!("cloudtrail:LookupEvents: {e}")))?;
+    ct.lookup_events()
+        .lookup_attributes(attribute)
+        .start_time(aws_smithy_types::DateTime::from_secs(from))
+        .end_time(aws_smithy_types::DateTime::from_secs(to))
+        .set_next_token(token)
+        .send()
+        .await
+        .map_err(|e| aws_error("cloudtrail:LookupEvents", e))
+}
+
+/// An event's `CloudTrailEvent` record, parsed (`null` when absent or not JSON).
+fn detail(e: &aws_sdk_cloudtrail::types::Event) -> serde_json::Value {
+    e.cloud_trail_event()
+        .and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or_default()
+}
+
+/// `LookupEvents` for one key, every page (`paginate`: a repeated token is an error), paced.
 async fn lookup(
     ct: &aws_sdk_cloudtrail::Client,
     key: &str,
     from: i64,
     to: i64,
 ) -> Result<Vec<TrailEvent>, IamError> {
-    use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
-    let attribute = LookupAttribute::builder()
-        .attribute_key(LookupAttributeKey::AccessKeyId)
-        .attribute_value(key)
-        .build()
-        .map_err(|e| IamError(format!("cloudtrail:LookupEvents: {e}")))?;
-    let mut token: Option<String> = None;
-    let mut seen = BTreeSet::new();
-    let mut events = Vec::new();
-    loop {
+    paginate("cloudtrail:LookupEvents", |token| async move {
         tokio::time::sleep(LOOKUP_INTERVAL).await;
-        let out = ct
-            .lookup_events()
-            .lookup_attributes(attribute.clone())
-            .start_time(aws_smithy_types::DateTime::from_secs(from))
-            .end_time(aws_smithy_types::DateTime::from_secs(to))
-            .set_next_token(token.clone())
-            .send()
-            .await
-            .map_err(|e| aws_error("cloudtrail:LookupEvents", e))?;
-        for e in out.events() {
-            let detail: serde_json::Value = e
-                .cloud_trail_event()
-                .and_then(|t| serde_json::from_str(t).ok())
-                .unwrap_or_default();
-            events.push(TrailEvent {
-                time: e.event_time().map(super::secs).unwrap_or(0),
-                name: e.event_name().unwrap_or("?").to_string(),
-                source_ip: detail["sourceIPAddress"]
-                    .as_str()
-                    .unwrap_or("?")
-                    .to_string(),
-                user_agent: detail["userAgent"].as_str().unwrap_or("?").to_string(),
-            });
-        }
-        if events.len() > MAX_EVENTS {
-            return Err(IamError(format!(
-                "cloudtrail:LookupEvents: more than {MAX_EVENTS} events; the first ones are summarized"
-            )));
-        }
-        match out.next_token() {
-            Some(next) if !seen.insert(next.to_string()) => {
-                return Err(IamError(format!(
-                    "cloudtrail:LookupEvents: the service repeated token {next}"
-                )))
-            }
-            Some(next) => token = Some(next.to_string()),
-            None => return Ok(events),
-        }
-    }
+        let out = lookup_page(ct, key, (from, to), token).await?;
+        let events = out
+            .events()
+            .iter()
+            .map(|e| {
+                let detail = detail(e);
+                TrailEvent {
+                    time: e.event_time().map(super::secs).unwrap_or(0),
+                    name: e.event_name().unwrap_or("?").to_string(),
+                    source_ip: detail["sourceIPAddress"]
+                        .as_str()
+                        .unwrap_or("?")
+                        .to_string(),
+                    user_agent: detail["userAgent"].as_str().unwrap_or("?").to_string(),
+                }
+            })
+            .collect();
+        Ok(Page {
+            items: events,
+            next: out.next_token().map(str::to_string),
+        })
+    })
+    .await
 }
 
-/// The role a temporary key's session was issued by, from the first call CloudTrail recorded
-/// with it over the last 90 days (`userIdentity.sessionContext.sessionIssuer.userName` of a
-/// `Role` issuer).
+/// The role a temporary key's session was issued by, from the first page of calls CloudTrail
+/// recorded with it over the last 90 days (`userIdentity.sessionContext.sessionIssuer.userName`
+/// of a `Role` issuer).
 pub async fn session_issuer(
     ct: &aws_sdk_cloudtrail::Client,
     key: &str,
     now: i64,
 ) -> Result<Option<String>, IamError> {
-    use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
-    let attribute = LookupAttribute::builder()
-        .attribute_key(LookupAttributeKey::AccessKeyId)
-        .attribute_value(key)
-        .build()
-        .map_err(|e| IamError(format!("cloudtrail:LookupEvents: {e}")))?;
-    let out = ct
-        .lookup_events()
-        .lookup_attributes(attribute)
-        .start_time(aws_smithy_types::DateTime::from_secs(now - 90 * 86_400))
-        .end_time(aws_smithy_types::DateTime::from_secs(now))
-        .max_results(50)
-        .send()
-        .await
-        .map_err(|e| aws_error("cloudtrail:LookupEvents", e))?;
+    let out = lookup_page(ct, key, (now - 90 * 86_400, now), None).await?;
     Ok(out.events().iter().find_map(|e| {
-        let detail: serde_json::Value = serde_json::from_str(e.cloud_trail_event()?).ok()?;
-        let issuer = &detail["userIdentity"]["sessionContext"]["sessionIssuer"];
+        let issuer = &detail(e)["userIdentity"]["sessionContext"]["sessionIssuer"];
         (issuer["type"] == "Role")
             .then(|| issuer["userName"].as_str().map(str::to_string))
             .flatten()
@@ -217,41 +207,47 @@ async fn delivered(
     } else {
         format!("{prefix}/AWSLogs/")
     };
-    let mut objects = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let out = s3
-            .list_objects_v2()
-            .bucket(bucket)
-            .prefix(&base)
-            .set_continuation_token(token.clone())
-            .send()
-            .await
-            .map_err(|e| aws_error("s3:ListObjectsV2", e))?;
-        for o in out.contents() {
-            let Some(key) = o.key() else { continue };
+    let wanted = format!("/{account}/CloudTrail/");
+    let objects: Vec<String> = paginate("s3:ListObjectsV2", |token| {
+        let (base, wanted, days) = (&base, &wanted, &days);
+        async move {
+            let out = s3
+                .list_objects_v2()
+                .bucket(bucket)
+                .prefix(base)
+                .set_continuation_token(token)
+                .send()
+                .await
+                .map_err(|e| aws_error("s3:ListObjectsV2", e))?;
             // AWSLogs/[ORG/]ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/file.json.gz
-            let ours = key.contains(&format!("/{account}/CloudTrail/"));
-            let day = key
-                .split("/CloudTrail/")
-                .nth(1)
-                .and_then(|r| r.split_once('/'))
-                .map(|(_, rest)| rest.get(..10).unwrap_or(""));
-            if ours && day.is_some_and(|d| days.contains(d)) && key.ends_with(".json.gz") {
-                objects.push(key.to_string());
-            }
+            let ours = out
+                .contents()
+                .iter()
+                .filter_map(|o| o.key())
+                .filter(|key| {
+                    let day = key
+                        .split("/CloudTrail/")
+                        .nth(1)
+                        .and_then(|r| r.split_once('/'))
+                        .map(|(_, rest)| rest.get(..10).unwrap_or(""));
+                    key.contains(wanted.as_str())
+                        && day.is_some_and(|d| days.contains(d))
+                        && key.ends_with(".json.gz")
+                })
+                .map(str::to_string)
+                .collect();
+            Ok(Page::of(
+                ours,
+                out.is_truncated() == Some(true),
+                out.next_continuation_token(),
+            ))
         }
-        if objects.len() > MAX_OBJECTS {
-            return Err(IamError(format!(
-                "s3://{bucket}/{base}: more than {MAX_OBJECTS} log files in the window"
-            )));
-        }
-        match out.next_continuation_token() {
-            Some(next) if out.is_truncated() == Some(true) && token.as_deref() != Some(next) => {
-                token = Some(next.to_string())
-            }
-            _ => break,
-        }
+    })
+    .await?;
+    if objects.len() > MAX_OBJECTS {
+        return Err(IamError(format!(
+            "s3://{bucket}/{base}: more than {MAX_OBJECTS} log files in the window"
+        )));
     }
     let mut records = Vec::new();
     for key in objects {
