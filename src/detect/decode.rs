@@ -76,8 +76,8 @@ const HINT_REACH: usize = 512;
 /// The parts of the blob worth decoding, merged: around a key ID prefix or an AWS name in
 /// another spelling, around a generic escape or encoding near a word that names a secret or
 /// AWS, or the whole of a Kubernetes `Secret`. Most files pay one search and nothing else.
-/// `hints` are where the engine's prefilter saw credential words (sorted): a generic escape
-/// counts only near one, and without any the generic search is skipped.
+/// `hints` are where the engine's prefilter saw a credential word or a trigger's start
+/// (sorted, never empty here): a generic escape counts only near one.
 fn windows(bytes: &[u8], hints: &[usize]) -> Option<Vec<(usize, usize)>> {
     static STRONG: OnceLock<Regex> = OnceLock::new();
     static WEAK: OnceLock<Regex> = OnceLock::new();
@@ -94,18 +94,16 @@ fn windows(bytes: &[u8], hints: &[usize]) -> Option<Vec<(usize, usize)>> {
         at.push(m.start());
     }
     let weak = WEAK.get_or_init(|| Regex::new(WEAK_PATTERN).expect("the pattern compiles"));
-    if !hints.is_empty() {
-        for m in weak.find_iter(bytes) {
-            let p = m.start();
-            let i = hints.partition_point(|&h| h < p);
-            let near = [i.checked_sub(1), Some(i)]
-                .into_iter()
-                .flatten()
-                .filter_map(|i| hints.get(i))
-                .any(|&h| h.abs_diff(p) <= HINT_REACH);
-            if near {
-                at.push(p);
-            }
+    for m in weak.find_iter(bytes) {
+        let p = m.start();
+        let i = hints.partition_point(|&h| h < p);
+        let near = [i.checked_sub(1), Some(i)]
+            .into_iter()
+            .flatten()
+            .filter_map(|i| hints.get(i))
+            .any(|&h| h.abs_diff(p) <= HINT_REACH);
+        if near {
+            at.push(p);
         }
     }
     if at.is_empty() {
@@ -370,15 +368,16 @@ fn base64_run(rest: &[u8]) -> Option<(Vec<u8>, usize)> {
 
 #[cfg(test)]
 mod tests {
-    /// Where the engine's prefilter would report credential words, as far as these tests go.
+    /// Where the engine's prefilter reports credential words and trigger starts: what
+    /// `Engine::scan` hands `decode`.
     fn hints(input: &str) -> Vec<usize> {
-        regex::bytes::Regex::new(
-            r"(?i:secret|aws_|akia|asia|\\u0041|\\x41|&#x41;)|&#65;|QUtJQ|FLSU|BS0lB|QVNJQ|FTSU|BU0lB|YXdzX|F3c1|hd3Nf|QVdTX|FXU18|BV1Nf",
-        )
-            .unwrap()
-            .find_iter(input.as_bytes())
-            .map(|m| m.start())
-            .collect()
+        static ENGINE: std::sync::OnceLock<crate::detect::Engine> = std::sync::OnceLock::new();
+        ENGINE
+            .get_or_init(|| {
+                crate::detect::Engine::new(crate::detect::RuleSet::load(None).unwrap(), None)
+                    .unwrap()
+            })
+            .hints(input.as_bytes())
     }
 
     use super::*;

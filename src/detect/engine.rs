@@ -30,7 +30,7 @@ const WEAK_REACH: usize = 2048;
 /// word), so that a blob in which it saw nothing is not searched again for decoding at all,
 /// and generic escapes count only near a hit. `(word, case-sensitive)`. Bare words such as
 /// `secret` are left out: frequent in code, they slowed the one pass more than they found.
-const HINT_WORDS: [(&[u8], bool); 14] = [
+const HINT_WORDS: [(&[u8], bool); 16] = [
     (b"\\u0041", false),
     (b"\\x41", false),
     (b"&#x41;", false),
@@ -45,9 +45,9 @@ const HINT_WORDS: [(&[u8], bool); 14] = [
     (b"F3c1", true),
     (b"hd3Nf", true),
     (b"QVdTX", true),
+    (b"FXU18", true),
+    (b"BV1Nf", true),
 ];
-/// The rest of the base64 spellings of `aws_`/`AWS_`.
-const HINT_WORDS_MORE: [&[u8]; 2] = [b"FXU18", b"BV1Nf"];
 /// At most this many hint offsets per blob.
 const MAX_HINTS: usize = 100_000;
 
@@ -133,7 +133,6 @@ impl Engine {
             .iter()
             .map(|t| (t.literal.as_slice(), t.case_sensitive))
             .chain(HINT_WORDS.iter().copied())
-            .chain(HINT_WORDS_MORE.iter().map(|w| (*w, true)))
             .collect();
         alternatives.sort_by_key(|(literal, _)| std::cmp::Reverse(literal.len()));
         let pattern = alternatives
@@ -401,6 +400,12 @@ impl Engine {
                 }
             }
         }
+    }
+
+    /// Where the prefilter hits: what `scan` hands decoding (for decoding's own tests).
+    #[cfg(test)]
+    pub(crate) fn hints(&self, bytes: &[u8]) -> Vec<usize> {
+        self.candidates(bytes).2
     }
 
     /// Every rule match reached from a prefilter hit, each once, and where the hits were key

@@ -169,34 +169,35 @@ impl Detector for Policies {
         if extracted.docs.is_empty() && extracted.facts.is_empty() {
             return;
         }
-        let today = &crate::time::now_rfc3339()[..10];
-        let judged = checks::run(&extracted, today);
         let mut sources = PlanSources::new(cx.origin(), &extracted.plan_modules);
-        let mut found: Vec<Finding> = judged
-            .hits
-            .into_iter()
-            .map(|hit| sources.relocate(&hit).unwrap_or_else(|| finding(cx, hit)))
-            .collect();
-        // One finding per check and place.
-        found.sort_by(|a, b| (a.location.start, &a.rule_id).cmp(&(b.location.start, &b.rule_id)));
-        found.dedup_by(|a, b| a.location.start == b.location.start && a.rule_id == b.rule_id);
-        out.extend(found);
+        out.extend(judge(&extracted, |hit| {
+            sources.relocate(&hit).unwrap_or_else(|| finding(cx, hit))
+        }));
     }
+}
+
+/// Runs the checks on what was extracted and makes each hit a finding with `place`: one
+/// finding per check and place.
+fn judge(
+    extracted: &extract::Extracted,
+    place: impl FnMut(checks::Hit) -> Finding,
+) -> Vec<Finding> {
+    let today = &crate::time::now_rfc3339()[..10];
+    let mut found: Vec<Finding> = checks::run(extracted, today)
+        .hits
+        .into_iter()
+        .map(place)
+        .collect();
+    found.sort_by(|a, b| (a.location.start, &a.rule_id).cmp(&(b.location.start, &b.rule_id)));
+    found.dedup_by(|a, b| a.location.start == b.location.start && a.rule_id == b.rule_id);
+    found
 }
 
 #[cfg(feature = "aws")]
 /// Findings of documents already extracted from `cx`'s text (a live account's documents laid
 /// out one after another by `audit`): the same checks, messages and identities as IaC.
 pub fn judge_extracted(cx: &BlobContext, extracted: &extract::Extracted) -> Vec<Finding> {
-    let today = &crate::time::now_rfc3339()[..10];
-    let mut found: Vec<Finding> = checks::run(extracted, today)
-        .hits
-        .into_iter()
-        .map(|hit| finding(cx, hit))
-        .collect();
-    found.sort_by(|a, b| (a.location.start, &a.rule_id).cmp(&(b.location.start, &b.rule_id)));
-    found.dedup_by(|a, b| a.location.start == b.location.start && a.rule_id == b.rule_id);
-    found
+    judge(extracted, |hit| finding(cx, hit))
 }
 
 /// The `.tf` files a Terraform plan was made from, when they are on disk beside it: a plan's
