@@ -38,7 +38,10 @@ pub async fn findings(iam: &aws_sdk_iam::Client, account: &str) -> Result<Vec<Fi
         Ok(Page::of(vec![out], truncated, next.as_deref()))
     })
     .await?;
-    let mut layout = Layout::default();
+    let mut layout = Layout {
+        account: account.to_string(),
+        ..Layout::default()
+    };
     let group_arns: HashMap<String, String> = pages
         .iter()
         .flat_map(|p| p.group_detail_list())
@@ -131,6 +134,7 @@ pub async fn findings(iam: &aws_sdk_iam::Client, account: &str) -> Result<Vec<Fi
 /// The account's documents as one text, with where each resource's section is.
 #[derive(Default)]
 struct Layout {
+    account: String,
     text: String,
     extracted: Extracted,
     /// (start, end, first line, origin) of each resource's section.
@@ -162,7 +166,11 @@ impl Layout {
 
     fn judge(self) -> Vec<Finding> {
         let blob = Blob {
-            origin: Origin::Stdin,
+            origin: Origin::IamResource {
+                account: self.account.clone(),
+                arn: "GetAccountAuthorizationDetails".into(),
+                path: format!("aws-iam/{}", self.account),
+            },
             bytes: Cow::Borrowed(self.text.as_bytes()),
         };
         let cx = BlobContext::new(&blob);
@@ -207,10 +215,15 @@ impl Section<'_> {
         let at = text.len();
         text.push_str(&pretty);
         text.push('\n');
+        let context = format!("{} ({what})", self.arn);
         let Some(node): Option<Node> = parse_json_at(&pretty, at) else {
+            // Said, not dropped: a `policy.unanalysed` finding at the document.
+            self.layout
+                .extracted
+                .broken
+                .push((at, format!("{context} is not a JSON policy document")));
             return;
         };
-        let context = format!("{} ({what})", self.arn);
         if let Some(mut doc) = doc_from_node(&node, kind, context) {
             doc.id = id.map(str::to_string);
             doc.attached_to
@@ -249,5 +262,55 @@ impl Section<'_> {
         self.layout
             .sections
             .push((self.start, end, first_line, self.origin));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_document_that_is_not_json_is_said_at_its_resource() {
+        let mut layout = Layout {
+            account: "111122223333".into(),
+            ..Layout::default()
+        };
+        let arn = "arn:aws:iam::111122223333:role/r";
+        let mut section = layout.section("111122223333", arn, "role", "r");
+        section.document(DocKind::Trust, "trust policy", "%7Bnot json", None, &[arn]);
+        section.close();
+        // The twin: a readable document beside it gives its own finding, not this one.
+        let mut open = layout.section(
+            "111122223333",
+            "arn:aws:iam::111122223333:role/o",
+            "role",
+            "o",
+        );
+        open.document(
+            DocKind::Trust,
+            "trust policy",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]}"#,
+            None,
+            &["arn:aws:iam::111122223333:role/o"],
+        );
+        open.close();
+        let found: Vec<(String, String)> = layout
+            .judge()
+            .into_iter()
+            .map(|f| (f.origin.rel().to_string(), f.rule_id))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                (
+                    "aws-iam/111122223333/role/r".to_string(),
+                    "policy.unanalysed".to_string()
+                ),
+                (
+                    "aws-iam/111122223333/role/o".to_string(),
+                    "policy.trust-any-principal".to_string()
+                ),
+            ]
+        );
     }
 }

@@ -195,9 +195,16 @@ fn judge(
 
 #[cfg(feature = "aws")]
 /// Findings of documents already extracted from `cx`'s text (a live account's documents laid
-/// out one after another by `audit`): the same checks, messages and identities as IaC.
+/// out one after another by `audit`): the same checks, messages and identities as IaC, and a
+/// `policy.unanalysed` finding for each part that could not be read.
 pub fn judge_extracted(cx: &BlobContext, extracted: &extract::Extracted) -> Vec<Finding> {
-    judge(extracted, |hit| finding(cx, hit))
+    let mut found: Vec<Finding> = extracted
+        .broken
+        .iter()
+        .map(|(at, why)| unanalysed(cx, (*at).min(cx.bytes().len()), why))
+        .collect();
+    found.extend(judge(extracted, |hit| finding(cx, hit)));
+    found
 }
 
 /// The `.tf` files a Terraform plan was made from, when they are on disk beside it: a plan's
