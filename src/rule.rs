@@ -24,6 +24,11 @@ impl Severity {
         Severity::Low,
     ];
 
+    /// The severity `as_str` names (`"critical"`...), as JSON reports spell it.
+    pub fn from_name(name: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Low => "low",

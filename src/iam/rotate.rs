@@ -42,6 +42,15 @@ struct Key {
     created: i64,
 }
 
+/// What a step did, or as a plan would do: `deactivated` or `would deactivate`.
+fn verb(execute: bool, done: &str, plan: &str) -> String {
+    if execute {
+        done.to_string()
+    } else {
+        format!("would {plan}")
+    }
+}
+
 pub fn rotate(opts: &RotateOptions, aws: &AwsOptions) -> Result<Report, IamError> {
     let rt = super::runtime()?;
     rt.block_on(async {
@@ -59,13 +68,7 @@ async fn rotate_with(
 ) -> Result<Report, IamError> {
     let user = opts.user.as_str();
     let mut report = Report::default();
-    let verb = |done: &str, plan: &str| {
-        if opts.execute {
-            done.to_string()
-        } else {
-            format!("would {plan}")
-        }
-    };
+    let verb = |done: &str, plan: &str| verb(opts.execute, done, plan);
     let keys: Vec<Key> = super::lookup::list_keys(iam, user)
         .await?
         .into_iter()
@@ -370,13 +373,7 @@ pub fn revoke(opts: &RevokeOptions, aws: &AwsOptions) -> Result<Report, IamError
         ));
         return Ok(report);
     }
-    let verb = |done: &str, plan: &str| {
-        if opts.execute {
-            done.to_string()
-        } else {
-            format!("would {plan}")
-        }
-    };
+    let verb = |done: &str, plan: &str| verb(opts.execute, done, plan);
     let rt = super::runtime()?;
     rt.block_on(async {
         let config = sdk_config(aws).await;

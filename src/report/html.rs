@@ -11,7 +11,7 @@ use std::io::{self, Write};
 
 use serde_json::Value;
 
-const SEVERITIES: [&str; 4] = ["critical", "high", "medium", "low"];
+use crate::finding::Severity;
 
 /// Sorting by a column and filtering by severity and rule, in plain DOM calls.
 const SCRIPT: &str = r#"
@@ -131,7 +131,7 @@ pub fn page(reports: &[Value], title: &str) -> String {
         }
     }
     h.push_str("<h2 id=\"totals\">Totals by severity</h2>\n<div class=\"cards\">\n");
-    for sev in SEVERITIES {
+    for sev in Severity::ALL.map(Severity::as_str) {
         let _ = writeln!(
             h,
             "<div class=\"card {sev}\"><b>{}</b>{sev}</div>",
@@ -171,7 +171,7 @@ pub fn page(reports: &[Value], title: &str) -> String {
 
     // Findings, grouped by scan and file, sortable and filterable.
     h.push_str("<h2 id=\"findings\">Findings</h2>\n<div class=\"controls\">\n<label>Severity <select id=\"severity\"><option value=\"\">all</option>");
-    for sev in SEVERITIES {
+    for sev in Severity::ALL.map(Severity::as_str) {
         let _ = write!(h, "<option>{sev}</option>");
     }
     h.push_str(
@@ -220,11 +220,9 @@ fn label(r: &Value) -> &str {
     r["label"].as_str().unwrap_or("scan")
 }
 
-fn rank(sev: &str) -> usize {
-    SEVERITIES
-        .iter()
-        .position(|s| *s == sev)
-        .map_or(9, |i| 4 - i)
+/// A severity's place for sorting, most severe highest (unknown names lowest).
+fn rank(sev: &str) -> u8 {
+    Severity::from_name(sev).map_or(0, |s| s as u8 + 1)
 }
 
 fn finding_row(h: &mut String, file: &str, f: &Value) {
@@ -287,7 +285,7 @@ fn severity_bars(totals: &BTreeMap<&str, u64>) -> String {
     let max = totals.values().copied().max().unwrap_or(0).max(1);
     let mut s = String::from("<svg role=\"img\" aria-label=\"findings by severity\" width=\"480\" height=\"110\" viewBox=\"0 0 480 110\">\n");
     let colours = ["#a40e26", "#bc4c00", "#9a6700", "#8c959f"];
-    for (i, sev) in SEVERITIES.iter().enumerate() {
+    for (i, sev) in Severity::ALL.map(Severity::as_str).iter().enumerate() {
         let n = totals.get(sev).copied().unwrap_or(0);
         let w = (n as f64 / max as f64 * 340.0).round();
         let y = 5 + i * 26;

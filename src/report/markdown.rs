@@ -8,6 +8,8 @@ use std::io::{self, Write};
 
 use serde_json::Value;
 
+use crate::finding::Severity;
+
 /// Below GitHub's 1 MiB step summary limit, with room for what follows the table.
 pub const LIMIT: usize = 1000 * 1024;
 
@@ -19,8 +21,8 @@ pub fn page(reports: &[Value], title: &str, limit: usize) -> String {
     let mut m = String::new();
     let _ = writeln!(m, "## {}\n", cell(title));
     let mut totals: BTreeMap<usize, (&str, u64)> = BTreeMap::new();
-    for (i, sev) in ["critical", "high", "medium", "low"].iter().enumerate() {
-        totals.insert(i, (sev, 0));
+    for (i, sev) in Severity::ALL.iter().enumerate() {
+        totals.insert(i, (sev.as_str(), 0));
     }
     let all: Vec<(&Value, &Value)> = super::findings_of(reports)
         .into_iter()
@@ -76,12 +78,7 @@ pub fn page(reports: &[Value], title: &str, limit: usize) -> String {
     }
     // Most severe first.
     let mut sorted = all;
-    let rank = |f: &Value| match f["severity"].as_str() {
-        Some("critical") => 0,
-        Some("high") => 1,
-        Some("medium") => 2,
-        _ => 3,
-    };
+    let rank = |f: &Value| std::cmp::Reverse(f["severity"].as_str().and_then(Severity::from_name));
     sorted.sort_by_key(|(_, f)| rank(f));
     m.push_str("| Severity | Scan | Where | Rule | Finding | Fix |\n|---|---|---|---|---|---|\n");
     let total = sorted.len();

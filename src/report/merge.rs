@@ -120,9 +120,7 @@ fn text(v: &Value) -> String {
 
 /// One finding of a JSON report as a `Finding`: what SARIF needs of it.
 fn finding_of(f: &Value) -> Option<Finding> {
-    let severity = Severity::ALL
-        .into_iter()
-        .find(|s| f["severity"] == s.as_str())?;
+    let severity = Severity::from_name(f["severity"].as_str()?)?;
     let uri = text(&f["uri"]);
     let path = text(&f["path"]);
     let origin = if let Some(commit) = f["commit"].as_object() {
