@@ -383,6 +383,25 @@ fn a_staged_terraform_file_is_judged_with_its_modules_other_files() {
 }
 
 #[test]
+fn a_run_is_labelled_by_its_repositorys_origin_else_its_folder() {
+    let repo = Repo::new();
+    repo.write("a.txt", "x\n").commit("start");
+    repo.git(&[
+        "remote",
+        "add",
+        "origin",
+        "git@git.example.internal:acme/payments.git",
+    ]);
+    let report = json(&repo.keyrot(&["scan", ".", "--format", "json"]));
+    assert_eq!(report["label"], "payments");
+    // The twin: a folder outside any repository is named by itself.
+    let dir = crate::util::Dir::new();
+    dir.write("plain/a.txt", "x\n");
+    let run = crate::util::keyrot_in(dir.path(), &["scan", "plain", "--format", "json"]);
+    assert_eq!(run.json()["label"], "plain");
+}
+
+#[test]
 fn history_sarif_is_valid_and_keeps_the_path_at_that_commit() {
     let repo = Repo::new();
     repo.write("deploy/old.env", pair(KEY, SECRET))

@@ -170,38 +170,12 @@ fn title(outcome: &ScanOutcome) -> String {
 }
 
 /// A run's default label: the name of the repository the path is in (its `origin` remote's
-/// last path segment), else the folder's name.
+/// last path segment, else its folder), else the folder's name.
 pub(crate) fn default_label(path: &Path) -> Option<String> {
-    let full = std::fs::canonicalize(path).ok()?;
-    let mut dir = if full.is_dir() {
-        full.clone()
-    } else {
-        full.parent()?.to_path_buf()
-    };
-    loop {
-        let config = dir.join(".git/config");
-        if let Ok(text) = std::fs::read_to_string(&config) {
-            let mut in_origin = false;
-            for line in text.lines().map(str::trim) {
-                if line.starts_with('[') {
-                    in_origin = line == "[remote \"origin\"]";
-                } else if in_origin {
-                    if let Some(url) = line
-                        .strip_prefix("url")
-                        .map(|r| r.trim_start_matches([' ', '=']))
-                    {
-                        let name = url.trim_end_matches('/').rsplit(['/', ':']).next()?;
-                        return Some(name.trim_end_matches(".git").to_string());
-                    }
-                }
-            }
-            return dir.file_name().map(|n| n.to_string_lossy().into_owned());
-        }
-        if !dir.pop() {
-            break;
-        }
-    }
-    full.file_name().map(|n| n.to_string_lossy().into_owned())
+    crate::source::git::repository_name(path).or_else(|| {
+        let full = std::fs::canonicalize(path).ok()?;
+        full.file_name().map(|n| n.to_string_lossy().into_owned())
+    })
 }
 
 /// Writes a file whole or not at all: into a temporary file beside it, renamed over it on

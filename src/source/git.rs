@@ -405,6 +405,23 @@ pub fn tracked(path: &Path) -> Option<(std::path::PathBuf, Vec<String>)> {
     Some((root, paths))
 }
 
+/// The name of the repository `path` is in: its `origin` remote's last path segment (without
+/// `.git`), else its work tree's folder name; `None` outside a repository.
+pub fn repository_name(path: &Path) -> Option<String> {
+    let repo = gix::discover(path).ok()?;
+    let remote = repo.find_remote("origin").ok().and_then(|r| {
+        let url = r.url(gix::remote::Direction::Fetch)?;
+        let path = url.path.to_str_lossy();
+        let last = path.trim_end_matches('/').rsplit(['/', ':']).next()?;
+        Some(last.trim_end_matches(".git").to_string()).filter(|n| !n.is_empty())
+    });
+    remote.or_else(|| {
+        repo.workdir()
+            .and_then(|w| std::fs::canonicalize(w).ok())
+            .and_then(|w| w.file_name().map(|n| n.to_string_lossy().into_owned()))
+    })
+}
+
 /// The content of `path` (relative to the repository root, forward slashes) at revision
 /// `rev`, or `None` when that revision has no such file.
 pub fn file_at(repo: &gix::Repository, rev: &str, path: &str) -> Result<Option<Vec<u8>>, GitError> {
