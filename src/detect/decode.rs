@@ -262,7 +262,7 @@ fn escape(rest: &[u8]) -> Option<(Vec<u8>, usize)> {
 /// Go; Python's implicit concatenation over lines), holding key characters only, as one
 /// literal: `"AKIA" + "UJZDEGXDNCF32EPF"` is `"AKIAUJZDEGXDNCF32EPF"`.
 fn concatenation(rest: &[u8]) -> Option<(Vec<u8>, usize)> {
-    let quote = rest[0];
+    let (&quote, _) = rest.split_first()?;
     let literal = |at: usize| -> Option<(usize, usize)> {
         if rest.get(at) != Some(&quote) {
             return None;
