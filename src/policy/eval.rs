@@ -33,7 +33,7 @@ impl Expanded<'_> {
     pub fn allows_any(&self, names: &[&str]) -> Option<&'static str> {
         names.iter().find_map(|n| {
             let i = db().index(n)?;
-            self.granted.contains(i).then(|| db().get(i).name.as_str())
+            self.granted.contains(i).then(|| db().get(i).name)
         })
     }
 

@@ -51,7 +51,7 @@ fn predicate(_: &PolicyDoc, st: &Expanded, out: &mut Vec<Raw>) {
         .granted
         .iter()
         .filter(|a| a.scopable && matches!(a.level, 'W' | 'P' | 'R' | 'T'))
-        .map(|a| a.name.as_str())
+        .map(|a| a.name)
         .filter(|name| {
             let lower = name.to_ascii_lowercase();
             !whole.iter().any(|w| lower.starts_with(w.as_str()))

@@ -56,7 +56,7 @@ fn predicate(_: &PolicyDoc, st: &Expanded, out: &mut Vec<Raw>) {
         let left = st
             .granted
             .iter()
-            .any(|g| g.name.to_ascii_lowercase().starts_with(&prefix));
+            .any(|g| g.name.get(..prefix.len()).is_some_and(|p| p.eq_ignore_ascii_case(&prefix)));
         if !left {
             continue;
         }
