@@ -14,6 +14,7 @@ pub mod model;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::context::{BlobContext, Detector};
@@ -37,10 +38,22 @@ pub struct Policies {
 #[derive(Debug, Default)]
 pub struct Modules {
     seen: Mutex<HashMap<PathBuf, ModuleFiles>>,
+    /// Bytes of text held by readings not yet taken by their own file's scan.
+    held: AtomicU64,
 }
 
-/// A module's `.tf` files by name, each extracted on its own.
-type ModuleFiles = Arc<Vec<(String, extract::Extracted)>>;
+/// A module's `.tf` files, each read on its own.
+type ModuleFiles = Arc<Vec<ModuleFile>>;
+
+#[derive(Debug)]
+struct ModuleFile {
+    name: String,
+    defined: Vec<String>,
+    dangling: Vec<extract::terraform::DataUse>,
+    /// The whole reading and the text it was made from, until the file itself is scanned
+    /// (and takes it) or the scan ends: a file is parsed once, not once more for its module.
+    reading: Mutex<Option<(String, extract::terraform::Reading)>>,
+}
 
 /// A module reads at most this many `.tf` files of this size (its other files' documents are
 /// then judged file by file): a directory of thousands of generated files costs a bounded
@@ -49,10 +62,20 @@ const MODULE_FILES: usize = 256;
 const MODULE_FILE_BYTES: u64 = 2 << 20;
 /// And at most this much in all, per module.
 const MODULE_BYTES: u64 = 16 << 20;
+/// Readings waiting for their file's own scan hold at most this much text in all (a module's
+/// files the scan never reaches, such as ignored ones, hold theirs until it ends); past it a
+/// file is parsed again when it is scanned.
+const HELD_BYTES: u64 = 32 << 20;
 
 impl Modules {
-    /// The other files of the module `path` is in, as a view; unknown off disk.
-    fn view(&self, origin: &Origin, worktree: Option<&Path>) -> extract::terraform::ModuleView {
+    /// The other files of the module `path` is in, as a view, with this file's own reading
+    /// when the module read the same `text`; unknown off disk.
+    fn view(
+        &self,
+        origin: &Origin,
+        worktree: Option<&Path>,
+        text: &str,
+    ) -> extract::terraform::ModuleView {
         let staged;
         let path = match (origin, worktree) {
             (Origin::File { path, .. }, _) => path,
@@ -71,7 +94,7 @@ impl Modules {
             match cached {
                 Some(files) => files,
                 None => {
-                    let files = Arc::new(read_module(dir));
+                    let files = Arc::new(self.read_module(dir));
                     if let Ok(mut m) = self.seen.lock() {
                         m.insert(dir.to_path_buf(), files.clone());
                     }
@@ -83,51 +106,68 @@ impl Modules {
             known: true,
             ..Default::default()
         };
-        for (name, extracted) in files.iter().filter(|(n, _)| n != me) {
-            view.add(name, extracted);
+        for file in files.iter() {
+            if file.name != me {
+                view.add(&file.name, &file.defined, &file.dangling);
+                continue;
+            }
+            let taken = file.reading.lock().ok().and_then(|mut r| r.take());
+            if let Some((read, reading)) = taken {
+                self.held.fetch_sub(read.len() as u64, Ordering::Relaxed);
+                if read == text {
+                    *view.own.get_mut() = Some(reading);
+                }
+            }
         }
         view
     }
-}
 
-/// Every `.tf` file of a directory that mentions data documents, extracted on its own.
-fn read_module(dir: &Path) -> Vec<(String, extract::Extracted)> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut names: Vec<(String, PathBuf)> = entries
-        .filter_map(Result::ok)
-        .filter_map(|e| Some((e.file_name().to_str()?.to_string(), e.path())))
-        .filter(|(n, _)| n.ends_with(".tf"))
-        .take(MODULE_FILES)
-        .collect();
-    names.sort();
-    let mut budget = MODULE_BYTES;
-    names
-        .into_iter()
-        .filter_map(|(name, path)| {
-            let len = std::fs::metadata(&path).ok().filter(|m| m.is_file())?.len();
-            if len > MODULE_FILE_BYTES || len > budget {
-                return None;
-            }
-            budget -= len;
-            let text = std::fs::read_to_string(&path).ok()?;
-            if !extract::terraform::needs_module(&text) {
-                return None;
-            }
-            let alone = extract::terraform::ModuleView::default();
-            let extracted = extract::terraform::extract(&text, &alone).ok()?;
-            // Only what other files need of it: the names it defines and uses.
-            Some((
-                name,
-                extract::Extracted {
-                    tf_defined: extracted.tf_defined,
-                    tf_dangling: extracted.tf_dangling,
-                    ..Default::default()
-                },
-            ))
-        })
-        .collect()
+    /// Every `.tf` file of a directory that mentions data documents, read on its own.
+    fn read_module(&self, dir: &Path) -> Vec<ModuleFile> {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return Vec::new();
+        };
+        let mut names: Vec<(String, PathBuf)> = entries
+            .filter_map(Result::ok)
+            .filter_map(|e| Some((e.file_name().to_str()?.to_string(), e.path())))
+            .filter(|(n, _)| n.ends_with(".tf"))
+            .take(MODULE_FILES)
+            .collect();
+        names.sort();
+        let mut budget = MODULE_BYTES;
+        names
+            .into_iter()
+            .filter_map(|(name, path)| {
+                let len = std::fs::metadata(&path).ok().filter(|m| m.is_file())?.len();
+                if len > MODULE_FILE_BYTES || len > budget {
+                    return None;
+                }
+                budget -= len;
+                let text = std::fs::read_to_string(&path).ok()?;
+                if !extract::terraform::needs_module(&text)
+                    || !extract::terraform::may_declare(&text)
+                {
+                    return None;
+                }
+                let reading = extract::terraform::read(&text).ok()?;
+                let (defined, dangling) = (reading.defined().to_vec(), reading.dangling().to_vec());
+                let size = text.len() as u64;
+                let held = self.held.fetch_add(size, Ordering::Relaxed);
+                let keep = if held + size <= HELD_BYTES {
+                    Some((text, reading))
+                } else {
+                    self.held.fetch_sub(size, Ordering::Relaxed);
+                    None
+                };
+                Some(ModuleFile {
+                    name,
+                    defined,
+                    dangling,
+                    reading: Mutex::new(keep),
+                })
+            })
+            .collect()
+    }
 }
 
 impl Detector for Policies {
@@ -141,7 +181,8 @@ impl Detector for Policies {
             return;
         };
         let module = if path.ends_with(".tf") && extract::terraform::needs_module(text) {
-            self.modules.view(cx.origin(), self.worktree.as_deref())
+            self.modules
+                .view(cx.origin(), self.worktree.as_deref(), text)
         } else {
             extract::terraform::ModuleView::default()
         };
@@ -423,4 +464,40 @@ pub fn rules() -> Vec<RuleMeta> {
 
 fn first_sentence(text: &str) -> &str {
     text.find(". ").map_or(text, |i| &text[..=i])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_module_file_is_parsed_once_unless_its_text_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let doc = "data \"aws_iam_policy_document\" \"trust\" {\n  statement {\n    actions = [\"sts:AssumeRole\"]\n  }\n}\n";
+        let role = "resource \"aws_iam_role\" \"r\" {\n  assume_role_policy = data.aws_iam_policy_document.trust.json\n}\n";
+        std::fs::write(dir.path().join("a.tf"), doc).unwrap();
+        std::fs::write(dir.path().join("b.tf"), role).unwrap();
+        let origin = |name: &str| Origin::File {
+            path: dir.path().join(name),
+            rel: name.to_string(),
+        };
+        let modules = Modules::default();
+        // The module's reading of a.tf is handed to a.tf's own scan, once.
+        let view = modules.view(&origin("a.tf"), None, doc);
+        assert!(view.own.borrow().is_some());
+        assert!(
+            view.uses.contains_key("trust"),
+            "b.tf's use of the document is seen"
+        );
+        assert!(modules
+            .view(&origin("a.tf"), None, doc)
+            .own
+            .borrow()
+            .is_none());
+        // b.tf as scanned is not what the module read (it changed in between): read again.
+        let view = modules.view(&origin("b.tf"), None, "# changed\n");
+        assert!(view.own.borrow().is_none());
+        assert!(view.defined.contains("trust"));
+        assert_eq!(modules.held.load(Ordering::Relaxed), 0, "nothing is held");
+    }
 }

@@ -198,14 +198,21 @@ pub fn visit_bytes(origin: Origin, raw: &[u8], visitor: &dyn Visitor) {
 
 /// Reads `path` into `buffer`; `Ok(false)` when it is larger than `max`.
 fn read_file(path: &Path, max: u64, buffer: &mut Vec<u8>) -> std::io::Result<bool> {
-    let file = File::open(path)?;
-    let len = file.metadata()?.len();
-    if len > max {
+    // Most files end within the first read, so only a file that fills it is asked its size:
+    // an open and a read or two per file, no `stat` (it was a tenth of the walk's calls).
+    const FIRST: u64 = 256 << 10;
+    let limit = max.saturating_add(1);
+    let mut file = File::open(path)?;
+    buffer.clear();
+    (&mut file).take(FIRST.min(limit)).read_to_end(buffer)?;
+    if (buffer.len() as u64) < FIRST.min(limit) {
+        return Ok(true);
+    }
+    if file.metadata()?.len() > max {
         return Ok(false);
     }
-    buffer.clear();
     // Read at most one byte past the limit in case the file grew since its size was taken.
-    file.take(max + 1).read_to_end(buffer)?;
+    file.take(limit - buffer.len() as u64).read_to_end(buffer)?;
     Ok(buffer.len() as u64 <= max)
 }
 

@@ -4,13 +4,42 @@ use super::{is_admin_managed_policy, Extracted, FactKind, IacFact};
 use crate::node::{Kind, Node};
 use crate::policy::model::{doc_from_node, DocKind};
 
+/// The resource types `extract` reads, by prefix: a template that names none of them (and
+/// spells no type with an escape) is not parsed at all. Every type is read only through this
+/// list, so a type added to `extract` and not here is caught by its own tests.
+pub const TYPES: [&str; 7] = [
+    "AWS::IAM::",
+    "AWS::S3::BucketPolicy",
+    "AWS::SQS::QueuePolicy",
+    "AWS::SNS::TopicPolicy",
+    "AWS::KMS::Key",
+    "AWS::Lambda::Permission",
+    "AWS::Serverless::Function",
+];
+
+/// Whether a template can declare a resource `extract` reads: it names one of `TYPES`, or it
+/// has an escape that could spell one (`\u0049`, `\x49`, a YAML line break escaped).
+pub fn may_declare(text: &str) -> bool {
+    TYPES.iter().any(|t| text.contains(t))
+        || memchr::memchr_iter(b'\\', text.as_bytes()).any(|at| {
+            matches!(
+                text.as_bytes().get(at + 1),
+                Some(b'u' | b'U' | b'x' | b'\n' | b'\r')
+            )
+        })
+}
+
 pub fn extract(root: &Node) -> Extracted {
     let mut out = Extracted::default();
     let Some(resources) = root.get("Resources") else {
         return out;
     };
     for (name, resource) in resources.entries() {
-        let Some(kind) = resource.get("Type").and_then(Node::as_str) else {
+        let Some(kind) = resource
+            .get("Type")
+            .and_then(Node::as_str)
+            .filter(|k| TYPES.iter().any(|t| k.starts_with(t)))
+        else {
             continue;
         };
         let props = resource.get("Properties");

@@ -126,17 +126,12 @@ pub fn format_of(path: &str, text: &str) -> Option<Format> {
     let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
     match ext {
         // Only what can declare a policy or an IAM fact: a policy argument or document, an
-        // IAM resource, a Lambda permission. Other Terraform costs this look, not a parse.
-        "tf" if text.contains("aws_")
-            && (text.contains("polic")
-                || text.contains("aws_iam_")
-                || text.contains("aws_lambda_permission")) =>
-        {
-            Some(Format::Terraform)
-        }
+        // IAM resource, a Lambda permission. Other Terraform costs a look, not a parse.
+        "tf" if terraform::may_declare(text) => Some(Format::Terraform),
         "yml" | "yaml" if name.starts_with("serverless.") => Some(Format::Serverless),
+        // A template whose resources are none that keyrot reads is not parsed.
         "yml" | "yaml" | "template" if text.contains("AWS::") && text.contains("Resources") => {
-            Some(Format::CloudFormationYaml)
+            cloudformation::may_declare(text).then_some(Format::CloudFormationYaml)
         }
         // A resource's `"Type": "AWS::..."`, not the name in a sentence (SDK service models
         // mention `AWS::EC2::Instance` in their documentation); test snapshots are data.
@@ -145,7 +140,7 @@ pub fn format_of(path: &str, text: &str) -> Option<Format> {
                 && text.contains("\"Resources\"")
                 && has_resource_type(text) =>
         {
-            Some(Format::CloudFormationJson)
+            cloudformation::may_declare(text).then_some(Format::CloudFormationJson)
         }
         "json" if text.contains("\"planned_values\"") && text.contains("\"format_version\"") => {
             Some(Format::TerraformPlan)
@@ -369,5 +364,44 @@ mod tests {
             format_of("test_stacks.snapshot.json", template),
             Some(Format::CloudFormationJson)
         );
+    }
+
+    #[test]
+    fn only_templates_naming_a_type_that_is_read_are_parsed() {
+        let template = |kind: &str, props: &str| {
+            format!("Resources:\n  R:\n    Type: {kind}\n    Properties:\n{props}")
+        };
+        let doc = "      PolicyDocument:\n        Statement:\n          - Effect: Allow\n            Action: '*'\n            Resource: '*'\n";
+        let weak = [
+            ("AWS::IAM::ManagedPolicy", doc.to_string()),
+            ("AWS::S3::BucketPolicy", doc.replace("Action", "Principal: '*'\n            Action")),
+            ("AWS::SQS::QueuePolicy", doc.replace("Action", "Principal: '*'\n            Action")),
+            ("AWS::SNS::TopicPolicy", doc.replace("Action", "Principal: '*'\n            Action")),
+            ("AWS::KMS::Key", doc.replace("PolicyDocument", "KeyPolicy").replace("Action", "Principal: '*'\n            Action")),
+            ("AWS::Lambda::Permission", "      Principal: '*'\n      Action: lambda:InvokeFunction\n".into()),
+            ("AWS::Serverless::Function", "      Policies:\n        - Statement:\n            - Effect: Allow\n              Action: '*'\n              Resource: '*'\n".into()),
+            // A type spelled with an escape, as YAML and CloudFormation read it.
+            ("\"AWS::\\x49AM::ManagedPolicy\"", doc.to_string()),
+        ];
+        assert_eq!(weak.len(), super::cloudformation::TYPES.len() + 1);
+        for (kind, props) in weak {
+            let text = template(kind, &props);
+            assert_eq!(
+                format_of("t.yaml", &text),
+                Some(Format::CloudFormationYaml),
+                "{kind}"
+            );
+            let out = super::extract("t.yaml", &text, false, &Default::default()).unwrap();
+            assert!(
+                !out.docs.is_empty() || !out.facts.is_empty(),
+                "{kind}: nothing read"
+            );
+        }
+        // A template of other resources is not parsed, broken or not.
+        let other = template("AWS::EC2::Instance", "      ImageId: [unclosed\n");
+        assert_eq!(format_of("t.yaml", &other), None);
+        // Nor read as a policy file for the document one of them holds.
+        let json = r#"{"Resources": {"R": {"Type": "AWS::Logs::ResourcePolicy", "Properties": {"PolicyDocument": {"Statement": [{"Effect": "Allow"}]}}}}}"#;
+        assert_eq!(format_of("t.json", json), None);
     }
 }

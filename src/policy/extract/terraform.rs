@@ -25,7 +25,7 @@ pub struct DataUse {
 }
 
 /// What the other `.tf` files of a module (its directory) define and use.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct ModuleView {
     /// Whether the module's other files could be read at all (not in history scans).
     pub known: bool,
@@ -33,13 +33,16 @@ pub struct ModuleView {
     pub defined: HashSet<String>,
     /// Uses, by other files (their name), of data documents they do not define.
     pub uses: HashMap<String, Vec<(String, DataUse)>>,
+    /// This file as reading the module already read it, when its text was the same: each file
+    /// is parsed once.
+    pub own: std::cell::RefCell<Option<Reading>>,
 }
 
 impl ModuleView {
-    /// Adds one other file of the module, from its extraction.
-    pub fn add(&mut self, file: &str, extracted: &Extracted) {
-        self.defined.extend(extracted.tf_defined.iter().cloned());
-        for u in &extracted.tf_dangling {
+    /// Adds one other file of the module, from what it defines and uses.
+    pub fn add(&mut self, file: &str, defined: &[String], dangling: &[DataUse]) {
+        self.defined.extend(defined.iter().cloned());
+        for u in dangling {
             self.uses
                 .entry(u.name.clone())
                 .or_default()
@@ -51,6 +54,75 @@ impl ModuleView {
 /// Whether a Terraform file defines or uses data documents, so that its module matters.
 pub fn needs_module(text: &str) -> bool {
     text.contains("aws_iam_policy_document")
+}
+
+/// Whether a file can declare anything the extractor reads: a policy or IAM word, and a
+/// `resource` or `data` block of an AWS type. Files of variables, outputs and module calls
+/// (`variables.tf`, `outputs.tf`) mention policies without declaring one, and cost this look
+/// instead of a parse (tree-sitter reads HCL at about 6 MB/s). Comments between the keyword
+/// and its label, unquoted labels and labels written with escapes still count.
+pub fn may_declare(text: &str) -> bool {
+    match aws_block(text) {
+        None => false,
+        // Its type is spelled with an escape: no word can be looked for.
+        Some(true) => true,
+        Some(false) => {
+            text.contains("polic")
+                || text.contains("aws_iam_")
+                || text.contains("aws_lambda_permission")
+        }
+    }
+}
+
+/// Whether the text has a `resource` or `data` block whose type starts `aws_`, or might (its
+/// label has an escape: `Some(true)`).
+fn aws_block(text: &str) -> Option<bool> {
+    let b = text.as_bytes();
+    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'-';
+    let mut found = None;
+    for keyword in [&b"resource"[..], &b"data"[..]] {
+        for at in memchr::memmem::find_iter(b, keyword) {
+            let after = at + keyword.len();
+            if (at > 0 && word(b[at - 1])) || b.get(after).is_some_and(|&c| word(c)) {
+                continue;
+            }
+            // Past a long run of comments, the file is parsed rather than looked through
+            // further: each keyword costs at most this look, whatever the file holds.
+            let Some(mut i) = skip_blank(b, after, after + 256) else {
+                return Some(true);
+            };
+            let quoted = b.get(i) == Some(&b'"');
+            i += usize::from(quoted);
+            let label = &b[i..b.len().min(i + 256)];
+            let end = label
+                .iter()
+                .position(|&c| !(word(c) || (quoted && c == b'\\')))
+                .unwrap_or(label.len());
+            if label[..end].contains(&b'\\') {
+                return Some(true);
+            }
+            if label.starts_with(b"aws_") {
+                found = Some(false);
+            }
+        }
+    }
+    found
+}
+
+/// Past spaces, line breaks and comments (`#`, `//`, `/* */`); `None` past `limit`.
+fn skip_blank(b: &[u8], mut i: usize, limit: usize) -> Option<usize> {
+    let window = |i: usize| &b[i.min(b.len())..limit.min(b.len())];
+    while i < limit {
+        match b.get(i..) {
+            Some([c, ..]) if c.is_ascii_whitespace() => i += 1,
+            Some([b'#', ..]) | Some([b'/', b'/', ..]) => {
+                i += memchr::memchr(b'\n', window(i))?;
+            }
+            Some([b'/', b'*', ..]) => i += 2 + memchr::memmem::find(window(i + 2), b"*/")? + 2,
+            _ => return Some(i),
+        }
+    }
+    None
 }
 
 /// Parses with this thread's parser, made once per worker thread and reused for every file.
@@ -73,7 +145,39 @@ fn parse(text: &str) -> Result<tree_sitter::Tree, ExtractError> {
     })
 }
 
+/// A file read on its own, before its module is known: all of its extraction but what
+/// depends on the module's other files.
+#[derive(Debug, Default)]
+pub struct Reading {
+    extracted: Extracted,
+    /// Data documents no resource of this file uses, in file order.
+    unused: Vec<(String, Node)>,
+}
+
+impl Reading {
+    /// The data documents the file defines.
+    pub fn defined(&self) -> &[String] {
+        &self.extracted.tf_defined
+    }
+
+    /// Its uses of data documents it does not define.
+    pub fn dangling(&self) -> &[DataUse] {
+        &self.extracted.tf_dangling
+    }
+}
+
+/// A Terraform file's policies, facts and references, judged with what its module's other
+/// files define and use.
 pub fn extract(text: &str, module: &ModuleView) -> Result<Extracted, ExtractError> {
+    let reading = match module.own.take() {
+        Some(reading) => reading,
+        None => read(text)?,
+    };
+    Ok(finish(reading, module))
+}
+
+/// Reads a Terraform file on its own.
+pub fn read(text: &str) -> Result<Reading, ExtractError> {
     let tree = parse(text)?;
     let root = tree.root_node();
     // tree-sitter recovers from syntax errors: analyse what parses, and say where it did not.
@@ -87,7 +191,7 @@ pub fn extract(text: &str, module: &ModuleView) -> Result<Extracted, ExtractErro
         }
     }
     let Some(body) = named(root).into_iter().find(|n| n.kind() == "body") else {
-        return Ok(Extracted::default());
+        return Ok(Reading::default());
     };
     let mut hcl = Hcl {
         src: text,
@@ -369,8 +473,28 @@ pub fn extract(text: &str, module: &ModuleView) -> Result<Extracted, ExtractErro
         }
     }
     // References to data documents this file does not define: another file of the module
-    // judges them where they are defined; one that no file defines cannot be analysed.
+    // judges them where they are defined.
     out.tf_dangling = hcl.dangling.take();
+    let mut unused: Vec<_> = data_docs
+        .into_iter()
+        .filter(|(_, (_, used))| !used)
+        .map(|(name, (node, _))| (name, node))
+        .collect();
+    unused.sort_by_key(|(_, node)| node.start);
+    Ok(Reading {
+        extracted: out,
+        unused,
+    })
+}
+
+/// What a file read on its own becomes in its module: a reference that no file of the module
+/// defines cannot be analysed, and a data document no resource of the file uses is judged as
+/// what another file makes of it, else as what it most looks like.
+pub fn finish(reading: Reading, module: &ModuleView) -> Extracted {
+    let Reading {
+        extracted: mut out,
+        unused,
+    } = reading;
     // Off disk (history), the module's other files are not at hand: the document is judged in
     // its own file, as what it looks like, when that file is scanned.
     for u in out.tf_dangling.iter().filter(|_| module.known) {
@@ -383,14 +507,7 @@ pub fn extract(text: &str, module: &ModuleView) -> Result<Extracted, ExtractErro
         );
         out.broken.push((u.at, why));
     }
-    // Data documents no resource here refers to: judged as what another file of the module
-    // makes of them, else as what they most look like.
-    let mut unused: Vec<_> = data_docs
-        .into_iter()
-        .filter(|(_, (_, used))| !used)
-        .collect();
-    unused.sort_by_key(|(_, (node, _))| node.start);
-    for (name, (node, _)) in unused {
+    for (name, node) in unused {
         let id = format!("data.aws_iam_policy_document.{name}");
         let uses = module
             .uses
@@ -412,7 +529,7 @@ pub fn extract(text: &str, module: &ModuleView) -> Result<Extracted, ExtractErro
             }
         }
     }
-    Ok(out)
+    out
 }
 
 /// A data document's name without the instance key of `count`/`for_each`: `this[0]` and
@@ -966,6 +1083,49 @@ pub(super) fn resource_policy_argument(rtype: &str) -> Option<&'static str> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_files_with_an_aws_resource_or_data_block_are_parsed() {
+        let policy = r#"{
+  policy = jsonencode({ Statement = [{ Effect = "Allow", Action = "*", Resource = "*" }] })
+}"#;
+        for header in [
+            r#"resource "aws_iam_policy" "p""#,
+            r#"resource /* a comment */ "aws_iam_policy" "p""#,
+            "resource # a comment\n \"aws_iam_policy\" \"p\"",
+            "resource aws_iam_policy p",
+            r#"resource "a\u0077s_iam_policy" "p""#,
+        ] {
+            let text = format!("{header} {policy}\n");
+            assert!(super::may_declare(&text), "{header}");
+            let out = super::super::extract("main.tf", &text, false, &Default::default());
+            assert_eq!(out.map(|e| e.docs.len()).ok(), Some(1), "{header}");
+        }
+        assert!(super::may_declare(
+            "data \"aws_iam_policy_document\" \"trust\" {\n}\n"
+        ));
+        // A module's variables and outputs mention policies and IAM resources; a Kubernetes
+        // role has a policy-like rule; none declares an AWS policy.
+        for text in [
+            "variable \"policy\" {\n  description = \"The policy to attach to aws_iam_role.this\"\n}\n",
+            "output \"role\" {\n  value = aws_iam_role.this.arn # its data\n}\n",
+            "module \"iam\" {\n  source = \"./iam\"\n  policy = data.aws_iam_policy_document.x.json\n}\n",
+            "resource \"kubernetes_role\" \"r\" {\n  rule { resources = [\"aws_iam_policy\"] }\n}\n",
+        ] {
+            assert!(!super::may_declare(text), "{text}");
+            assert!(super::super::format_of("main.tf", text).is_none(), "{text}");
+        }
+        // A header hidden past a run of comments is parsed rather than looked through.
+        let text = format!(
+            "resource {} \"aws_iam_policy\" \"p\" {policy}\n",
+            "/* x */".repeat(50)
+        );
+        assert!(super::may_declare(&text));
+        assert!(super::may_declare(&format!(
+            "aws_iam_ polic {}",
+            "data/*".repeat(100_000)
+        )));
+    }
+
     #[test]
     fn string_escapes_are_read_as_terraform_reads_them() {
         assert_eq!(super::unescape(r"a\\nb"), "a\\nb");
