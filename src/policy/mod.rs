@@ -177,6 +177,10 @@ impl Detector for Policies {
         if !extract::may_be_iac(path) {
             return;
         }
+        // Then on the bytes: most JSON and YAML is data, not worth validating as UTF-8.
+        let Some(format) = extract::format_of(path, cx.bytes()) else {
+            return;
+        };
         let Ok(text) = std::str::from_utf8(cx.bytes()) else {
             return;
         };
@@ -186,7 +190,7 @@ impl Detector for Policies {
         } else {
             extract::terraform::ModuleView::default()
         };
-        let extracted = match extract::extract(path, text, self.anywhere, &module) {
+        let extracted = match extract::extract_as(format, path, text, self.anywhere, &module) {
             Ok(extracted) => extracted,
             Err(err) => {
                 cx.unparsed(format!("{}: {err}", cx.origin().display()));

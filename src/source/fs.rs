@@ -270,18 +270,24 @@ fn rel_path(bases: &[RootBase], path: &Path) -> String {
         .iter()
         .find_map(|b| Some((&b.prefix, path.strip_prefix(&b.root).ok()?)))
         .unwrap_or((&bases[0].prefix, path));
-    normalize(&prefix.join(inner))
+    // One string per file, built in place: this runs for every file of the walk.
+    let mut out = String::with_capacity(prefix.as_os_str().len() + inner.as_os_str().len() + 1);
+    push_normalized(&mut out, prefix);
+    push_normalized(&mut out, inner);
+    out
 }
 
-/// Forward slashes, no `.` components.
-pub fn normalize(path: &Path) -> String {
-    let parts: Vec<String> = path
-        .components()
-        .filter_map(|c| match c {
-            Component::Normal(part) => Some(part.to_string_lossy().into_owned()),
-            Component::ParentDir => Some("..".into()),
-            _ => None,
-        })
-        .collect();
-    parts.join("/")
+/// Appends `path` with forward slashes and no `.` components.
+fn push_normalized(out: &mut String, path: &Path) {
+    for c in path.components() {
+        let part = match c {
+            Component::Normal(part) => part.to_string_lossy(),
+            Component::ParentDir => Cow::Borrowed(".."),
+            _ => continue,
+        };
+        if !out.is_empty() {
+            out.push('/');
+        }
+        out.push_str(&part);
+    }
 }

@@ -53,7 +53,7 @@ impl ModuleView {
 
 /// Whether a Terraform file defines or uses data documents, so that its module matters.
 pub fn needs_module(text: &str) -> bool {
-    text.contains("aws_iam_policy_document")
+    super::has(text.as_bytes(), "aws_iam_policy_document")
 }
 
 /// Whether a file can declare anything the extractor reads: a policy or IAM word, and a
@@ -61,23 +61,23 @@ pub fn needs_module(text: &str) -> bool {
 /// (`variables.tf`, `outputs.tf`) mention policies without declaring one, and cost this look
 /// instead of a parse (tree-sitter reads HCL at about 6 MB/s). Comments between the keyword
 /// and its label, unquoted labels and labels written with escapes still count.
-pub fn may_declare(text: &str) -> bool {
+pub fn may_declare(text: impl AsRef<[u8]>) -> bool {
+    let text = text.as_ref();
     match aws_block(text) {
         None => false,
         // Its type is spelled with an escape: no word can be looked for.
         Some(true) => true,
         Some(false) => {
-            text.contains("polic")
-                || text.contains("aws_iam_")
-                || text.contains("aws_lambda_permission")
+            super::has(text, "polic")
+                || super::has(text, "aws_iam_")
+                || super::has(text, "aws_lambda_permission")
         }
     }
 }
 
 /// Whether the text has a `resource` or `data` block whose type starts `aws_`, or might (its
 /// label has an escape: `Some(true)`).
-fn aws_block(text: &str) -> Option<bool> {
-    let b = text.as_bytes();
+fn aws_block(b: &[u8]) -> Option<bool> {
     let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'-';
     let mut found = None;
     for keyword in [&b"resource"[..], &b"data"[..]] {
@@ -1120,7 +1120,7 @@ mod tests {
             "/* x */".repeat(50)
         );
         assert!(super::may_declare(&text));
-        assert!(super::may_declare(&format!(
+        assert!(super::may_declare(format!(
             "aws_iam_ polic {}",
             "data/*".repeat(100_000)
         )));
