@@ -20,7 +20,7 @@ rg_cmd="rg -uu --count --no-messages -e '(AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}' $dir
 size=$(du -sh "$dir" | cut -f1)
 echo "tree: $dir ($size), $(nproc) cores, $runs runs each"
 json=$(mktemp)
-hyperfine --warmup 2 --runs "$runs" --ignore-failure --export-json "$json" \
+hyperfine -N --warmup 2 --runs "$runs" --ignore-failure --export-json "$json" \
   --command-name keyrot "$keyrot_cmd" --command-name ripgrep "$rg_cmd" >&2
 python3 - "$json" <<'PY'
 import json, sys
