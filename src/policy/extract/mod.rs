@@ -67,16 +67,37 @@ pub fn path_class(path: &str) -> u8 {
     if !may_be_iac(path) {
         return 0;
     }
-    let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
-    let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
-    match ext {
+    let (name, mut buf) = (file_name(path), [0; 8]);
+    match lower_ext(name, &mut buf) {
         "tf" => 1,
-        "yml" | "yaml" if name.starts_with("serverless.") => 2,
+        "yml" | "yaml" if is_serverless(name) => 2,
         "yml" | "yaml" => 3,
         "template" => 4,
         "json" if path.ends_with(".snapshot.json") => 5,
         _ => 6,
     }
+}
+
+fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// A file name's extension, lower-cased into `buf` (every file passes here: no allocation);
+/// empty when there is none or it is longer than any keyrot reads.
+fn lower_ext<'b>(name: &str, buf: &'b mut [u8; 8]) -> &'b str {
+    let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
+    let Some(out) = buf.get_mut(..ext.len()) else {
+        return "";
+    };
+    out.copy_from_slice(ext.as_bytes());
+    out.make_ascii_lowercase();
+    std::str::from_utf8(out).unwrap_or("")
+}
+
+/// `serverless.yml` in any case.
+fn is_serverless(name: &str) -> bool {
+    name.get(..11)
+        .is_some_and(|p| p.eq_ignore_ascii_case("serverless."))
 }
 
 /// The IaC formats keyrot reads.
@@ -122,13 +143,12 @@ pub enum ExtractError {
 /// Which format a file is, from its name and a look at its text.
 pub fn format_of(path: &str, text: impl AsRef<[u8]>) -> Option<Format> {
     let text = text.as_ref();
-    let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
-    let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
-    match ext {
+    let (name, mut buf) = (file_name(path), [0; 8]);
+    match lower_ext(name, &mut buf) {
         // Only what can declare a policy or an IAM fact: a policy argument or document, an
         // IAM resource, a Lambda permission. Other Terraform costs a look, not a parse.
         "tf" if terraform::may_declare(text) => Some(Format::Terraform),
-        "yml" | "yaml" if name.starts_with("serverless.") => Some(Format::Serverless),
+        "yml" | "yaml" if is_serverless(name) => Some(Format::Serverless),
         // A template whose resources are none that keyrot reads is not parsed.
         "yml" | "yaml" | "template" if has(text, "AWS::") && has(text, "Resources") => {
             cloudformation::may_declare(text).then_some(Format::CloudFormationYaml)
@@ -419,5 +439,26 @@ mod tests {
         // Nor read as a policy file for the document one of them holds.
         let json = r#"{"Resources": {"R": {"Type": "AWS::Logs::ResourcePolicy", "Properties": {"PolicyDocument": {"Statement": [{"Effect": "Allow"}]}}}}}"#;
         assert_eq!(format_of("t.json", json), None);
+    }
+
+    #[test]
+    fn names_are_read_without_regard_to_case() {
+        use super::path_class;
+        let classes = [
+            ("infra/MAIN.TF", 1),
+            ("Serverless.YML", 2),
+            ("stack.Yaml", 3),
+            ("x.TEMPLATE", 4),
+            ("t.snapshot.json", 5),
+            ("policy.JSON", 6),
+            ("README.md", 0),
+            ("a.tfvars", 0),
+        ];
+        for (path, class) in classes {
+            assert_eq!(path_class(path), class, "{path}");
+        }
+        let text = "resource \"aws_iam_policy\" \"p\" {\n  policy = \"{}\"\n}\n";
+        assert_eq!(format_of("MAIN.TF", text), Some(Format::Terraform));
+        assert_eq!(format_of("main.tfx", text), None);
     }
 }
