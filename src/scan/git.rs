@@ -14,7 +14,7 @@ use crate::finding::Finding;
 use crate::finding::Origin;
 use crate::outcome::ScanOutcome;
 use crate::policy::Policies;
-use crate::source::git::{self, Change, GitError, Selection};
+use crate::source::git::{self, Change, GitError, History, Selection};
 use crate::source::{classify, Blob, Content};
 
 /// Options for git scans.
@@ -97,11 +97,11 @@ fn path_class(collector: &Collector, path: &str) -> PathClass {
 }
 
 impl BlobCache<'_> {
-    fn get(&mut self, id: ObjectId, origin: impl FnOnce() -> Origin) -> &[Finding] {
-        let origin = origin();
-        let key = (id, path_class(self.collector, origin.rel()));
+    /// `origin` (at `path`) is made only when the blob must be scanned.
+    fn get(&mut self, id: ObjectId, path: &str, origin: impl FnOnce() -> Origin) -> &[Finding] {
+        let key = (id, path_class(self.collector, path));
         self.found.entry(key).or_insert_with(|| {
-            scan_object(self.repo, self.collector, id, origin).unwrap_or_default()
+            scan_object(self.repo, self.collector, id, origin()).unwrap_or_default()
         })
     }
 }
@@ -135,16 +135,17 @@ pub fn history(
     }
 
     // Each distinct blob once per class of path, first seen at the path of its first change.
-    let mut jobs: Vec<(ObjectId, Origin)> = Vec::new();
+    let mut jobs: Vec<u32> = Vec::new();
     let mut seen = HashSet::new();
-    let mut distinct = HashSet::new();
-    for change in &walked.changes {
-        distinct.insert(change.blob);
-        if seen.insert((change.blob, path_class(&collector, &change.path))) {
-            jobs.push((change.blob, origin_of(change)));
+    let mut distinct = vec![false; walked.blobs.len()];
+    for (i, change) in walked.changes.iter().enumerate() {
+        distinct[change.blob as usize] = true;
+        if seen.insert((change.blob, path_class(&collector, walked.path_of(change)))) {
+            jobs.push(u32::try_from(i).unwrap_or(u32::MAX));
         }
     }
-    let found = scan_parallel(&repo, &collector, jobs, opts);
+    drop(seen);
+    let found = scan_parallel(&repo, &collector, &walked, jobs, opts);
     let mut cache = BlobCache {
         repo: &repo,
         collector: &collector,
@@ -155,17 +156,18 @@ pub fn history(
     let mut earliest: HashMap<String, Finding> = HashMap::new();
     let mut introduced_at: HashMap<String, i64> = HashMap::new();
     for change in &walked.changes {
-        let before: Vec<Finding> = match change.before {
-            Some(id) => cache.get(id, || origin_of(change)).to_vec(),
+        let (path, origin) = (walked.path_of(change), || origin_of(&walked, change));
+        let before: Vec<Finding> = match change.before() {
+            Some(id) => cache.get(walked.blob(id), path, origin).to_vec(),
             None => Vec::new(),
         };
-        for finding in cache.get(change.blob, || origin_of(change)).to_vec() {
+        for finding in cache.get(walked.blob(change.blob), path, origin).to_vec() {
             if before.iter().any(|b| b.same_secret(&finding)) {
                 continue;
             }
             let mut finding = finding;
-            finding.relocate(origin_of(change));
-            let time = change.commit.time;
+            finding.relocate(origin());
+            let time = walked.commit_of(change).time;
             let key = finding.fingerprint.clone();
             // Changes come newest first: on a tie of author times the later-listed, older
             // commit is the one that introduced it.
@@ -182,7 +184,7 @@ pub fn history(
             Some(&id) => {
                 let head_origin = || Origin::Index { path: path.clone() };
                 cache
-                    .get(id, head_origin)
+                    .get(id, &path, head_origin)
                     .iter()
                     .any(|f| f.same_secret(finding))
             }
@@ -190,7 +192,7 @@ pub fn history(
         };
         finding.present_at_head = Some(at_head);
     }
-    let blobs = distinct.len();
+    let blobs = distinct.iter().filter(|d| **d).count();
     let mut outcome = collector.finish(findings, started);
     outcome.scope = Some(format!(
         "history: {} {}, {blobs} distinct {}",
@@ -205,19 +207,21 @@ pub fn history(
     Ok(outcome)
 }
 
-fn origin_of(change: &Change) -> Origin {
+fn origin_of(history: &History, change: &Change) -> Origin {
     Origin::Commit {
-        commit: change.commit.clone(),
-        path: change.path.clone(),
-        blob: change.blob.to_string(),
+        commit: history.commit_of(change).clone(),
+        path: history.path_of(change).to_string(),
+        blob: history.blob(change.blob).to_string(),
     }
 }
 
-/// Scans `jobs` on `opts.threads` workers, each with its own handle on the repository.
+/// Scans the blobs of the changes `jobs` (indexes into `history.changes`) on `opts.threads`
+/// workers, each with its own handle on the repository.
 fn scan_parallel(
     repo: &gix::Repository,
     collector: &Collector,
-    jobs: Vec<(ObjectId, Origin)>,
+    history: &History,
+    jobs: Vec<u32>,
     opts: &GitOptions,
 ) -> HashMap<(ObjectId, PathClass), Vec<Finding>> {
     use rayon::prelude::*;
@@ -231,7 +235,9 @@ fn scan_parallel(
             jobs.into_par_iter()
                 .map_init(
                     || shared.to_thread_local(),
-                    |repo, (id, origin)| {
+                    |repo, job| {
+                        let change = &history.changes[job as usize];
+                        let (id, origin) = (history.blob(change.blob), origin_of(history, change));
                         // Skipped and unreadable blobs are remembered too, so no one reads them again.
                         let class = path_class(collector, origin.rel());
                         let findings = scan_object(repo, collector, id, origin);
