@@ -44,14 +44,30 @@ pub fn pipeline(rel: &str, bytes: &[u8]) -> Vec<Finding> {
     findings
 }
 
-/// keyrot's YAML reader (with its repairs and budgets): whether it accepts the text.
+/// keyrot's YAML reader (with its repairs and budgets): whether it accepts the text. What it
+/// reads goes through the CloudFormation extraction too, whatever types it names (the scan
+/// parses only templates naming a type keyrot reads).
 pub fn yaml(text: &str) -> bool {
-    crate::node::yaml(text).is_ok()
+    let node = crate::node::yaml(text);
+    if let Ok(node) = &node {
+        crate::policy::extract::cloudformation::extract(node);
+    }
+    node.is_ok()
 }
 
-/// keyrot's JSON reader: whether it accepts the text.
+/// keyrot's JSON reader: whether it accepts the text; then as `yaml`.
 pub fn json(text: &str) -> bool {
-    crate::node::json(text).is_ok()
+    let node = crate::node::json(text);
+    if let Ok(node) = &node {
+        crate::policy::extract::cloudformation::extract(node);
+    }
+    node.is_ok()
+}
+
+/// The Terraform reader on any text (the scan parses only files with an AWS resource or data
+/// block): whether tree-sitter and the extraction took it.
+pub fn hcl(text: &str) -> bool {
+    crate::policy::extract::terraform::extract(text, &Default::default()).is_ok()
 }
 
 /// `.keyrot.toml`: whether it is accepted.
