@@ -4,6 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use gix::ObjectId;
@@ -11,7 +12,7 @@ use gix::ObjectId;
 use super::{progress, Collector};
 use crate::detect::Engine;
 use crate::finding::Finding;
-use crate::finding::Origin;
+use crate::finding::{CommitInfo, Origin};
 use crate::outcome::ScanOutcome;
 use crate::policy::Policies;
 use crate::source::git::{self, Change, GitError, History, Selection};
@@ -155,6 +156,8 @@ pub fn history(
     // A change introduces the findings of its blob that the blob before it did not have.
     let mut earliest: HashMap<String, Finding> = HashMap::new();
     let mut introduced_at: HashMap<String, i64> = HashMap::new();
+    // Who wrote a commit is read again only for commits that introduced a finding.
+    let mut authors: HashMap<u32, Arc<CommitInfo>> = HashMap::new();
     for change in &walked.changes {
         let (path, origin) = (walked.path_of(change), || origin_of(&walked, change));
         let before: Vec<Finding> = match change.before() {
@@ -166,8 +169,16 @@ pub fn history(
                 continue;
             }
             let mut finding = finding;
-            finding.relocate(origin());
-            let time = walked.commit_of(change).time;
+            let (id, time) = walked.commit_of(change);
+            let commit = authors.entry(change.commit).or_insert_with(|| {
+                let info = git::commit_info(&repo, id).unwrap_or_else(|_| unnamed(id, time));
+                Arc::new(info)
+            });
+            finding.relocate(Origin::Commit {
+                commit: commit.clone(),
+                path: path.to_string(),
+                blob: walked.blob(change.blob).to_string(),
+            });
             let key = finding.fingerprint.clone();
             // Changes come newest first: on a tie of author times the later-listed, older
             // commit is the one that introduced it.
@@ -207,9 +218,22 @@ pub fn history(
     Ok(outcome)
 }
 
+/// A commit known by id and time only.
+fn unnamed(id: ObjectId, time: i64) -> CommitInfo {
+    CommitInfo {
+        id: id.to_string(),
+        author: String::new(),
+        email: String::new(),
+        time,
+    }
+}
+
+/// Where a blob is scanned: its commit by id and time (messages name the commit by id; a
+/// finding is moved to the commit that introduced it, authors and all).
 fn origin_of(history: &History, change: &Change) -> Origin {
+    let (id, time) = history.commit_of(change);
     Origin::Commit {
-        commit: history.commit_of(change).clone(),
+        commit: Arc::new(unnamed(id, time)),
         path: history.path_of(change).to_string(),
         blob: history.blob(change.blob).to_string(),
     }

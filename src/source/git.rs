@@ -67,8 +67,9 @@ pub struct Selection {
 /// What a history walk found.
 pub struct History {
     pub changes: Vec<Change>,
-    /// What changes point to: each commit, path and blob stored once.
-    pub commit_infos: Vec<Arc<CommitInfo>>,
+    /// What changes point to: each commit (its id and author time: who wrote it is read
+    /// again for the few that introduced a finding), path and blob stored once.
+    pub commit_ids: Vec<(ObjectId, i64)>,
     pub paths: Vec<Arc<str>>,
     pub blobs: Vec<ObjectId>,
     pub commits: usize,
@@ -129,7 +130,7 @@ pub fn history(
     let head = head_blobs(repo, &mut problems)?;
     let mut history = History {
         changes: Vec::new(),
-        commit_infos: Vec::new(),
+        commit_ids: Vec::new(),
         paths: Vec::new(),
         blobs: Vec::new(),
         commits: 0,
@@ -149,10 +150,7 @@ pub fn history(
     // handle and object cache, then keep the walk's order. A batch of commits at a time, so
     // that the workers' own lists of changes never hold more than one batch.
     let shared = repo.clone().into_sync();
-    type Diffed = (
-        Result<(Arc<CommitInfo>, Vec<Changed>), GitError>,
-        Vec<String>,
-    );
+    type Diffed = (Result<(i64, Vec<Changed>), GitError>, Vec<String>);
     let pool = pool(threads);
     // The workers' object caches share one budget, whatever the number of cores.
     let cache = (OBJECT_CACHE_BYTES / pool.current_num_threads().max(1)).max(1 << 20);
@@ -180,7 +178,7 @@ pub fn history(
                 .problems
                 .extend(problems.into_iter().map(|p| format!("commit {id}: {p}")));
             match result {
-                Ok((info, changed)) => tables.add(&mut history, info, changed),
+                Ok((time, changed)) => tables.add(&mut history, (id, time), changed),
                 Err(err) => history.problems.push(format!("commit {id}: {err}")),
             }
         }
@@ -202,12 +200,12 @@ struct Tables {
 }
 
 impl Tables {
-    fn add(&mut self, history: &mut History, info: Arc<CommitInfo>, changed: Vec<Changed>) {
+    fn add(&mut self, history: &mut History, commit: (ObjectId, i64), changed: Vec<Changed>) {
         if changed.is_empty() {
             return;
         }
-        let commit = index(history.commit_infos.len());
-        history.commit_infos.push(info);
+        history.commit_ids.push(commit);
+        let commit = index(history.commit_ids.len() - 1);
         for (path, blob, before) in changed {
             let path = match self.paths.get(path.as_str()) {
                 Some(&i) => i,
@@ -243,8 +241,9 @@ fn index(n: usize) -> u32 {
 }
 
 impl History {
-    pub fn commit_of(&self, change: &Change) -> &Arc<CommitInfo> {
-        &self.commit_infos[change.commit as usize]
+    /// The commit of a change: its id and author time.
+    pub fn commit_of(&self, change: &Change) -> (ObjectId, i64) {
+        self.commit_ids[change.commit as usize]
     }
 
     pub fn path_of(&self, change: &Change) -> &str {
@@ -256,21 +255,33 @@ impl History {
     }
 }
 
-fn commit_changes(
-    repo: &gix::Repository,
-    id: ObjectId,
-    problems: &mut Vec<String>,
-) -> Result<(Arc<CommitInfo>, Vec<Changed>), GitError> {
+/// A commit's id, author and author time.
+pub fn commit_info(repo: &gix::Repository, id: ObjectId) -> Result<CommitInfo, GitError> {
     let commit = repo
         .find_commit(id)
         .map_err(|e| failed("reading commit", e))?;
     let author = commit.author().map_err(|e| failed("reading author", e))?;
-    let info = Arc::new(CommitInfo {
+    Ok(CommitInfo {
         id: id.to_string(),
         author: author.name.trim().to_str_lossy().into_owned(),
         email: author.email.trim().to_str_lossy().into_owned(),
         time: author.seconds(),
-    });
+    })
+}
+
+/// A commit's author time and what it changed against its first parent.
+fn commit_changes(
+    repo: &gix::Repository,
+    id: ObjectId,
+    problems: &mut Vec<String>,
+) -> Result<(i64, Vec<Changed>), GitError> {
+    let commit = repo
+        .find_commit(id)
+        .map_err(|e| failed("reading commit", e))?;
+    let time = commit
+        .author()
+        .map_err(|e| failed("reading author", e))?
+        .seconds();
     let tree = commit
         .tree_id()
         .map_err(|e| failed("reading tree", e))?
@@ -283,7 +294,7 @@ fn commit_changes(
         .and_then(|p| p.tree_id().ok().map(|t| t.detach()));
     let mut changed = Vec::new();
     diff_trees(repo, parent_tree, tree, "", &mut changed, problems, 0);
-    Ok((info, changed))
+    Ok((time, changed))
 }
 
 /// Decodes a tree object's bytes as the history walk does, and counts its entries: what the
