@@ -88,9 +88,10 @@ pub fn pool(threads: usize) -> rayon::ThreadPool {
         .expect("a thread pool of the default size")
 }
 
-/// What the tree-diffing workers' object caches hold in all (at least 1 MiB each): 32 MiB a
-/// worker on two cores, as measured on botocore's history.
-const OBJECT_CACHE_BYTES: usize = 64 << 20;
+/// What the tree-diffing workers' object caches hold in all (at least 1 MiB each). Measured
+/// on hashicorp/terraform's history on two cores: 16 MiB diffs as fast as 64 (13.7 s against
+/// 13.9 s) for 100 MiB peak instead of 129; 4 MiB is 5% slower.
+const OBJECT_CACHE_BYTES: usize = 16 << 20;
 
 /// Opens the repository holding `path`.
 pub fn open(path: &Path) -> Result<gix::Repository, GitError> {
