@@ -156,7 +156,7 @@ pub fn history(
     // The workers' object caches share one budget, whatever the number of cores.
     let cache = (OBJECT_CACHE_BYTES / pool.current_num_threads().max(1)).max(1 << 20);
     let mut tables = Tables::default();
-    for (batch, ids) in commits.chunks(COMMIT_BATCH).enumerate() {
+    'batches: for (batch, ids) in commits.chunks(COMMIT_BATCH).enumerate() {
         let diffed: Vec<Diffed> = pool.install(|| {
             use rayon::prelude::*;
             ids.par_iter()
@@ -179,7 +179,15 @@ pub fn history(
                 .problems
                 .extend(problems.into_iter().map(|p| format!("commit {id}: {p}")));
             match result {
-                Ok((time, changed)) => tables.add(&mut history, (id, time), changed),
+                Ok((time, changed)) => {
+                    if !tables.add(&mut history, (id, time), changed) {
+                        history.problems.push(format!(
+                            "the history has more than {MAX_CHANGES} changes: commit {id} and \
+                             older ones were not scanned"
+                        ));
+                        break 'batches;
+                    }
+                }
                 Err(err) => history.problems.push(format!("commit {id}: {err}")),
             }
         }
@@ -201,9 +209,18 @@ struct Tables {
 }
 
 impl Tables {
-    fn add(&mut self, history: &mut History, commit: (ObjectId, i64), changed: Vec<Changed>) {
+    /// Adds a commit's changes; `false` (and nothing added) past `MAX_CHANGES`.
+    fn add(
+        &mut self,
+        history: &mut History,
+        commit: (ObjectId, i64),
+        changed: Vec<Changed>,
+    ) -> bool {
+        if history.changes.len() + changed.len() > MAX_CHANGES {
+            return false;
+        }
         if changed.is_empty() {
-            return;
+            return true;
         }
         history.commit_ids.push(commit);
         let commit = index(history.commit_ids.len() - 1);
@@ -233,10 +250,15 @@ impl Tables {
                 before,
             });
         }
+        true
     }
 }
 
-/// A table index: past four billion entries the history is not one keyrot can hold anyway.
+/// At most this many changes: every table then fits its `u32` indexes (a change adds at most
+/// one commit, one path and two blobs), and no index stands for two entries.
+const MAX_CHANGES: usize = (u32::MAX / 2 - 1) as usize;
+
+/// A table index (below `MAX_CHANGES * 2` by construction).
 fn index(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(NONE - 1)
 }
