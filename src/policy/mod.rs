@@ -95,10 +95,14 @@ impl Modules {
                 Some(files) => files,
                 None => {
                     let files = Arc::new(self.read_module(dir));
-                    if let Ok(mut m) = self.seen.lock() {
-                        m.insert(dir.to_path_buf(), files.clone());
+                    let mut m = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+                    // Another worker may have read the module meanwhile: keep the first
+                    // reading, and let this one's held text go.
+                    let kept = m.entry(dir.to_path_buf()).or_insert_with(|| files.clone());
+                    if !Arc::ptr_eq(kept, &files) {
+                        self.release(&files);
                     }
-                    files
+                    kept.clone()
                 }
             }
         };
@@ -120,6 +124,16 @@ impl Modules {
             }
         }
         view
+    }
+
+    /// Gives back what `files` hold of the budget (a reading nobody will take).
+    fn release(&self, files: &[ModuleFile]) {
+        for file in files {
+            let taken = file.reading.lock().ok().and_then(|mut r| r.take());
+            if let Some((text, _)) = taken {
+                self.held.fetch_sub(text.len() as u64, Ordering::Relaxed);
+            }
+        }
     }
 
     /// Every `.tf` file of a directory that mentions data documents, read on its own.
