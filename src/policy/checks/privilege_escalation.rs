@@ -10,6 +10,7 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 
 use super::prelude::*;
+use crate::policy::actions::db;
 use crate::policy::conditions;
 use crate::policy::model::Statement;
 
@@ -108,6 +109,9 @@ struct Path {
     reference: String,
     #[serde(default)]
     tag_gated: bool,
+    /// Each of `actions` as the database's indexes of its alternatives, resolved once.
+    #[serde(skip)]
+    needs: Vec<Vec<usize>>,
 }
 
 #[derive(Deserialize)]
@@ -122,8 +126,15 @@ fn catalogue() -> &'static [Path] {
     static PATHS: OnceLock<Vec<Path>> = OnceLock::new();
     PATHS.get_or_init(|| {
         let root = crate::node::parse_yaml(DATA).expect("patterns/escalation.yml is YAML");
-        let catalogue: Catalogue = serde_json::from_value(root.to_json())
+        let mut catalogue: Catalogue = serde_json::from_value(root.to_json())
             .unwrap_or_else(|e| panic!("patterns/escalation.yml: {e}"));
+        for path in &mut catalogue.paths {
+            path.needs = path
+                .actions
+                .iter()
+                .map(|need| need.split('|').filter_map(|a| db().index(a)).collect())
+                .collect();
+        }
         catalogue.paths
     })
 }
@@ -161,8 +172,13 @@ fn catalogue_page() -> String {
 
 /// A statement that grants `action` on a broad resource, or nothing.
 fn grants(st: &Expanded, action: &str) -> bool {
+    db().index(action).is_some_and(|i| grants_index(st, i))
+}
+
+/// `grants`, for the database's index of the action.
+fn grants_index(st: &Expanded, action: usize) -> bool {
     // `*` on `*` is the full-admin check's finding.
-    st.allows(action) && broad_resource(st.statement) && !st.is_everything()
+    st.granted.contains(action) && broad_resource(st.statement) && !st.is_everything()
 }
 
 /// Whether some grant of these statements depends on a tag condition.
@@ -185,10 +201,11 @@ fn predicate(g: &Grants, out: &mut Vec<Raw>) {
             continue;
         }
         let mut used = Vec::new();
-        let complete = path.actions.iter().all(|need| {
-            let hit = g.statements.iter().position(|(_, st)| {
-                need.split('|').any(|action| grants(st, action))
-            });
+        let complete = path.needs.iter().all(|need| {
+            let hit = g
+                .statements
+                .iter()
+                .position(|(_, st)| need.iter().any(|&action| grants_index(st, action)));
             if let Some(i) = hit {
                 used.push(i);
             }
