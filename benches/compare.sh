@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Whole-process comparison: `keyrot scan DIR` against ripgrep searching the same tree for the
-# AWS key ID regex, warm cache, several runs (hyperfine), then each one's peak memory (GNU time).
+# AWS key ID regex, warm cache, several runs (hyperfine, then interleaved pairs), then each
+# one's peak memory (GNU time).
 # Usage: benches/compare.sh DIR [RUNS]   (benches/mixed-tree.sh builds a large mixed DIR)
 # ripgrep runs as `rg -uu` (no ignore files, hidden files), keyrot with its defaults (it honours
 # ignore files but scans what git tracks): the issue's yardstick. keyrot is built without the
@@ -29,5 +30,22 @@ k, g = r["keyrot"]["mean"], r["ripgrep"]["mean"]
 print(f"wall time: keyrot {k*1000:.0f} ms, ripgrep {g*1000:.0f} ms, ratio {k/g:.2f}")
 PY
 rm -f "$json"
+# The same again in interleaved pairs (keyrot, then ripgrep, RUNS times): on a shared machine
+# either one's time drifts between runs, and a pair sees the same conditions.
+pairs=()
+for _ in $(seq "$runs"); do
+  a=$(date +%s%N); $keyrot_cmd >/dev/null 2>&1 || true; b=$(date +%s%N)
+  eval "$rg_cmd" >/dev/null 2>&1 || true; c=$(date +%s%N)
+  pairs+=("$(( (b - a) / 1000 )):$(( (c - b) / 1000 ))")
+done
+python3 - "${pairs[@]}" <<'PY2'
+import statistics, sys
+pairs = [tuple(int(x) for x in p.split(":")) for p in sys.argv[1:]]
+ratios = sorted(k / g for k, g in pairs)
+k = statistics.median(p[0] for p in pairs) / 1000
+g = statistics.median(p[1] for p in pairs) / 1000
+print(f"interleaved pairs: keyrot {k:.0f} ms, ripgrep {g:.0f} ms (medians), ratio median "
+      f"{statistics.median(ratios):.2f}, from {ratios[0]:.2f} to {ratios[-1]:.2f}")
+PY2
 peak() { /usr/bin/time -f "%M" bash -c "$1 >/dev/null 2>&1" 2>&1 | tail -1; }
 echo "peak memory: keyrot $(( $(peak "$keyrot_cmd") / 1024 )) MiB, ripgrep $(( $(peak "$rg_cmd") / 1024 )) MiB"
