@@ -109,10 +109,27 @@ pub struct RuleMeta {
     pub remediation: String,
     pub references: Vec<String>,
     /// A paragraph on how the rule works, for its page (e.g. how a pair is formed).
-    pub note: Option<String>,
+    pub note: Option<Note>,
     /// Text the rule finds, and text it must not.
     pub examples: Vec<String>,
     pub negative_examples: Vec<String>,
+}
+
+/// A rule page's paragraph: written, or made when a page is written (a catalogue the check
+/// reads, which a scan need not load for it).
+#[derive(Clone, Debug)]
+pub enum Note {
+    Text(String),
+    Page(fn() -> String),
+}
+
+impl Note {
+    pub fn text(&self) -> String {
+        match self {
+            Note::Text(text) => text.clone(),
+            Note::Page(page) => page(),
+        }
+    }
 }
 
 impl RuleMeta {

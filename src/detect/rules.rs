@@ -142,7 +142,7 @@ impl RuleSpec {
             why: self.why.clone(),
             remediation: self.remediation.clone(),
             references: self.references.clone(),
-            note,
+            note: note.map(crate::rule::Note::Text),
             examples: self.examples.clone(),
             negative_examples: self.negative_examples.clone(),
         }

@@ -473,7 +473,7 @@ pub fn rules() -> Vec<RuleMeta> {
             references: vec![
                 "https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html".into(),
             ],
-            note: c.note.map(|page| page()),
+            note: c.note.map(crate::rule::Note::Page),
             examples: c.fires.iter().map(|(_, text)| text.to_string()).collect(),
             negative_examples: c.quiet.iter().map(|(_, text)| text.to_string()).collect(),
         })

@@ -33,7 +33,7 @@ pub fn help_markdown(rule: &RuleMeta) -> String {
 pub fn page(rule: &RuleMeta) -> String {
     let mut out = help_markdown(rule);
     if let Some(note) = &rule.note {
-        out.push_str(&format!("\n{note}\n"));
+        out.push_str(&format!("\n{}\n", note.text()));
     }
     for (title, examples) in [
         ("Found", &rule.examples),
