@@ -98,10 +98,14 @@ fn path_class(collector: &Collector, path: &str) -> PathClass {
 }
 
 impl BlobCache<'_> {
-    /// `origin` (at `path`) is made only when the blob must be scanned.
-    fn get(&mut self, id: ObjectId, path: &str, origin: impl FnOnce() -> Origin) -> &[Finding] {
-        let key = (id, path_class(self.collector, path));
-        self.found.entry(key).or_insert_with(|| {
+    /// `origin` (at a path of `class`) is made only when the blob must be scanned.
+    fn get(
+        &mut self,
+        id: ObjectId,
+        class: PathClass,
+        origin: impl FnOnce() -> Origin,
+    ) -> &[Finding] {
+        self.found.entry((id, class)).or_insert_with(|| {
             scan_object(self.repo, self.collector, id, origin()).unwrap_or_default()
         })
     }
@@ -135,18 +139,25 @@ pub fn history(
         );
     }
 
+    // Each path's class once (a history has millions of changes, at far fewer paths).
+    let classes: Vec<PathClass> = walked
+        .paths
+        .iter()
+        .map(|path| path_class(&collector, path))
+        .collect();
+    let class_of = |change: &Change| classes[change.path as usize];
     // Each distinct blob once per class of path, first seen at the path of its first change.
     let mut jobs: Vec<u32> = Vec::new();
     let mut seen = HashSet::new();
     let mut distinct = vec![false; walked.blobs.len()];
     for (i, change) in walked.changes.iter().enumerate() {
         distinct[change.blob as usize] = true;
-        if seen.insert((change.blob, path_class(&collector, walked.path_of(change)))) {
+        if seen.insert((change.blob, class_of(change))) {
             jobs.push(u32::try_from(i).unwrap_or(u32::MAX));
         }
     }
     drop(seen);
-    let found = scan_parallel(&repo, &collector, &walked, jobs, opts);
+    let found = scan_parallel(&repo, &collector, &walked, &classes, jobs, opts);
     let mut cache = BlobCache {
         repo: &repo,
         collector: &collector,
@@ -159,12 +170,12 @@ pub fn history(
     // Who wrote a commit is read again only for commits that introduced a finding.
     let mut authors: HashMap<u32, Arc<CommitInfo>> = HashMap::new();
     for change in &walked.changes {
-        let (path, origin) = (walked.path_of(change), || origin_of(&walked, change));
+        let (class, origin) = (class_of(change), || origin_of(&walked, change));
         let before: Vec<Finding> = match change.before() {
-            Some(id) => cache.get(walked.blob(id), path, origin).to_vec(),
+            Some(id) => cache.get(walked.blob(id), class, origin).to_vec(),
             None => Vec::new(),
         };
-        for finding in cache.get(walked.blob(change.blob), path, origin).to_vec() {
+        for finding in cache.get(walked.blob(change.blob), class, origin).to_vec() {
             if before.iter().any(|b| b.same_secret(&finding)) {
                 continue;
             }
@@ -176,7 +187,7 @@ pub fn history(
             });
             finding.relocate(Origin::Commit {
                 commit: commit.clone(),
-                path: path.to_string(),
+                path: walked.path_of(change).to_string(),
                 blob: walked.blob(change.blob).to_string(),
             });
             let key = finding.fingerprint.clone();
@@ -195,7 +206,7 @@ pub fn history(
             Some(&id) => {
                 let head_origin = || Origin::Index { path: path.clone() };
                 cache
-                    .get(id, &path, head_origin)
+                    .get(id, path_class(&collector, &path), head_origin)
                     .iter()
                     .any(|f| f.same_secret(finding))
             }
@@ -245,6 +256,7 @@ fn scan_parallel(
     repo: &gix::Repository,
     collector: &Collector,
     history: &History,
+    classes: &[PathClass],
     jobs: Vec<u32>,
     opts: &GitOptions,
 ) -> HashMap<(ObjectId, PathClass), Vec<Finding>> {
@@ -263,7 +275,7 @@ fn scan_parallel(
                         let change = &history.changes[job as usize];
                         let (id, origin) = (history.blob(change.blob), origin_of(history, change));
                         // Skipped and unreadable blobs are remembered too, so no one reads them again.
-                        let class = path_class(collector, origin.rel());
+                        let class = classes[change.path as usize];
                         let findings = scan_object(repo, collector, id, origin);
                         ((id, class), findings.unwrap_or_default())
                     },
