@@ -115,9 +115,7 @@ impl Modules {
                 view.add(&file.name, &file.defined, &file.dangling);
                 continue;
             }
-            let taken = file.reading.lock().ok().and_then(|mut r| r.take());
-            if let Some((read, reading)) = taken {
-                self.held.fetch_sub(read.len() as u64, Ordering::Relaxed);
+            if let Some((read, reading)) = self.take(file) {
                 if read == text {
                     *view.own.get_mut() = Some(reading);
                 }
@@ -129,40 +127,18 @@ impl Modules {
     /// Gives back what `files` hold of the budget (a reading nobody will take).
     fn release(&self, files: &[ModuleFile]) {
         for file in files {
-            let taken = file.reading.lock().ok().and_then(|mut r| r.take());
-            if let Some((text, _)) = taken {
-                self.held.fetch_sub(text.len() as u64, Ordering::Relaxed);
-            }
+            self.take(file);
         }
     }
 
     /// Every `.tf` file of a directory that mentions data documents, read on its own.
     fn read_module(&self, dir: &Path) -> Vec<ModuleFile> {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return Vec::new();
-        };
-        let mut names: Vec<(String, PathBuf)> = entries
-            .filter_map(Result::ok)
-            .filter_map(|e| Some((e.file_name().to_str()?.to_string(), e.path())))
-            .filter(|(n, _)| n.ends_with(".tf"))
-            .take(MODULE_FILES)
-            .collect();
-        names.sort();
-        let mut budget = MODULE_BYTES;
-        names
+        module_texts(dir)
             .into_iter()
-            .filter_map(|(name, path)| {
-                let len = std::fs::metadata(&path).ok().filter(|m| m.is_file())?.len();
-                if len > MODULE_FILE_BYTES || len > budget {
-                    return None;
-                }
-                budget -= len;
-                let text = std::fs::read_to_string(&path).ok()?;
-                if !extract::terraform::needs_module(&text)
-                    || !extract::terraform::may_declare(&text)
-                {
-                    return None;
-                }
+            .filter(|(_, text)| {
+                extract::terraform::needs_module(text) && extract::terraform::may_declare(text)
+            })
+            .filter_map(|(name, text)| {
                 let reading = extract::terraform::read(&text).ok()?;
                 let (defined, dangling) = (reading.defined().to_vec(), reading.dangling().to_vec());
                 let size = text.len() as u64;
@@ -182,6 +158,40 @@ impl Modules {
             })
             .collect()
     }
+
+    /// A file's reading, taken out of the module (once) and out of the budget.
+    fn take(&self, file: &ModuleFile) -> Option<(String, extract::terraform::Reading)> {
+        let taken = file.reading.lock().ok().and_then(|mut r| r.take())?;
+        self.held.fetch_sub(taken.0.len() as u64, Ordering::Relaxed);
+        Some(taken)
+    }
+}
+
+/// A module folder's `.tf` files by name, with their text, in name order: at most
+/// `MODULE_FILES` files of `MODULE_FILE_BYTES` each and `MODULE_BYTES` in all.
+fn module_texts(dir: &Path) -> Vec<(String, String)> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<(String, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| Some((e.file_name().to_str()?.to_string(), e.path())))
+        .filter(|(n, _)| n.ends_with(".tf"))
+        .take(MODULE_FILES)
+        .collect();
+    names.sort();
+    let mut budget = MODULE_BYTES;
+    names
+        .into_iter()
+        .filter_map(|(name, path)| {
+            let len = std::fs::metadata(&path).ok().filter(|m| m.is_file())?.len();
+            if len > MODULE_FILE_BYTES || len > budget {
+                return None;
+            }
+            budget -= len;
+            Some((name, std::fs::read_to_string(&path).ok()?))
+        })
+        .collect()
 }
 
 impl Detector for Policies {
@@ -198,7 +208,8 @@ impl Detector for Policies {
         let Ok(text) = std::str::from_utf8(cx.bytes()) else {
             return;
         };
-        let module = if path.ends_with(".tf") && extract::terraform::needs_module(text) {
+        let terraform = format == extract::Format::Terraform;
+        let module = if terraform && extract::terraform::needs_module(text) {
             self.modules
                 .view(cx.origin(), self.worktree.as_deref(), text)
         } else {
@@ -302,33 +313,10 @@ impl<'a> PlanSources<'a> {
         let address = hit.context.split_whitespace().next().unwrap_or("");
         let (module, rtype, name) = extract::plan::split_address(address)?;
         let (_, module_dir) = self.modules.iter().find(|(a, _)| *a == module)?;
-        let files = self.read.entry(module_dir.clone()).or_insert_with(|| {
-            let mut files = Vec::new();
-            let Ok(entries) = std::fs::read_dir(dir.join(module_dir)) else {
-                return files;
-            };
-            let mut budget = MODULE_BYTES;
-            let tf = entries
-                .filter_map(Result::ok)
-                .filter(|e| e.file_name().to_string_lossy().ends_with(".tf"))
-                .take(MODULE_FILES);
-            for entry in tf {
-                let len = entry
-                    .metadata()
-                    .ok()
-                    .filter(|m| m.is_file())
-                    .map(|m| m.len());
-                let Some(len) = len.filter(|&l| l <= MODULE_FILE_BYTES && l <= budget) else {
-                    continue;
-                };
-                budget -= len;
-                if let Ok(text) = std::fs::read_to_string(entry.path()) {
-                    files.push((entry.file_name().to_string_lossy().into_owned(), text));
-                }
-            }
-            files.sort();
-            files
-        });
+        let files = self
+            .read
+            .entry(module_dir.clone())
+            .or_insert_with(|| module_texts(&dir.join(module_dir)));
         let header = format!("\"{rtype}\" \"{name}\"");
         for (file, text) in files.iter() {
             let found = text.match_indices(&header).find(|(at, _)| {
