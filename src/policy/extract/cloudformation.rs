@@ -20,9 +20,12 @@ pub const TYPES: [&str; 7] = [
 /// Whether a template can declare a resource `extract` reads: it names one of `TYPES`, or it
 /// has an escape that could spell one (`\u0049`, `\x49`, a YAML line break escaped).
 pub fn may_declare(text: &[u8]) -> bool {
-    TYPES.iter().any(|t| super::has(text, t))
-        || memchr::memchr_iter(b'\\', text)
-            .any(|at| matches!(text.get(at + 1), Some(b'u' | b'U' | b'x' | b'\n' | b'\r')))
+    // One pass for `AWS::`, then which type follows it.
+    memchr::memmem::find_iter(text, b"AWS::").any(|at| {
+        let named = &text[at..];
+        TYPES.iter().any(|t| named.starts_with(t.as_bytes()))
+    }) || memchr::memchr_iter(b'\\', text)
+        .any(|at| matches!(text.get(at + 1), Some(b'u' | b'U' | b'x' | b'\n' | b'\r')))
 }
 
 pub fn extract(root: &Node) -> Extracted {
