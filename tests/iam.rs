@@ -168,6 +168,21 @@ fn keyrot_aws(cwd: &Path, endpoint: &str, args: &[&str]) -> Run {
 }
 
 /// `YYYY-MM-DD`, `days` from today.
+/// `keyrot audit` of `accounts` through the role the tests create, in `format`, then `more`.
+fn audit(cwd: &Path, accounts: &str, format: &str, more: &[&str]) -> Run {
+    let mut args = vec![
+        "audit",
+        "--role-name",
+        "keyrot-audit",
+        "--accounts",
+        accounts,
+        "--format",
+        format,
+    ];
+    args.extend_from_slice(more);
+    keyrot_aws(cwd, moto(), &args)
+}
+
 fn date_in(days: i64) -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -538,18 +553,7 @@ fn audit_judges_the_accounts_live_policies_and_each_keys_blast_radius() {
     let dir = Dir::new();
     // 200 days on, the key is over the rotation policy: a finding about the key itself.
     let as_of = date_in(200);
-    let args = [
-        "audit",
-        "--role-name",
-        "keyrot-audit",
-        "--accounts",
-        account,
-        "--as-of",
-        &as_of,
-        "--format",
-        "json",
-    ];
-    let run = keyrot_aws(dir.path(), moto(), &args);
+    let run = audit(dir.path(), account, "json", &["--as-of", &as_of]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let report = run.json();
     let findings = report["findings"].as_array().unwrap();
@@ -592,20 +596,7 @@ fn audit_judges_the_accounts_live_policies_and_each_keys_blast_radius() {
     assert_eq!(k["severity"], "critical");
 
     // SARIF: the ARN as logical location beside the pseudo-path.
-    let sarif = keyrot_aws(
-        dir.path(),
-        moto(),
-        &[
-            "audit",
-            "--role-name",
-            "keyrot-audit",
-            "--accounts",
-            account,
-            "--format",
-            "sarif",
-        ],
-    )
-    .json();
+    let sarif = audit(dir.path(), account, "sarif", &[]).json();
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     let r = results
         .iter()
@@ -1144,26 +1135,20 @@ fn report_merges_three_scans_and_an_audit_into_html_markdown_and_sarif() {
         assert_eq!(run.code, 0, "{}", run.stderr);
     }
     let as_of = date_in(400);
-    let audit = keyrot_aws(
+    let audited = audit(
         dir.path(),
-        moto(),
+        account,
+        "json",
         &[
-            "audit",
-            "--role-name",
-            "keyrot-audit",
-            "--accounts",
-            account,
             "--as-of",
             &as_of,
-            "--format",
-            "json",
             "--fail-on",
             "none",
             "-o",
             &out("aws.json"),
         ],
     );
-    assert_eq!(audit.code, 0, "{}", audit.stderr);
+    assert_eq!(audited.code, 0, "{}", audited.stderr);
     let inputs = [
         out("leaks.json"),
         out("iac.json"),
@@ -1250,16 +1235,7 @@ fn audit_finds_old_unused_doubled_and_mfa_less_keys_with_metrics() {
     });
     use_key(&carol);
     let dir = Dir::new();
-    let args = [
-        "audit",
-        "--role-name",
-        "keyrot-audit",
-        "--accounts",
-        account,
-        "--format",
-        "json",
-    ];
-    let today = keyrot_aws(dir.path(), moto(), &args);
+    let today = audit(dir.path(), account, "json", &[]);
     assert_eq!(today.code, 1, "{}", today.stderr);
     let report = today.json();
     let mut got: Vec<(String, String)> = report["findings"]
@@ -1290,10 +1266,8 @@ fn audit_finds_old_unused_doubled_and_mfa_less_keys_with_metrics() {
     assert_eq!(m["rotation_compliance"], 1.0);
     assert_eq!(m["rotated_last_90_days"], 3);
 
-    let mut later_args = args.to_vec();
     let as_of = date_in(200);
-    later_args.extend(["--as-of", &as_of]);
-    let later = keyrot_aws(dir.path(), moto(), &later_args).json();
+    let later = audit(dir.path(), account, "json", &["--as-of", &as_of]).json();
     let count = |rule: &str| {
         later["findings"]
             .as_array()
@@ -1330,19 +1304,7 @@ fn audit_covers_several_accounts_through_an_assumed_role() {
     create_key(Some(b), "multi-frank");
     let dir = Dir::new();
     let accounts = format!("{a},{b}");
-    let run = keyrot_aws(
-        dir.path(),
-        moto(),
-        &[
-            "audit",
-            "--role-name",
-            "keyrot-audit",
-            "--accounts",
-            &accounts,
-            "--format",
-            "sarif",
-        ],
-    );
+    let run = audit(dir.path(), &accounts, "sarif", &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let doc = run.json();
     crate::sarif::assert_valid_sarif(&doc);
