@@ -305,32 +305,28 @@ fn severity_bars(totals: &BTreeMap<&str, u64>) -> String {
 /// An account's figures and the histogram of its active keys' ages, with the rotation
 /// policy drawn as a line.
 fn account(h: &mut String, m: &Value) {
-    let policy = m["max_key_age_days"].as_i64().unwrap_or(90);
+    let m = super::account_metrics(m);
+    let policy = m.max_key_age_days;
     let _ = write!(
         h,
         "<h3>Account {}</h3>\n<div class=\"cards\"><div class=\"card\"><b>{}</b>access keys</div><div class=\"card\"><b>{}</b>active</div><div class=\"card\"><b>{:.0}%</b>rotation compliance ({}-day policy)</div><div class=\"card\"><b>{}</b>unused over {} days</div><div class=\"card\"><b>{}</b>users with two active keys</div><div class=\"card\"><b>{}</b>users with keys and no MFA</div></div>\n",
-        esc(m["account"].as_str().unwrap_or("?")),
-        m["keys"].as_u64().unwrap_or(0),
-        m["active_keys"].as_u64().unwrap_or(0),
-        m["rotation_compliance"].as_f64().unwrap_or(1.0) * 100.0,
+        esc(&m.account),
+        m.keys,
+        m.active_keys,
+        m.rotation_compliance * 100.0,
         policy,
-        m["unused_keys"].as_u64().unwrap_or(0),
-        m["max_unused_days"].as_i64().unwrap_or(90),
-        m["users_two_active_keys"].as_u64().unwrap_or(0),
-        m["users_without_mfa"].as_u64().unwrap_or(0),
+        m.unused_keys,
+        m.max_unused_days,
+        m.users_two_active_keys,
+        m.users_without_mfa,
     );
-    let ages: Vec<i64> = m["active_key_ages_days"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_i64)
-        .collect();
+    let ages = &m.active_key_ages_days;
     // Buckets of 30 days up to past the policy and the oldest key.
     let top = ages.iter().copied().max().unwrap_or(0).max(policy) + 30;
     let buckets = (top / 30 + 1).min(40) as usize;
     let width = 30 * (buckets as i64 - 1).max(1);
     let mut counts = vec![0usize; buckets];
-    for a in &ages {
+    for a in ages {
         counts[((a.max(&0) / 30) as usize).min(buckets - 1)] += 1;
     }
     let max = counts.iter().copied().max().unwrap_or(0).max(1);

@@ -57,18 +57,19 @@ pub fn page(reports: &[Value], title: &str, limit: usize) -> String {
     }
     for r in reports {
         for a in r["summary"]["metrics"].as_array().into_iter().flatten() {
+            let a = super::account_metrics(a);
             let _ = writeln!(
                 m,
                 "**Account {}**: {} keys ({} active), rotation compliance {:.0}% ({}-day policy), {} unused over {} days, {} users with two active keys, {} users with keys and no MFA.\n",
-                cell(a["account"].as_str().unwrap_or("?")),
-                a["keys"].as_u64().unwrap_or(0),
-                a["active_keys"].as_u64().unwrap_or(0),
-                a["rotation_compliance"].as_f64().unwrap_or(1.0) * 100.0,
-                a["max_key_age_days"].as_i64().unwrap_or(90),
-                a["unused_keys"].as_u64().unwrap_or(0),
-                a["max_unused_days"].as_i64().unwrap_or(90),
-                a["users_two_active_keys"].as_u64().unwrap_or(0),
-                a["users_without_mfa"].as_u64().unwrap_or(0),
+                cell(&a.account),
+                a.keys,
+                a.active_keys,
+                a.rotation_compliance * 100.0,
+                a.max_key_age_days,
+                a.unused_keys,
+                a.max_unused_days,
+                a.users_two_active_keys,
+                a.users_without_mfa,
             );
         }
     }
@@ -114,16 +115,20 @@ pub fn page(reports: &[Value], title: &str, limit: usize) -> String {
 
 /// Text for a table cell: no line breaks, pipes escaped, HTML neutralised.
 fn cell(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '|' => "\\|".to_string(),
-            '<' => "&lt;".to_string(),
-            '>' => "&gt;".to_string(),
-            '\n' | '\r' | '\t' => " ".to_string(),
-            c if c.is_control() => format!("\\x{:02x}", c as u32),
-            c => c.to_string(),
-        })
-        .collect()
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '|' => out.push_str("\\|"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if c.is_control() => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn short(text: &str, max: usize) -> String {

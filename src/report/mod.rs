@@ -12,7 +12,35 @@ pub mod text;
 use std::collections::BTreeMap;
 
 use crate::finding::Severity;
-use crate::outcome::{human_bytes, ScanOutcome};
+use crate::outcome::{human_bytes, AccountMetrics, ScanOutcome};
+
+/// An account's figures as a JSON report gives them (`summary.metrics[]`); what a report
+/// written by hand leaves out reads as no keys, full compliance and 90-day policies.
+pub fn account_metrics(m: &serde_json::Value) -> AccountMetrics {
+    let count = |key: &str| m[key].as_u64().unwrap_or(0) as usize;
+    let days = |key: &str| m[key].as_i64().unwrap_or(90);
+    AccountMetrics {
+        account: m["account"].as_str().unwrap_or("?").to_string(),
+        users: count("users"),
+        keys: count("keys"),
+        active_keys: count("active_keys"),
+        average_active_age_days: m["average_active_age_days"].as_f64().unwrap_or(0.0),
+        max_active_age_days: m["max_active_age_days"].as_i64().unwrap_or(0),
+        rotated_last_90_days: count("rotated_last_90_days"),
+        rotation_compliance: m["rotation_compliance"].as_f64().unwrap_or(1.0),
+        active_key_ages_days: m["active_key_ages_days"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(serde_json::Value::as_i64)
+            .collect(),
+        max_key_age_days: days("max_key_age_days"),
+        max_unused_days: days("max_unused_days"),
+        unused_keys: count("unused_keys"),
+        users_two_active_keys: count("users_two_active_keys"),
+        users_without_mfa: count("users_without_mfa"),
+    }
+}
 
 /// Every finding of several JSON report documents, each with the report it came from.
 pub fn findings_of(reports: &[serde_json::Value]) -> Vec<(&serde_json::Value, &serde_json::Value)> {
