@@ -199,7 +199,8 @@ pub fn visit_bytes(origin: Origin, raw: &[u8], visitor: &dyn Visitor) {
 /// Reads `path` into `buffer`; `Ok(false)` when it is larger than `max`.
 fn read_file(path: &Path, max: u64, buffer: &mut Vec<u8>) -> std::io::Result<bool> {
     // Most files end within the first read, so only a file that fills it is asked its size:
-    // an open and a read or two per file, no `stat` (41,729 of the 273,835 calls strace counted on the mixed tree).
+    // an open and a read or two per file, no `stat` (41,729 of the 273,835 calls strace
+    // counted on the mixed tree).
     const FIRST: u64 = 256 << 10;
     let limit = max.saturating_add(1);
     let mut file = File::open(path)?;
