@@ -75,15 +75,11 @@ pub async fn findings(iam: &aws_sdk_iam::Client, account: &str) -> Result<Vec<Fi
             if let Some(doc) = role.assume_role_policy_document() {
                 section.document(DocKind::Trust, "trust policy", doc, None, &[arn]);
             }
-            for p in role.role_policy_list() {
-                if let Some(doc) = p.policy_document() {
-                    let what = format!("inline {}", p.policy_name().unwrap_or("?"));
-                    section.document(DocKind::Identity, &what, doc, None, &[arn]);
-                }
-            }
-            for a in role.attached_managed_policies() {
-                section.attached(a.policy_arn(), arn);
-            }
+            section.policies(
+                role.role_policy_list(),
+                role.attached_managed_policies(),
+                arn,
+            );
             section.close();
         }
         for group in page.group_detail_list() {
@@ -91,15 +87,11 @@ pub async fn findings(iam: &aws_sdk_iam::Client, account: &str) -> Result<Vec<Fi
                 continue;
             };
             let mut section = layout.section(account, arn, "group", name);
-            for p in group.group_policy_list() {
-                if let Some(doc) = p.policy_document() {
-                    let what = format!("inline {}", p.policy_name().unwrap_or("?"));
-                    section.document(DocKind::Identity, &what, doc, None, &[arn]);
-                }
-            }
-            for a in group.attached_managed_policies() {
-                section.attached(a.policy_arn(), arn);
-            }
+            section.policies(
+                group.group_policy_list(),
+                group.attached_managed_policies(),
+                arn,
+            );
             section.close();
         }
         for user in page.user_detail_list() {
@@ -107,15 +99,11 @@ pub async fn findings(iam: &aws_sdk_iam::Client, account: &str) -> Result<Vec<Fi
                 continue;
             };
             let mut section = layout.section(account, arn, "user", name);
-            for p in user.user_policy_list() {
-                if let Some(doc) = p.policy_document() {
-                    let what = format!("inline {}", p.policy_name().unwrap_or("?"));
-                    section.document(DocKind::Identity, &what, doc, None, &[arn]);
-                }
-            }
-            for a in user.attached_managed_policies() {
-                section.attached(a.policy_arn(), arn);
-            }
+            section.policies(
+                user.user_policy_list(),
+                user.attached_managed_policies(),
+                arn,
+            );
             for group in user.group_list() {
                 if let Some(group_arn) = group_arns.get(group) {
                     section
@@ -234,6 +222,24 @@ impl Section<'_> {
 
     /// A managed policy attached to the resource: an attachment for the evaluation, and for
     /// AWS's administrator policies a fact of its own.
+    /// A principal's inline policies and the managed policies attached to it.
+    fn policies(
+        &mut self,
+        inline: &[aws_sdk_iam::types::PolicyDetail],
+        attached: &[aws_sdk_iam::types::AttachedPolicy],
+        principal: &str,
+    ) {
+        for p in inline {
+            if let Some(doc) = p.policy_document() {
+                let what = format!("inline {}", p.policy_name().unwrap_or("?"));
+                self.document(DocKind::Identity, &what, doc, None, &[principal]);
+            }
+        }
+        for a in attached {
+            self.attached(a.policy_arn(), principal);
+        }
+    }
+
     fn attached(&mut self, policy_arn: Option<&str>, principal: &str) {
         let Some(policy_arn) = policy_arn else { return };
         let text = &mut self.layout.text;
