@@ -48,20 +48,18 @@ pub fn pipeline(rel: &str, bytes: &[u8]) -> Vec<Finding> {
 /// reads goes through the CloudFormation extraction too, whatever types it names (the scan
 /// parses only templates naming a type keyrot reads).
 pub fn yaml(text: &str) -> bool {
-    let node = crate::node::yaml(text);
-    if let Ok(node) = &node {
-        crate::policy::extract::cloudformation::extract(node);
-    }
-    node.is_ok()
+    as_template(crate::node::yaml(text))
 }
 
 /// keyrot's JSON reader: whether it accepts the text; then as `yaml`.
 pub fn json(text: &str) -> bool {
-    let node = crate::node::json(text);
-    if let Ok(node) = &node {
-        crate::policy::extract::cloudformation::extract(node);
-    }
-    node.is_ok()
+    as_template(crate::node::json(text))
+}
+
+/// What a reader accepted, through the CloudFormation extraction; whether it accepted it.
+fn as_template<E>(node: Result<crate::node::Node, E>) -> bool {
+    node.map(|node| crate::policy::extract::cloudformation::extract(&node))
+        .is_ok()
 }
 
 /// The Terraform reader on any text (the scan parses only files with an AWS resource or data
