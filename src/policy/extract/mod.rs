@@ -149,9 +149,12 @@ pub fn format_of(path: &str, text: impl AsRef<[u8]>) -> Option<Format> {
         // IAM resource, a Lambda permission. Other Terraform costs a look, not a parse.
         "tf" if terraform::may_declare(text) => Some(Format::Terraform),
         "yml" | "yaml" if is_serverless(name) => Some(Format::Serverless),
-        // A template whose resources are none that keyrot reads is not parsed.
-        "yml" | "yaml" | "template" if has(text, "AWS::") && has(text, "Resources") => {
-            cloudformation::may_declare(text).then_some(Format::CloudFormationYaml)
+        // Only a template naming a resource type keyrot reads (or spelling one with escapes,
+        // `AWS::` included): others are not parsed.
+        "yml" | "yaml" | "template"
+            if has(text, "Resources") && cloudformation::may_declare(text) =>
+        {
+            Some(Format::CloudFormationYaml)
         }
         // A resource's `"Type": "AWS::..."`, not the name in a sentence (SDK service models
         // mention `AWS::EC2::Instance` in their documentation); test snapshots are data.
@@ -420,6 +423,14 @@ mod tests {
             ("\"AWS::\\x49AM::ManagedPolicy\"", doc.to_string()),
         ];
         assert_eq!(weak.len(), super::cloudformation::TYPES.len() + 1);
+        // `AWS::` itself written with an escape.
+        let escaped = template("\"\\x41WS::IAM::ManagedPolicy\"", doc);
+        assert_eq!(
+            format_of("t.yaml", &escaped),
+            Some(Format::CloudFormationYaml)
+        );
+        let out = super::extract("t.yaml", &escaped, false, &Default::default()).unwrap();
+        assert_eq!(out.docs.len(), 1);
         for (kind, props) in weak {
             let text = template(kind, &props);
             assert_eq!(
