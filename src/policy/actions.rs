@@ -345,6 +345,26 @@ mod tests {
     }
 
     #[test]
+    fn every_row_of_the_table_is_an_action_in_search_order() {
+        let rows = DATA
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .count();
+        assert_eq!(
+            db().actions.len(),
+            rows,
+            "a row of iam-actions.tsv did not load"
+        );
+        // Stored in the order keyrot searches (so that loading sorts nothing), no name twice.
+        let names: Vec<&str> = DATA
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .filter_map(|l| l.split('\t').next())
+            .collect();
+        assert!(names.windows(2).all(|w| cmp_lower(w[0], w[1]).is_lt()));
+    }
+
+    #[test]
     fn wildcards_expand_case_insensitively() {
         let db = db();
         assert!(names(db.expand("IAM:*")).contains(&"iam:PassRole".to_string()));
