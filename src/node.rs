@@ -97,18 +97,41 @@ pub fn parse_json(text: &str) -> Option<Node> {
 
 /// Parses JSON keeping byte spans; `Err` with the byte offset where it stops being JSON.
 pub fn json(text: &str) -> Result<Node, usize> {
+    json_within_budget(text).map_err(|e| e.at)
+}
+
+/// Where JSON parsing stopped, and whether it was the nesting budget that stopped it (the text
+/// may well be JSON, only too deep to read).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JsonStop {
+    pub at: usize,
+    pub too_deep: bool,
+}
+
+/// The nesting budget of the JSON reader.
+pub const JSON_DEPTH_BUDGET: usize = 256;
+
+/// `json`, saying whether the nesting budget stopped it.
+pub fn json_within_budget(text: &str) -> Result<Node, JsonStop> {
     let mut p = JsonParser {
         s: text.as_bytes(),
         i: 0,
         depth: 0,
+        too_deep: false,
     };
     p.ws();
-    let node = p.value().ok_or(p.i.min(text.len()))?;
+    let stop = |p: &JsonParser| JsonStop {
+        at: p.i.min(text.len()),
+        too_deep: p.too_deep,
+    };
+    let Some(node) = p.value() else {
+        return Err(stop(&p));
+    };
     p.ws();
     if p.i == p.s.len() {
         Ok(node)
     } else {
-        Err(p.i)
+        Err(stop(&p))
     }
 }
 
@@ -133,6 +156,8 @@ struct JsonParser<'a> {
     s: &'a [u8],
     i: usize,
     depth: usize,
+    /// The nesting budget stopped the parse.
+    too_deep: bool,
 }
 
 impl JsonParser<'_> {
@@ -144,7 +169,8 @@ impl JsonParser<'_> {
 
     fn value(&mut self) -> Option<Node> {
         self.depth += 1;
-        if self.depth > 256 {
+        if self.depth > JSON_DEPTH_BUDGET {
+            self.too_deep = true;
             return None;
         }
         let start = self.i;

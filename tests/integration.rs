@@ -1,6 +1,7 @@
 //! The one integration-test binary: runs the real `keyrot` on fixtures and temp trees.
 
 mod docs;
+mod gate;
 mod git;
 #[cfg(feature = "aws")]
 mod iam;

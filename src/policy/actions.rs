@@ -88,7 +88,7 @@ impl ActionSet {
     fn insert_range(&mut self, range: Range<usize>) {
         let mut i = range.start;
         while i < range.end {
-            if i % 64 == 0 && range.end - i >= 64 {
+            if i.is_multiple_of(64) && range.end - i >= 64 {
                 self.words[i / 64] = u64::MAX;
                 i += 64;
             } else {

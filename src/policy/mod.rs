@@ -21,7 +21,7 @@ use crate::context::{BlobContext, Detector};
 use crate::finding::{
     fingerprint, value_digest, Facts, Finding, Origin, Related, Remedy, Step, Suppression,
 };
-use crate::rule::{Family, RuleMeta};
+use crate::rule::{Family, RuleMeta, Severity};
 
 /// The policy detector: files that do not look like IaC cost one name check.
 #[derive(Clone, Debug, Default)]
@@ -219,11 +219,12 @@ impl Detector for Policies {
             Ok(extracted) => extracted,
             Err(err) => {
                 cx.unparsed(format!("{}: {err}", cx.origin().display()));
-                out.push(unanalysed(
-                    cx,
-                    err.at().min(cx.bytes().len()),
-                    &err.to_string(),
-                ));
+                let at = err.at().min(cx.bytes().len());
+                out.push(match &err {
+                    // A budget (nesting, aliases) stopped a reading that may hold any grant.
+                    extract::ExtractError::Budget { message, .. } => hidden(cx, at, message),
+                    _ => unanalysed(cx, at, &err.to_string()),
+                });
                 return;
             }
         };
@@ -234,7 +235,11 @@ impl Detector for Policies {
             let at = (*at).min(cx.bytes().len());
             let line = cx.location(at, at).line;
             cx.unparsed(format!("{}:{line}: {why}", cx.origin().display()));
-            out.push(unanalysed(cx, at, why));
+            out.push(if extract::stopped_by_budget(why) {
+                hidden(cx, at, why)
+            } else {
+                unanalysed(cx, at, why)
+            });
         }
         if extracted.docs.is_empty() && extracted.facts.is_empty() {
             return;
@@ -362,13 +367,31 @@ impl<'a> PlanSources<'a> {
 
 /// A `policy.unanalysed` finding for a file (or the part of it at `at`) that did not parse.
 fn unanalysed(cx: &BlobContext, at: usize, why: &str) -> Finding {
+    unanalysed_at(cx, at, checks::unanalysed().severity, why.to_string())
+}
+
+/// A `policy.unanalysed` finding where a budget on untrusted input stopped the reading of IaC
+/// that may grant: judged as the worst it could hide (`Action: "*"` on `"*"`), high at least,
+/// so that padding a document past a budget cannot pass `--fail-on high`.
+pub(crate) fn hidden(cx: &BlobContext, at: usize, why: &str) -> Finding {
+    unanalysed_at(
+        cx,
+        at,
+        checks::HIDDEN_SEVERITY,
+        format!(
+            "{why}; what the budget kept from being read may grant anything, so it counts as high"
+        ),
+    )
+}
+
+fn unanalysed_at(cx: &BlobContext, at: usize, severity: Severity, why: String) -> Finding {
     let check = checks::unanalysed();
     finding(
         cx,
         checks::Hit {
             check,
             context: cx.origin().rel().to_string(),
-            severity: check.severity,
+            severity,
             start: at,
             end: at,
             message: format!("{}: not analysed: {why}", cx.origin().rel()),

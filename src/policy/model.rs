@@ -233,6 +233,9 @@ pub fn doc_from_node(node: &Node, kind: DocKind, context: String) -> Option<Poli
 /// The statements of a `Statement` value: a list, one statement, or CloudFormation's
 /// `Fn::If` around either (both branches are read, each knowing which it is).
 /// `{"Ref": "AWS::NoValue"}` is no statement; anything else is noted as unanalysed.
+/// Why statements past the nesting budget were not read (a budget: judged high).
+pub const TOO_DEEP: &str = "statements nested deeper than the budget of 16 levels";
+
 pub fn collect_statements(
     node: &Node,
     branch: Option<&str>,
@@ -241,7 +244,7 @@ pub fn collect_statements(
     depth: usize,
 ) {
     if depth > 16 {
-        unanalysed.push((node.start, node.end, "statements nested too deep".into()));
+        unanalysed.push((node.start, node.end, TOO_DEEP.into()));
         return;
     }
     match &node.kind {

@@ -132,6 +132,10 @@ pub struct Judged {
     pub hits: Vec<Hit>,
 }
 
+/// The severity of a `policy.unanalysed` finding where a budget stopped the reading: what it
+/// kept from view may be `Action: "*"` on `"*"`.
+pub const HIDDEN_SEVERITY: Severity = Severity::High;
+
 /// The unanalysed check, for files that do not parse at all.
 pub fn unanalysed() -> &'static Check {
     &unanalysed::CHECK

@@ -26,10 +26,15 @@ pub static CHECK: Check = Check {
 
 fn predicate(doc: &PolicyDoc, _: &[Expanded], out: &mut Vec<Raw>) {
     for (start, end, why) in &doc.unanalysed {
-        out.push(raw(
-            CHECK.severity,
-            (*start, *end),
-            format!("not analysed: {why}"),
-        ));
+        // Statements nested past the budget may hold any grant: judged as the worst.
+        let (severity, why) = if why == crate::policy::model::TOO_DEEP {
+            (
+                super::HIDDEN_SEVERITY,
+                format!("{why}; what the budget kept from being read may grant anything, so it counts as high"),
+            )
+        } else {
+            (CHECK.severity, why.clone())
+        };
+        out.push(raw(severity, (*start, *end), format!("not analysed: {why}")));
     }
 }

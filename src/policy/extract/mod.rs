@@ -191,6 +191,29 @@ fn has_resource_type(bytes: &[u8]) -> bool {
     })
 }
 
+/// Whether a part left unread (`Extracted::broken`) was left for a budget on nesting.
+pub fn stopped_by_budget(why: &str) -> bool {
+    why.ends_with(NESTED_TOO_DEEP)
+}
+
+const NESTED_TOO_DEEP: &str = "nested too deep";
+
+fn json(text: &str) -> Result<Node, ExtractError> {
+    crate::node::json_within_budget(text).map_err(|stop| {
+        if stop.too_deep {
+            ExtractError::Budget {
+                at: stop.at,
+                message: format!(
+                    "nested deeper than the JSON budget of {} levels",
+                    crate::node::JSON_DEPTH_BUDGET
+                ),
+            }
+        } else {
+            ExtractError::NotJson { at: stop.at }
+        }
+    })
+}
+
 fn yaml(text: &str) -> Result<Node, ExtractError> {
     crate::node::yaml(text).map_err(|(at, message)| {
         if message.contains("budget") {
@@ -229,11 +252,11 @@ pub fn extract_as(
         Format::Serverless => Ok(serverless::extract(&yaml(text)?)),
         Format::CloudFormationYaml => Ok(cloudformation::extract(&yaml(text)?)),
         Format::CloudFormationJson => {
-            let root = crate::node::json(text).map_err(|at| ExtractError::NotJson { at })?;
+            let root = json(text)?;
             Ok(cloudformation::extract(&root))
         }
         Format::TerraformPlan => {
-            let root = crate::node::json(text).map_err(|at| ExtractError::NotJson { at })?;
+            let root = json(text)?;
             Ok(plan::extract(&root))
         }
         Format::PolicyJson => policy_json(path, text, anywhere),
@@ -251,7 +274,7 @@ fn policy_json(path: &str, text: &str, anywhere: bool) -> Result<Extracted, Extr
         out.nested = statement_keys(text);
         return Ok(out);
     }
-    let root = crate::node::json(text).map_err(|at| ExtractError::NotJson { at })?;
+    let root = json(text)?;
     find_docs(
         &root,
         !recorded,
@@ -317,7 +340,7 @@ fn find_docs(
 ) {
     if depth > 64 {
         out.broken
-            .push((node.start, "policy JSON nested too deep".into()));
+            .push((node.start, format!("policy JSON {NESTED_TOO_DEEP}")));
         return;
     }
     if let Some(statement) = node.get("Statement") {
