@@ -275,9 +275,22 @@ pub struct ScanArgs {
     #[arg(long)]
     pub no_follow: bool,
 
-    /// Skip files larger than this (bytes, or with a K, M or G suffix).
-    #[arg(long, value_name = "SIZE", default_value = "20M", value_parser = parse_size)]
+    /// The most of one file that is read (bytes, or with a K, M or G suffix). Files longer
+    /// than 32 MiB are read in overlapping windows (secrets only); what is past this limit is
+    /// noted and the scan is incomplete (exit 2).
+    #[arg(long, value_name = "SIZE", default_value = "4G", value_parser = parse_size)]
     pub max_file_size: u64,
+
+    /// Archives inside archives opened, at most (zip, jar, tar, gzip, bzip2, xz, zstd; a
+    /// compressed tar counts once); a deeper one is read as it is, noted, incomplete.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub archive_depth: u8,
+
+    /// The most one archive or compressed file may expand to, members and nested archives
+    /// together (also at most 100 times its own size past the first 64 MiB); past it the
+    /// reading stops, noted, and the scan is incomplete (exit 2).
+    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
+    pub max_archive_size: u64,
 
     /// With --since or --range: allow comments that the change itself adds do not suppress
     /// (without it they suppress, marked as under review).

@@ -47,12 +47,58 @@ pub enum Origin {
         arn: String,
         path: String,
     },
+    /// A member of an archive or a compressed file read at `outer` (itself a file, a blob of a
+    /// commit, a staged file or another member): `member` is its path inside, `rel` the whole
+    /// `outer!member` path fingerprints and path classes use.
+    Member {
+        outer: Box<Origin>,
+        member: String,
+        rel: String,
+    },
 }
 
 impl Origin {
+    /// A member `member` of what was read at `self`.
+    pub fn member(self, member: &str) -> Origin {
+        let rel = format!("{}!{member}", self.rel());
+        Origin::Member {
+            outer: Box::new(self),
+            member: member.to_string(),
+            rel,
+        }
+    }
+
+    /// What the archives around a member were read as (itself when it is no member), and the
+    /// chain of member paths inside it (`inner.jar!config.properties`), if any.
+    pub fn base(&self) -> (&Origin, Option<String>) {
+        match self {
+            Origin::Member { outer, member, .. } => {
+                let (base, chain) = outer.base();
+                let chain = match chain {
+                    Some(c) => format!("{c}!{member}"),
+                    None => member.clone(),
+                };
+                (base, Some(chain))
+            }
+            other => (other, None),
+        }
+    }
+
     /// The path as the user should see it.
     pub fn display(&self) -> String {
         match self {
+            Origin::Member { .. } => {
+                let (base, chain) = self.base();
+                let chain = chain.unwrap_or_default();
+                match base {
+                    Origin::File { path, .. } => format!("{}!{chain}", path.display()),
+                    Origin::Commit { commit, path, .. } => {
+                        format!("{path}!{chain} @ {}", &commit.id[..12.min(commit.id.len())])
+                    }
+                    Origin::Index { path } => format!("{path}!{chain} (staged)"),
+                    other => format!("{}!{chain}", other.display()),
+                }
+            }
             Origin::File { path, .. } => path.display().to_string(),
             Origin::Stdin => "<stdin>".to_string(),
             Origin::Commit { commit, path, .. } => {
@@ -72,6 +118,7 @@ impl Origin {
             Origin::Commit { path, .. } | Origin::Index { path } => path,
             Origin::Iam { .. } => "",
             Origin::IamResource { path, .. } => path,
+            Origin::Member { rel, .. } => rel,
         }
     }
 }
@@ -316,8 +363,13 @@ pub struct Finding {
 }
 
 impl Finding {
-    /// Moves the finding to another origin (the same blob seen at another path or commit).
+    /// Moves the finding to another origin (the same blob seen at another path or commit). A
+    /// finding in an archive member stays in that member of the blob at its new place.
     pub fn relocate(&mut self, origin: Origin) {
+        let origin = match self.origin.base() {
+            (_, Some(chain)) => origin.member(&chain),
+            (_, None) => origin,
+        };
         self.fingerprint = fingerprint(&self.rule_id, origin.rel(), &self.value_digest);
         self.origin = origin;
     }

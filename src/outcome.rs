@@ -48,8 +48,11 @@ pub struct ScanOutcome {
     pub findings: Vec<Finding>,
     pub files: u64,
     pub bytes: u64,
-    pub skipped_binary: u64,
-    pub skipped_large: u64,
+    /// Binary files, read through their text view (NULs as spaces, UTF-16 strings as ASCII).
+    pub binary: u64,
+    /// Archives and compressed files opened, and the members read in them.
+    pub archives: u64,
+    pub members: u64,
     /// Files left out by the configuration's `include` and `exclude`.
     pub excluded: u64,
     /// One line per file or folder that could not be read.

@@ -75,3 +75,291 @@ fn a_policy_behind_a_budget_counts_as_high() {
         "{message}"
     );
 }
+
+pub const KEY: &str = "AKIAYGTTU3F4ZNIBPSU4";
+pub const SECRET: &str = "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";
+
+pub fn pair() -> String {
+    format!("aws_access_key_id = {KEY}\naws_secret_access_key = {SECRET}\n")
+}
+
+/// The files a change could hide a key in by their format alone.
+fn hidden_by_format() -> Vec<(&'static str, Vec<u8>)> {
+    let text = pair();
+    let mut nul = vec![0u8];
+    nul.extend(text.as_bytes());
+    let mut padded = vec![b' '; 40 << 20];
+    padded.push(b'\n');
+    padded.extend(text.as_bytes());
+    let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    vec![
+        ("nul.env", nul),
+        ("padded.env", padded),
+        ("utf16le.env", le),
+        ("utf16be.env", be),
+    ]
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(data).unwrap();
+    gz.finish().unwrap()
+}
+
+fn tar(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    for (name, data) in members {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        builder.append_data(&mut header, name, *data).unwrap();
+    }
+    builder.into_inner().unwrap()
+}
+
+fn zip(members: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, data) in members {
+        out.start_file(*name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        out.write_all(data).unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
+
+/// Every archive kind, each holding the key pair in a member; expected `(uri, member)`.
+fn archives() -> Vec<(&'static str, Vec<u8>, &'static str)> {
+    let text = pair();
+    let text = text.as_bytes();
+    let bz2 = {
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(
+            &mut bzip2::read::BzEncoder::new(text, bzip2::Compression::best()),
+            &mut out,
+        )
+        .unwrap();
+        out
+    };
+    let xz = {
+        use std::io::Write;
+        let mut w =
+            lzma_rust2::XzWriter::new(Vec::new(), lzma_rust2::XzOptions::default()).unwrap();
+        w.write_all(text).unwrap();
+        w.finish().unwrap()
+    };
+    let jar = zip(&[
+        ("META-INF/MANIFEST.MF", b"Manifest-Version: 1.0\n"),
+        ("config/app.properties", text),
+    ]);
+    let nested = gzip(&tar(&[("lib/inner.zip", &zip(&[("deploy/.env", text)]))]));
+    vec![
+        ("a.env.gz", gzip(text), "a.env"),
+        ("a.env.bz2", bz2, "a.env"),
+        ("a.env.xz", xz, "a.env"),
+        ("app.jar", jar.clone(), "config/app.properties"),
+        ("renamed.dat", jar, "config/app.properties"),
+        ("site.tar", tar(&[("etc/.env", text)]), "etc/.env"),
+        ("site.tgz", gzip(&tar(&[("etc/.env", text)])), "etc/.env"),
+        ("release.tar.gz", nested, "lib/inner.zip!deploy/.env"),
+    ]
+}
+
+fn members(report: &serde_json::Value) -> Vec<(String, String)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == "aws.access-key-pair")
+        .map(|f| {
+            (
+                f["uri"].as_str().unwrap().to_string(),
+                f["member"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+/// A NUL in front, padding past 40 MiB (read in windows), UTF-16 without a BOM either way:
+/// each key is found by a folder scan, in what is staged, and in history with `--since`.
+#[test]
+fn a_key_hidden_by_file_format_is_found_in_the_tree_the_index_and_history() {
+    let repo = crate::util::Repo::new();
+    repo.write("README.md", "hello\n");
+    let base = repo.commit("start");
+    for (name, data) in hidden_by_format() {
+        repo.write(name, data);
+    }
+    let expect: Vec<String> = hidden_by_format()
+        .iter()
+        .map(|(n, _)| n.to_string())
+        .collect();
+    let keys = |run: crate::util::Run| {
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        let mut found: Vec<String> = members(&run.json())
+            .into_iter()
+            .map(|(uri, _)| uri)
+            .collect();
+        found.sort();
+        found
+    };
+    let mut sorted = expect.clone();
+    sorted.sort();
+    assert_eq!(
+        keys(repo.keyrot(&["scan", ".", "--format", "json"])),
+        sorted
+    );
+    repo.git(&["add", "-A"]);
+    assert_eq!(
+        keys(repo.keyrot(&["scan", "--staged", ".", "--format", "json"])),
+        sorted
+    );
+    repo.commit("add");
+    let since = [
+        "scan",
+        "--git",
+        ".",
+        "--since",
+        base.as_str(),
+        "--fail-on",
+        "high",
+        "--format",
+        "json",
+    ];
+    assert_eq!(keys(repo.keyrot(&since)), sorted);
+    // The padded key is at its line in the file, past the first window.
+    let run = repo.keyrot(&["scan", "padded.env", "--format", "json"]);
+    assert_eq!(rows(&run.json())[0].1, 2);
+}
+
+/// Every archive and compression kind is opened, nested archives too, by magic not name; each
+/// key is reported at its member, the archive's path as the URI.
+#[test]
+fn archives_and_compressed_files_are_read_member_by_member() {
+    let dir = Dir::new();
+    for (name, data, _) in archives() {
+        dir.write(name, data);
+    }
+    let run = keyrot_in(dir.path(), &["scan", ".", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.json();
+    let mut found = members(&report);
+    found.sort();
+    let mut expect: Vec<(String, String)> = archives()
+        .into_iter()
+        .map(|(name, _, member)| (name.to_string(), member.to_string()))
+        .collect();
+    expect.sort();
+    assert_eq!(found, expect);
+    let finding = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["uri"] == "release.tar.gz")
+        .unwrap();
+    assert_eq!(
+        finding["path"],
+        "./release.tar.gz!lib/inner.zip!deploy/.env"
+    );
+    assert_eq!(report["summary"]["read"]["archives"], 9, "{report:#}");
+    // SARIF: the archive is the artifact, the member a logical location and in the message.
+    let run = keyrot_in(dir.path(), &["scan", "release.tar.gz", "--format", "sarif"]);
+    let sarif: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let result = &sarif["runs"][0]["results"][0];
+    let location = &result["locations"][0];
+    assert_eq!(
+        location["physicalLocation"]["artifactLocation"]["uri"],
+        "release.tar.gz"
+    );
+    assert_eq!(
+        location["logicalLocations"][0]["fullyQualifiedName"],
+        "release.tar.gz!lib/inner.zip!deploy/.env"
+    );
+    assert!(
+        result["message"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("In `lib/inner.zip!deploy/.env` (line 1): "),
+        "{result:#}"
+    );
+    crate::sarif::assert_github_accepts(&sarif);
+    // Past --archive-depth the inner zip is not opened: noted, and the run fails closed.
+    let run = keyrot_in(
+        dir.path(),
+        &["scan", "release.tar.gz", "--archive-depth", "1"],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("nested deeper than --archive-depth 1 was not opened"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// Bombs end at their budget with a note and exit 2, and what was read before still counts:
+/// gzip of 96 MiB of zeros stops at the ratio budget (64 MiB at least, 100 times its size),
+/// or sooner at `--max-archive-size`, while a key before it is still found; a zip of more
+/// members than the budget stops at the budget.
+#[test]
+fn archive_bombs_end_at_their_budget_and_fail_closed() {
+    use std::io::Write;
+    let bomb = |mib: usize| {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(pair().as_bytes()).unwrap();
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..mib {
+            gz.write_all(&zeros).unwrap();
+        }
+        gz.finish().unwrap()
+    };
+    let dir = Dir::new();
+    dir.write("bomb.gz", bomb(96));
+    let run = keyrot_in(dir.path(), &["scan", "bomb.gz", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        members(&run.json()),
+        vec![("bomb.gz".to_string(), "bomb".to_string())]
+    );
+    assert!(
+        run.stderr
+            .contains("bomb.gz: reading stopped at the archive budget on expansion ratio")
+            && run.stderr.contains("64.0 MiB allowed"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.json()["summary"]["incomplete"], true);
+    let run = keyrot_in(dir.path(), &["scan", "bomb.gz", "--max-archive-size", "8M"]);
+    assert!(
+        run.stderr.contains("budget on expanded bytes") && run.stderr.contains("8.0 MiB allowed"),
+        "{}",
+        run.stderr
+    );
+    // The twin within the budget: read to its end, nothing noted, and it passes once the key
+    // is gone.
+    dir.write("bomb.gz", bomb(16));
+    let run = keyrot_in(dir.path(), &["scan", "bomb.gz"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(!run.stderr.contains("budget"), "{}", run.stderr);
+    let many: Vec<(String, Vec<u8>)> = (0..100_001)
+        .map(|i| (format!("f{i}"), Vec::new()))
+        .collect();
+    let refs: Vec<(&str, &[u8])> = many
+        .iter()
+        .map(|(n, d)| (n.as_str(), d.as_slice()))
+        .collect();
+    dir.write("many.zip", zip(&refs));
+    let run = keyrot_in(dir.path(), &["scan", "many.zip"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("budget of 100000 members"),
+        "{}",
+        run.stderr
+    );
+    dir.write("many.zip", zip(&refs[..1000]));
+    let run = keyrot_in(dir.path(), &["scan", "many.zip"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}

@@ -24,6 +24,7 @@ pub const PLANTED_SECRETS: &[&str] = &[
 
 const SECRET: &str = "UYDK9SGewL2AGe4Ae/yHC3A/lCbFs83cEDU3qLyj";
 const KEY: &str = "AKIAYGTTU3F4ZNIBPSU4";
+const KEY2: &str = "AKIAV3ECFF5UQMMIXKKF";
 
 fn pair(key: &str, secret: &str) -> String {
     format!("aws_access_key_id = {key}\naws_secret_access_key = {secret}\n")
@@ -426,29 +427,53 @@ fn awkward_encodings_and_line_endings_are_scanned() {
     assert_eq!(report["summary"]["files_scanned"], 6);
 }
 
+/// A binary is read through its text view (a key among its strings is found, and it is named
+/// in the summary); past `--max-file-size` a file is read in part, noted, and the run fails
+/// closed (exit 2) unless a finding fails it first.
 #[test]
-fn binary_and_oversized_files_are_skipped_with_a_note() {
+fn binary_files_are_read_and_what_is_past_max_file_size_is_noted() {
     let dir = Dir::new();
     let mut binary = b"\x7fELF\0\0".to_vec();
     binary.extend(KEY.as_bytes());
+    binary.extend(b"\0\0");
     dir.write("tool.bin", binary);
-    dir.write("huge.log", format!("{}\n{KEY}\n", "x".repeat(2048)));
+    dir.write("huge.log", format!("{}\n{KEY2}\n", "x".repeat(2048)));
     dir.write("small.txt", "nothing here\n");
+    let run = keyrot_in(
+        dir.path(),
+        &["scan", "--max-file-size", "1K", "--format", "json"],
+    );
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let found = rows(&run.json());
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, "tool.bin");
+    assert!(
+        run.stderr.contains(
+            "huge.log: only the first 1.0 KiB were read (--max-file-size); the rest may hold anything"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("read 1 binary file through its text view"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("scanned 3 files"), "{}", run.stderr);
+    // Without the binary's key, the cut file alone fails the run closed: exit 2.
+    std::fs::remove_file(dir.join("tool.bin")).unwrap();
     let run = keyrot_in(dir.path(), &["scan", "--max-file-size", "1K"]);
-    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
-        run.stderr
-            .contains("huge.log: skipped: 2.0 KiB is over --max-file-size (1.0 KiB)"),
+        run.stderr.contains("the scan is incomplete"),
         "{}",
         run.stderr
     );
-    assert!(
-        run.stderr
-            .contains("skipped 1 binary, 1 over --max-file-size"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("scanned 1 file"), "{}", run.stderr);
+    // Read whole, the same file gives its key.
+    let run = keyrot_in(dir.path(), &["scan"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stdout.contains(KEY2), "{}", run.stdout);
 }
 
 #[test]
@@ -465,7 +490,12 @@ fn broken_links_loops_and_unreadable_files_get_one_line_each() {
     let problems: Vec<&str> = run
         .stderr
         .lines()
-        .filter(|l| l.starts_with("keyrot: ") && !l.contains("scanned") && !l.contains("skipped"))
+        .filter(|l| {
+            l.starts_with("keyrot: ")
+                && !l.contains("scanned")
+                && !l.contains("skipped")
+                && !l.contains("incomplete")
+        })
         .collect();
     assert_eq!(problems.len(), 3, "{}", run.stderr);
     assert!(

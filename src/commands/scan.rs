@@ -196,6 +196,7 @@ fn execute(args: &ScanArgs) -> Result<Scanned, CommandError> {
             threads,
             filter,
             max_file_size: args.max_file_size,
+            archive: archive_limits(args),
             progress,
             policies,
         };
@@ -212,6 +213,7 @@ fn execute(args: &ScanArgs) -> Result<Scanned, CommandError> {
                 no_ignore: args.no_ignore,
                 follow_links: !args.no_follow,
                 max_file_size: args.max_file_size,
+                archive: archive_limits(args),
             },
             progress,
             filter,
@@ -440,4 +442,13 @@ pub(super) fn baseline(mut args: ScanArgs) -> Result<u8, CommandError> {
         );
     }
     Ok(0)
+}
+
+/// The archive budgets the command line sets.
+fn archive_limits(args: &ScanArgs) -> crate::source::archive::Limits {
+    crate::source::archive::Limits {
+        depth: args.archive_depth,
+        bytes: args.max_archive_size,
+        ..Default::default()
+    }
 }

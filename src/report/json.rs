@@ -18,6 +18,10 @@ struct JsonFinding<'a> {
     severity: &'a str,
     path: String,
     uri: &'a str,
+    /// Inside an archive or a compressed file at `uri`: the member's path in it (nested
+    /// archives joined by `!`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    member: Option<String>,
     #[serde(flatten)]
     location: &'a Location,
     message: &'a str,
@@ -52,12 +56,14 @@ pub fn commit_json(origin: &Origin) -> Option<serde_json::Value> {
 }
 
 fn finding(f: &Finding) -> JsonFinding<'_> {
+    let (base, member) = f.origin.base();
     JsonFinding {
         rule_id: &f.rule_id,
         title: &f.title,
         severity: f.severity.as_str(),
         path: f.origin.display(),
-        uri: f.origin.rel(),
+        uri: base.rel(),
+        member,
         location: &f.location,
         message: &f.message,
         value: &f.redacted,
@@ -66,8 +72,8 @@ fn finding(f: &Finding) -> JsonFinding<'_> {
         facts: &f.facts,
         related: &f.related,
         remedy: &f.remedy,
-        commit: commit_json(&f.origin),
-        staged: matches!(f.origin, Origin::Index { .. }),
+        commit: commit_json(base),
+        staged: matches!(base, Origin::Index { .. }),
         present_at_head: f.present_at_head,
         suppression: f.suppression.as_ref(),
     }
@@ -113,7 +119,8 @@ pub fn document(outcome: &ScanOutcome, show_suppressed: bool) -> serde_json::Val
             "excluded": outcome.excluded,
             "by_severity": by_severity,
             "dropped": dropped,
-            "skipped": {"binary": outcome.skipped_binary, "too_large": outcome.skipped_large},
+            "read": {"binary": outcome.binary, "archives": outcome.archives, "members": outcome.members},
+            "incomplete": outcome.incomplete,
             "errors": outcome.problems,
             "unparsed": outcome.unparsed,
             "nested_policies": outcome.nested_policies,

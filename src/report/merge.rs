@@ -122,7 +122,13 @@ fn text(v: &Value) -> String {
 fn finding_of(f: &Value) -> Option<Finding> {
     let severity = Severity::from_name(f["severity"].as_str()?)?;
     let uri = text(&f["uri"]);
-    let path = text(&f["path"]);
+    let mut path = text(&f["path"]);
+    // A member's path shows the member after the archive's: the archive's path alone here.
+    if let Some(member) = f["member"].as_str() {
+        if let Some(archive) = path.strip_suffix(&format!("!{member}")) {
+            path = archive.to_string();
+        }
+    }
     let origin = if let Some(commit) = f["commit"].as_object() {
         Origin::Commit {
             commit: Arc::new(CommitInfo {
@@ -159,6 +165,10 @@ fn finding_of(f: &Value) -> Option<Finding> {
             path: path.into(),
             rel: uri,
         }
+    };
+    let origin = match f["member"].as_str() {
+        Some(member) => origin.member(member),
+        None => origin,
     };
     let number = |k: &str| f[k].as_u64().unwrap_or(1) as usize;
     let facts = &f["facts"];

@@ -138,17 +138,41 @@ pub fn summary_lines(outcome: &ScanOutcome) -> Vec<String> {
             outcome.excluded
         ));
     }
-    if outcome.skipped_binary > 0 {
-        skipped.push(format!("{} binary", outcome.skipped_binary));
-    }
-    if outcome.skipped_large > 0 {
-        skipped.push(format!("{} over --max-file-size", outcome.skipped_large));
-    }
     if !outcome.problems.is_empty() {
         skipped.push(format!("{} unreadable", outcome.problems.len()));
     }
     if !skipped.is_empty() {
         lines.push(format!("skipped {}", skipped.join(", ")));
+    }
+    let mut read = Vec::new();
+    if outcome.binary > 0 {
+        read.push(format!(
+            "{} binary {} through {} text view",
+            outcome.binary,
+            plural(outcome.binary, "file", "files"),
+            plural(outcome.binary, "its", "their")
+        ));
+    }
+    if outcome.archives > 0 {
+        read.push(format!(
+            "{} {} in {} {}",
+            outcome.members,
+            plural(outcome.members, "member", "members"),
+            outcome.archives,
+            plural(
+                outcome.archives,
+                "archive or compressed file",
+                "archives and compressed files"
+            )
+        ));
+    }
+    if !read.is_empty() {
+        lines.push(format!("read {}", read.join(", ")));
+    }
+    if outcome.incomplete {
+        lines.push(
+            "the scan is incomplete (notes and problems above say what was not read): it exits 2 unless a finding fails it".into(),
+        );
     }
     if outcome.nested_policies > 0 {
         lines.push(format!(

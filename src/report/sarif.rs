@@ -182,7 +182,11 @@ fn rule(s: &RuleMeta) -> sarif::ReportingDescriptor {
 }
 
 fn result(f: &Finding, rules: &Catalog) -> sarif::Result {
-    let mut text = f.message.trim_end_matches('.').to_string();
+    let mut text = match f.origin.base() {
+        (_, Some(member)) => format!("In `{member}` (line {}): ", f.location.line),
+        _ => String::new(),
+    };
+    text.push_str(f.message.trim_end_matches('.'));
     text.push_str(". ");
     text.push_str(f.remedy.summary.trim_end_matches('.'));
     text.push('.');
@@ -303,6 +307,30 @@ fn location(f: &Finding) -> sarif::Location {
             }]),
             ..physical(path, &f.location, Some(&f.excerpt))
         },
+        Origin::Member { .. } => {
+            // The archive is the artifact; the member is a logical place inside it. Its lines
+            // are not the archive's: the region is the archive's start (GitHub requires one).
+            let (base, chain) = f.origin.base();
+            let chain = chain.unwrap_or_default();
+            let start = Location {
+                start: 0,
+                end: 0,
+                line: 1,
+                column: 1,
+                end_line: 1,
+                end_column: 1,
+            };
+            let at = physical(base.rel(), &start, None);
+            sarif::Location {
+                logical_locations: Some(vec![sarif::LogicalLocation {
+                    name: Some(chain.rsplit('!').next().unwrap_or(&chain).to_string()),
+                    fully_qualified_name: Some(f.origin.rel().to_string()),
+                    kind: Some("member".into()),
+                    ..Default::default()
+                }]),
+                ..at
+            }
+        }
         _ => physical(f.origin.rel(), &f.location, Some(&f.excerpt)),
     }
 }

@@ -73,7 +73,7 @@ fn write_finding(f: &Finding, style: &Style, out: &mut dyn Write) -> io::Result<
     if !f.excerpt.is_empty() {
         writeln!(out, "  {pad}  │ {}", clean(&f.excerpt))?;
     }
-    if let Origin::Commit { commit, .. } = &f.origin {
+    if let (Origin::Commit { commit, .. }, _) = f.origin.base() {
         let short = &commit.id[..commit.id.len().min(12)];
         let date = crate::time::rfc3339(commit.time);
         let head = match f.present_at_head {

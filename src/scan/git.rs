@@ -13,10 +13,9 @@ use super::{progress, Collector};
 use crate::detect::Engine;
 use crate::finding::Finding;
 use crate::finding::{CommitInfo, Origin};
-use crate::outcome::ScanOutcome;
+use crate::outcome::{human_bytes, ScanOutcome};
 use crate::policy::Policies;
 use crate::source::git::{self, Change, GitError, History, Selection};
-use crate::source::{classify, Blob, Content};
 
 /// Options for git scans.
 #[derive(Clone, Debug)]
@@ -24,11 +23,13 @@ pub struct GitOptions {
     pub threads: usize,
     pub filter: crate::config::PathFilter,
     pub max_file_size: u64,
+    pub archive: crate::source::archive::Limits,
     pub progress: bool,
     pub policies: Policies,
 }
 
-/// Reads one blob and scans it as `origin`; `None` when it was skipped or unreadable (counted).
+/// Reads one blob and scans it as `origin`; `None` when it was unreadable or over the size
+/// budget (noted, and the scan is incomplete).
 fn scan_object(
     repo: &gix::Repository,
     collector: &Collector,
@@ -38,45 +39,27 @@ fn scan_object(
     // The size is in the object's header: an oversized blob is never inflated.
     if let Ok(header) = repo.find_header(id) {
         if header.size() > collector.max_file_size {
-            super::Visitor::skipped(
-                collector,
-                Path::new(&origin.display()),
-                crate::source::fs::Skip::TooLarge(header.size()),
-            );
+            collector.note_incomplete(format!(
+                "{}: not read: {} is over --max-file-size ({})",
+                origin.display(),
+                human_bytes(header.size()),
+                human_bytes(collector.max_file_size)
+            ));
             return None;
         }
     }
     let raw = match git::read_blob(repo, id) {
         Ok(raw) => raw,
         Err(err) => {
-            super::Visitor::problem(
-                collector,
-                format!("{}: {}", origin.display(), crate::error::chain(&err)),
-            );
+            collector.problem_incomplete(format!(
+                "{}: {}",
+                origin.display(),
+                crate::error::chain(&err)
+            ));
             return None;
         }
     };
-    if raw.len() as u64 > collector.max_file_size {
-        super::Visitor::skipped(
-            collector,
-            Path::new(&origin.display()),
-            crate::source::fs::Skip::TooLarge(raw.len() as u64),
-        );
-        return None;
-    }
-    let bytes = match classify(&raw) {
-        Content::Bytes(b) => std::borrow::Cow::Borrowed(b),
-        Content::Decoded(d) => std::borrow::Cow::Owned(d),
-        Content::Binary => {
-            super::Visitor::skipped(
-                collector,
-                Path::new(&origin.display()),
-                crate::source::fs::Skip::Binary,
-            );
-            return None;
-        }
-    };
-    Some(collector.scan_blob(&Blob { origin, bytes }))
+    Some(collector.scan_memory(origin, &raw))
 }
 
 /// Findings of blob `id`, scanned at most once (as `origin` if not yet scanned).
@@ -123,14 +106,15 @@ pub fn history(
     let started = Instant::now();
     let repo = git::open(repo_path)?;
     let walked = git::history(&repo, selection, opts.threads)?;
-    let collector = Collector::new(
+    let mut collector = Collector::new(
         engine,
         opts.policies.clone(),
         &opts.filter,
         opts.max_file_size,
     );
+    collector.archive = opts.archive;
     for problem in &walked.problems {
-        super::Visitor::problem(&collector, problem.clone());
+        super::Visitor::problem(&collector, problem.clone(), true);
     }
     if walked.shallow {
         collector.note(
@@ -300,9 +284,10 @@ pub fn staged(
     // A staged file's Terraform module is the working tree's folder around it.
     let mut policies = opts.policies.clone();
     policies.worktree = repo.workdir().map(Path::to_path_buf);
-    let collector = Collector::new(engine, policies, &opts.filter, opts.max_file_size);
+    let mut collector = Collector::new(engine, policies, &opts.filter, opts.max_file_size);
+    collector.archive = opts.archive;
     for problem in &staged.problems {
-        super::Visitor::problem(&collector, format!("HEAD: {problem}"));
+        super::Visitor::problem(&collector, format!("HEAD: {problem}"), true);
     }
     let mut findings = Vec::new();
     for file in &staged.files {

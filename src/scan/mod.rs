@@ -3,6 +3,7 @@
 //! applies inline suppression, and tallies what was scanned, skipped and dropped. `git` does
 //! the same for a history or the index.
 
+mod content;
 pub mod git;
 
 use std::collections::BTreeMap;
@@ -36,6 +37,15 @@ pub struct ScanRequest {
 
 const SAMPLES: usize = 3;
 
+/// What part of its file a blob is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Part {
+    Whole,
+    /// A window of a file too long to be read whole: its first, or a later one.
+    FirstWindow,
+    Window,
+}
+
 struct Collector<'a> {
     /// Run over every blob, in this order: secrets first, so that their spans are masked in
     /// the excerpts of every later detector.
@@ -50,13 +60,18 @@ struct Collector<'a> {
     files: AtomicU64,
     bytes: AtomicU64,
     binary: AtomicU64,
-    large: AtomicU64,
     unparsed: AtomicU64,
     nested: AtomicU64,
     /// A root that does not exist, or input that could not be read whole: the scan did not
     /// see what it was asked to, and must not pass.
     incomplete: AtomicBool,
+    /// The most of one file read (`--max-file-size`): past it the rest is noted.
     max_file_size: u64,
+    /// The budgets of every archive or compressed file.
+    archive: crate::source::archive::Limits,
+    /// Archives opened and members read in them.
+    archives: AtomicU64,
+    members: AtomicU64,
 }
 
 impl<'e> Collector<'e> {
@@ -78,20 +93,23 @@ impl<'e> Collector<'e> {
             files: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
             binary: AtomicU64::new(0),
-            large: AtomicU64::new(0),
             unparsed: AtomicU64::new(0),
             nested: AtomicU64::new(0),
             incomplete: AtomicBool::new(false),
             max_file_size,
+            archive: crate::source::archive::Limits::default(),
+            archives: AtomicU64::new(0),
+            members: AtomicU64::new(0),
         }
     }
 
     /// Scans one blob, counting it and what was dropped, and returns its findings.
-    fn scan_blob(&self, blob: &Blob) -> Vec<Finding> {
+    fn scan_blob(&self, blob: &Blob, part: Part) -> Vec<Finding> {
         // A bug in a detector must cost one file, said out loud, never the whole scan: the
         // problem is listed and the run cannot pass (exit 2 without failing findings).
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.scan_blob_inner(blob)))
-        {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.scan_blob_inner(blob, part)
+        })) {
             Ok(findings) => findings,
             Err(panic) => {
                 let what = panic
@@ -109,18 +127,23 @@ impl<'e> Collector<'e> {
         }
     }
 
-    fn scan_blob_inner(&self, blob: &Blob) -> Vec<Finding> {
-        if !self.filter.allows(blob.origin.rel()) {
+    fn scan_blob_inner(&self, blob: &Blob, part: Part) -> Vec<Finding> {
+        // Members are judged by the path of the archive holding them.
+        if !self.filter.allows(blob.origin.base().0.rel()) {
             self.excluded.fetch_add(1, Ordering::Relaxed);
             return Vec::new();
         }
-        self.files.fetch_add(1, Ordering::Relaxed);
+        if part != Part::Window {
+            self.files.fetch_add(1, Ordering::Relaxed);
+        }
         self.bytes
             .fetch_add(blob.bytes.len() as u64, Ordering::Relaxed);
         let cx = BlobContext::new(blob);
         let mut findings = Vec::new();
         let detectors: [&dyn Detector; 2] = [self.engine, &self.policies];
-        for detector in detectors {
+        // A window of a longer file is read for secrets only.
+        let n = if part == Part::Whole { 2 } else { 1 };
+        for detector in &detectors[..n] {
             detector.scan(&cx, &mut findings);
         }
         if !findings.is_empty() {
@@ -168,8 +191,9 @@ impl<'e> Collector<'e> {
             findings,
             files: self.files.into_inner(),
             bytes: self.bytes.into_inner(),
-            skipped_binary: self.binary.into_inner(),
-            skipped_large: self.large.into_inner(),
+            binary: self.binary.into_inner(),
+            archives: self.archives.into_inner(),
+            members: self.members.into_inner(),
             excluded: self.excluded.into_inner(),
             unparsed: self.unparsed.into_inner(),
             nested_policies: self.nested.into_inner(),
@@ -186,8 +210,13 @@ impl<'e> Collector<'e> {
 }
 
 impl Visitor for Collector<'_> {
-    fn blob(&self, blob: &Blob) {
-        let findings = self.scan_blob(blob);
+    fn file(&self, origin: Origin, head: &mut Vec<u8>, rest: &mut std::fs::File) {
+        // The size only of an archive (its expansion ratio): no `stat` for other files.
+        let packed = match crate::source::archive::sniff(head) {
+            Some(_) => rest.metadata().map_or(head.len() as u64, |m| m.len()),
+            None => 0,
+        };
+        let findings = self.scan_stream(origin, head, rest, || packed);
         if !findings.is_empty() {
             lock(&self.findings).extend(findings);
         }
@@ -195,23 +224,18 @@ impl Visitor for Collector<'_> {
 
     fn skipped(&self, path: &Path, why: Skip) {
         match why {
-            Skip::Binary => {
-                self.binary.fetch_add(1, Ordering::Relaxed);
-            }
-            Skip::TooLarge(size) => {
-                self.large.fetch_add(1, Ordering::Relaxed);
-                self.note(format!(
-                    "{}: skipped: {} is over --max-file-size ({})",
-                    path.display(),
-                    human_bytes(size),
-                    human_bytes(self.max_file_size)
-                ));
-            }
+            Skip::Special(kind) => self.note(format!(
+                "{}: not read: a {kind}, not a regular file",
+                path.display()
+            )),
         }
     }
 
-    fn problem(&self, message: String) {
+    fn problem(&self, message: String, could_hold: bool) {
         lock(&self.problems).push(message);
+        if could_hold {
+            self.incomplete.store(true, Ordering::Relaxed);
+        }
     }
 }
 
@@ -233,6 +257,7 @@ pub fn run(engine: &Engine, request: &ScanRequest) -> ScanOutcome {
         &request.filter,
         request.walk.max_file_size,
     );
+    collector.archive = request.walk.archive;
     let done = AtomicBool::new(false);
     std::thread::scope(|scope| {
         if request.progress {
@@ -258,12 +283,10 @@ pub fn run(engine: &Engine, request: &ScanRequest) -> ScanOutcome {
                         ));
                         collector.incomplete.store(true, Ordering::Relaxed);
                     }
-                    fs::visit_bytes(Origin::Stdin, &raw, &collector)
+                    let findings = collector.scan_memory(Origin::Stdin, &raw);
+                    lock(&collector.findings).extend(findings);
                 }
-                Err(err) => {
-                    collector.problem(format!("<stdin>: {err}"));
-                    collector.incomplete.store(true, Ordering::Relaxed);
-                }
+                Err(err) => collector.problem(format!("<stdin>: {err}"), true),
             }
         }
         let mut existing = Vec::new();
@@ -271,8 +294,10 @@ pub fn run(engine: &Engine, request: &ScanRequest) -> ScanOutcome {
             if std::fs::symlink_metadata(path).is_ok() {
                 existing.push(path.clone());
             } else {
-                collector.problem(format!("{}: no such file or directory", path.display()));
-                collector.incomplete.store(true, Ordering::Relaxed);
+                collector.problem(
+                    format!("{}: no such file or directory", path.display()),
+                    true,
+                );
             }
         }
         fs::walk(&existing, &request.walk, &collector);

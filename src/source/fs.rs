@@ -8,7 +8,7 @@ use std::path::{Component, Path, PathBuf};
 
 use ignore::{WalkBuilder, WalkState};
 
-use super::{classify, Blob, Content, Origin};
+use super::Origin;
 
 #[derive(Clone, Debug)]
 pub struct WalkOptions {
@@ -18,24 +18,33 @@ pub struct WalkOptions {
     pub no_ignore: bool,
     /// Follow symbolic links (loops and broken links are reported).
     pub follow_links: bool,
-    /// Larger files are skipped with a note.
+    /// The most of one file read; past it the rest is noted and the scan is incomplete.
     pub max_file_size: u64,
+    /// The budgets of archives and compressed files.
+    pub archive: super::archive::Limits,
 }
 
 /// Why a file was not scanned, when that is not an error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Skip {
-    Binary,
-    TooLarge(u64),
+    /// A FIFO, socket or device: reading it could block forever or never end.
+    Special(&'static str),
 }
 
 /// Receives what the walk finds; called from many threads at once.
 pub trait Visitor: Sync {
-    fn blob(&self, blob: &Blob);
+    /// A regular file: `head` holds its first bytes (up to `HEAD` of them, all of them when
+    /// shorter), `rest` the open file positioned after them.
+    fn file(&self, origin: Origin, head: &mut Vec<u8>, rest: &mut File);
     fn skipped(&self, path: &Path, why: Skip);
-    /// A file or folder that could not be read; the walk goes on.
-    fn problem(&self, message: String);
+    /// A file or folder that could not be read; the walk goes on. `could_hold`: what was not
+    /// read may hold a credential (unlike a broken link), so the scan is incomplete.
+    fn problem(&self, message: String, could_hold: bool);
 }
+
+/// How much of a file the walk reads before handing it over: one more byte than a window, so
+/// that the visitor knows whether it has the whole file.
+pub const HEAD: usize = crate::source::WINDOW + 1;
 
 /// Walks `roots` in parallel and hands every readable text file to `visitor`. Inside a git
 /// repository, files git tracks are scanned even when `.gitignore` lists them (a force-added
@@ -75,16 +84,27 @@ pub fn walk(roots: &[PathBuf], opts: &WalkOptions, visitor: &dyn Visitor) {
             let entry = match result {
                 Ok(entry) => entry,
                 Err(err) => {
-                    visitor.problem(one_line(&err.to_string()));
+                    // A broken link or a loop holds nothing; anything else might.
+                    let harmless = matches!(
+                        err.io_error().map(std::io::Error::kind),
+                        Some(std::io::ErrorKind::NotFound)
+                    ) || is_loop(&err);
+                    visitor.problem(one_line(&err.to_string()), !harmless);
                     return WalkState::Continue;
                 }
             };
-            if entry.file_type().is_some_and(|t| t.is_file()) {
-                let path = entry.path();
-                if in_repo {
-                    seen.local.push(path.to_path_buf());
+            match entry.file_type() {
+                Some(t) if t.is_file() => {
+                    let path = entry.path();
+                    if in_repo {
+                        seen.local.push(path.to_path_buf());
+                    }
+                    visit_file(path, bases, &mut buffer, visitor);
                 }
-                visit_file(path, bases, opts, &mut buffer, visitor);
+                Some(t) if !t.is_dir() && !t.is_symlink() => {
+                    visitor.skipped(entry.path(), Skip::Special(special_kind(t)));
+                }
+                _ => {}
             }
             WalkState::Continue
         })
@@ -95,7 +115,7 @@ pub fn walk(roots: &[PathBuf], opts: &WalkOptions, visitor: &dyn Visitor) {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .into_iter()
             .collect();
-        tracked_but_ignored(roots, &bases, opts, &visited, visitor);
+        tracked_but_ignored(roots, &bases, &visited, visitor);
     }
 }
 
@@ -114,29 +134,51 @@ impl Drop for Seen<'_> {
     }
 }
 
-fn visit_file(
-    path: &Path,
-    bases: &[RootBase],
-    opts: &WalkOptions,
-    buffer: &mut Vec<u8>,
-    visitor: &dyn Visitor,
-) {
-    match read_file(path, opts.max_file_size, buffer) {
-        Ok(true) => visit_bytes(
-            Origin::File {
-                path: path.to_path_buf(),
-                rel: rel_path(bases, path),
-            },
-            buffer,
-            visitor,
+fn visit_file(path: &Path, bases: &[RootBase], buffer: &mut Vec<u8>, visitor: &dyn Visitor) {
+    let origin = || Origin::File {
+        path: path.to_path_buf(),
+        rel: rel_path(bases, path),
+    };
+    // An open and a read or two per file, no `stat` (41,729 of the 273,835 calls strace
+    // counted on the mixed tree): the visitor asks the size only of what needs it.
+    let opened = File::open(path).and_then(|mut file| {
+        buffer.clear();
+        (&mut file).take(HEAD as u64).read_to_end(buffer)?;
+        Ok(file)
+    });
+    match opened {
+        Ok(mut file) => visitor.file(origin(), buffer, &mut file),
+        Err(err) => visitor.problem(
+            format!("{}: {}", path.display(), one_line(&err.to_string())),
+            true,
         ),
-        Ok(false) => visitor.skipped(path, Skip::TooLarge(file_len(path))),
-        Err(err) => visitor.problem(format!(
-            "{}: {}",
-            path.display(),
-            one_line(&err.to_string())
-        )),
     }
+}
+
+fn is_loop(err: &ignore::Error) -> bool {
+    match err {
+        ignore::Error::Loop { .. } => true,
+        ignore::Error::WithPath { err, .. } | ignore::Error::WithDepth { err, .. } => is_loop(err),
+        _ => false,
+    }
+}
+
+fn special_kind(t: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "FIFO";
+        }
+        if t.is_socket() {
+            return "socket";
+        }
+        if t.is_block_device() || t.is_char_device() {
+            return "device";
+        }
+    }
+    let _ = t;
+    "special file"
 }
 
 /// Files under the roots that git tracks and the walk left out because an ignore file lists
@@ -144,7 +186,6 @@ fn visit_file(
 fn tracked_but_ignored(
     roots: &[PathBuf],
     bases: &[RootBase],
-    opts: &WalkOptions,
     visited: &std::collections::HashSet<PathBuf>,
     visitor: &dyn Visitor,
 ) {
@@ -174,51 +215,9 @@ fn tracked_but_ignored(
             {
                 continue;
             }
-            visit_file(&shown, bases, opts, &mut buffer, visitor);
+            visit_file(&shown, bases, &mut buffer, visitor);
         }
     }
-}
-
-/// Classifies raw bytes and hands the blob on, or reports it as binary.
-pub fn visit_bytes(origin: Origin, raw: &[u8], visitor: &dyn Visitor) {
-    let bytes = match classify(raw) {
-        Content::Bytes(b) => Cow::Borrowed(b),
-        Content::Decoded(d) => Cow::Owned(d),
-        Content::Binary => {
-            let path = match &origin {
-                Origin::File { path, .. } => path.clone(),
-                other => PathBuf::from(other.display()),
-            };
-            visitor.skipped(&path, Skip::Binary);
-            return;
-        }
-    };
-    visitor.blob(&Blob { origin, bytes });
-}
-
-/// Reads `path` into `buffer`; `Ok(false)` when it is larger than `max`.
-fn read_file(path: &Path, max: u64, buffer: &mut Vec<u8>) -> std::io::Result<bool> {
-    // Most files end within the first read, so only a file that fills it is asked its size:
-    // an open and a read or two per file, no `stat` (41,729 of the 273,835 calls strace
-    // counted on the mixed tree).
-    const FIRST: u64 = 256 << 10;
-    let limit = max.saturating_add(1);
-    let mut file = File::open(path)?;
-    buffer.clear();
-    (&mut file).take(FIRST.min(limit)).read_to_end(buffer)?;
-    if (buffer.len() as u64) < FIRST.min(limit) {
-        return Ok(true);
-    }
-    if file.metadata()?.len() > max {
-        return Ok(false);
-    }
-    // Read at most one byte past the limit in case the file grew since its size was taken.
-    file.take(limit - buffer.len() as u64).read_to_end(buffer)?;
-    Ok(buffer.len() as u64 <= max)
-}
-
-fn file_len(path: &Path) -> u64 {
-    std::fs::metadata(path).map_or(0, |m| m.len())
 }
 
 fn one_line(message: &str) -> String {

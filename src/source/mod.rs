@@ -1,6 +1,7 @@
 //! Where blobs come from. A `Blob` is bytes plus the `Origin` that says where they were read;
 //! every later stage speaks in byte offsets inside a blob.
 
+pub mod archive;
 pub mod fs;
 pub mod git;
 
@@ -19,34 +20,127 @@ pub struct Blob<'a> {
 pub enum Content<'a> {
     /// Bytes to scan as they are (a UTF-8 BOM removed).
     Bytes(&'a [u8]),
-    /// UTF-16 with a BOM, decoded to UTF-8.
+    /// UTF-16 (with a BOM, or without one but plainly UTF-16), decoded to UTF-8.
     Decoded(Vec<u8>),
-    /// A NUL byte in the first 8 KiB and no UTF-16 BOM.
-    Binary,
+    /// Binary (a NUL byte in the first 8 KiB, not UTF-16): its `binary_view`, scanned like
+    /// text, so that a NUL in front of a `.env` or a key among a binary's strings is seen.
+    Binary(Vec<u8>),
 }
 
 const BINARY_PROBE: usize = 8 * 1024;
 
-/// Decides how to read raw file bytes: UTF-16 with a BOM is decoded, UTF-8's BOM dropped,
-/// anything else with a NUL near the start is binary. Non-UTF-8 text is scanned as bytes.
-pub fn classify(raw: &[u8]) -> Content<'_> {
-    match raw {
-        [0xFF, 0xFE, rest @ ..] => Content::Decoded(decode_utf16(rest, u16::from_le_bytes)),
-        [0xFE, 0xFF, rest @ ..] => Content::Decoded(decode_utf16(rest, u16::from_be_bytes)),
-        [0xEF, 0xBB, 0xBF, rest @ ..] => classify_plain(rest),
-        _ => classify_plain(raw),
-    }
+/// Content up to this size is read whole (every detector, policies included); longer content
+/// is read in windows of this size (secrets only).
+pub const WINDOW: usize = 32 << 20;
+
+/// How a file is encoded, decided on its first bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    /// UTF-8 or any ASCII-compatible text; `bom` bytes to drop at the start.
+    Text {
+        bom: usize,
+    },
+    /// UTF-16, little or big endian; `bom` bytes to drop at the start.
+    Utf16 {
+        little: bool,
+        bom: usize,
+    },
+    Binary,
 }
 
-fn classify_plain(raw: &[u8]) -> Content<'_> {
-    if memchr::memchr(0, &raw[..raw.len().min(BINARY_PROBE)]).is_some() {
-        Content::Binary
+/// The encoding of bytes that start with `head`: UTF-16 by its BOM, or without one when
+/// nearly every second byte of the probe is NUL and the others are not (ASCII text in
+/// UTF-16, as Windows tools write it); binary when a NUL is left; else text.
+pub fn encoding(head: &[u8]) -> Encoding {
+    match head {
+        [0xFF, 0xFE, ..] => {
+            return Encoding::Utf16 {
+                little: true,
+                bom: 2,
+            }
+        }
+        [0xFE, 0xFF, ..] => {
+            return Encoding::Utf16 {
+                little: false,
+                bom: 2,
+            }
+        }
+        [0xEF, 0xBB, 0xBF, ..] => return plain(&head[3..], 3),
+        _ => {}
+    }
+    plain(head, 0)
+}
+
+fn plain(raw: &[u8], bom: usize) -> Encoding {
+    let probe = &raw[..raw.len().min(BINARY_PROBE)];
+    if memchr::memchr(0, probe).is_none() {
+        return Encoding::Text { bom };
+    }
+    let pairs = probe.len() / 2;
+    let (mut even, mut odd) = (0, 0);
+    for pair in probe.chunks_exact(2) {
+        even += usize::from(pair[0] == 0);
+        odd += usize::from(pair[1] == 0);
+    }
+    // At least 8 characters, over 90% of them with a NUL on one side and almost none on the
+    // other: ASCII-range UTF-16.
+    if pairs >= 8 && odd * 10 >= pairs * 9 && even * 50 <= pairs {
+        Encoding::Utf16 { little: true, bom }
+    } else if pairs >= 8 && even * 10 >= pairs * 9 && odd * 50 <= pairs {
+        Encoding::Utf16 { little: false, bom }
     } else {
-        Content::Bytes(raw)
+        Encoding::Binary
     }
 }
 
-fn decode_utf16(raw: &[u8], unit: fn([u8; 2]) -> u16) -> Vec<u8> {
+/// Decides how to read raw file bytes (`encoding`) and reads them so.
+pub fn classify(raw: &[u8]) -> Content<'_> {
+    match encoding(raw) {
+        Encoding::Text { bom } => Content::Bytes(&raw[bom..]),
+        Encoding::Utf16 { little, bom } => Content::Decoded(decode_utf16(&raw[bom..], little)),
+        Encoding::Binary => Content::Binary(binary_view(raw)),
+    }
+}
+
+/// Bytes of a later part of a file whose `encoding` was decided on its start.
+pub fn decode_part(encoding: Encoding, raw: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    match encoding {
+        Encoding::Text { .. } => std::borrow::Cow::Borrowed(raw),
+        Encoding::Utf16 { little, .. } => std::borrow::Cow::Owned(decode_utf16(raw, little)),
+        Encoding::Binary => std::borrow::Cow::Owned(binary_view(raw)),
+    }
+}
+
+/// A binary's bytes as text to scan: a NUL that pads an ASCII character into UTF-16
+/// (`k\0e\0y\0`, either byte order) is dropped, so UTF-16 strings read as ASCII; any other NUL
+/// becomes a space, a word boundary that keeps lines and neighbouring strings apart.
+pub fn binary_view(raw: &[u8]) -> Vec<u8> {
+    let texty =
+        |b: Option<&u8>| b.is_some_and(|&b| matches!(b, b'\t' | b'\n' | b'\r' | 0x20..=0x7E));
+    let nul = |b: Option<&u8>| b == Some(&0);
+    let mut out = Vec::with_capacity(raw.len());
+    for (i, &b) in raw.iter().enumerate() {
+        if b != 0 {
+            out.push(b);
+            continue;
+        }
+        let before = i.checked_sub(1).and_then(|j| raw.get(j));
+        let before2 = i.checked_sub(2).and_then(|j| raw.get(j));
+        let padding = (texty(before) && (nul(before2) || i == 1))
+            || (texty(raw.get(i + 1)) && nul(raw.get(i + 2)));
+        if !padding {
+            out.push(b' ');
+        }
+    }
+    out
+}
+
+fn decode_utf16(raw: &[u8], little: bool) -> Vec<u8> {
+    let unit = if little {
+        u16::from_le_bytes
+    } else {
+        u16::from_be_bytes
+    };
     let units = raw.chunks_exact(2).map(|pair| unit([pair[0], pair[1]]));
     char::decode_utf16(units)
         .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
@@ -68,8 +162,30 @@ mod tests {
     }
 
     #[test]
-    fn nul_means_binary_and_bom_is_dropped() {
-        assert_eq!(classify(b"ab\0cd"), Content::Binary);
+    fn utf16_without_bom_is_decoded_and_a_nul_is_read_around() {
+        let mut raw = Vec::new();
+        for unit in "aws_access_key_id = AKIA\n".encode_utf16() {
+            raw.extend(unit.to_le_bytes());
+        }
+        assert_eq!(
+            classify(&raw),
+            Content::Decoded(b"aws_access_key_id = AKIA\n".to_vec())
+        );
+        let be: Vec<u8> = raw.chunks(2).flat_map(|p| [p[1], p[0]]).collect();
+        assert_eq!(
+            classify(&be),
+            Content::Decoded(b"aws_access_key_id = AKIA\n".to_vec())
+        );
+        // One NUL in front of text: binary, read with the NUL as a space.
+        assert_eq!(
+            classify(b"\0key=AKIA\n"),
+            Content::Binary(b" key=AKIA\n".to_vec())
+        );
+        // UTF-16 strings inside a binary read as ASCII; other NULs keep strings apart.
+        assert_eq!(
+            binary_view(b"\x7fELF\0\0\0k\0e\0y\0\0\0AKIA\0next"),
+            b"\x7fELF  key  AKIA next".to_vec()
+        );
         assert_eq!(classify(b"\xEF\xBB\xBFabc"), Content::Bytes(b"abc"));
         assert_eq!(classify(b""), Content::Bytes(b""));
     }

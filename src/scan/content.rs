@@ -1,0 +1,448 @@
+//! What one file's bytes are, and how they are read: plain text whole; UTF-16 decoded; binary
+//! through its text view; archives and compressed files member by member (`source::archive`,
+//! within one budget per outermost file); anything longer than a window in overlapping windows
+//! of bounded memory, up to `--max-file-size` read, the rest noted. Nothing is skipped
+//! silently: what is not read is a note, and the scan is then incomplete (exit 2).
+
+use std::io::{self, Read};
+
+use super::{Collector, Part};
+use crate::finding::{Finding, Origin};
+use crate::outcome::human_bytes;
+use crate::source::archive::{self, Budget, Kind, Metered};
+use crate::source::{self, Blob, Encoding};
+use std::sync::atomic::Ordering;
+
+use crate::source::WINDOW;
+/// How far consecutive windows overlap: far more than a key pair's reach, so a pair cut by a
+/// window's edge is whole in the window that owns its start.
+pub const OVERLAP: usize = 256 << 10;
+/// A zip is read from memory (it is indexed from its end): larger ones are noted, not read.
+pub const ZIP_IN_MEMORY: u64 = 512 << 20;
+
+impl Collector<'_> {
+    /// Scans content read from `rest`, of which `head` (up to `WINDOW + 1` bytes) has already
+    /// been read; `packed` is the size of the outermost file, for the expansion ratio.
+    pub(super) fn scan_stream(
+        &self,
+        origin: Origin,
+        head: &mut Vec<u8>,
+        rest: &mut dyn Read,
+        packed: impl FnOnce() -> u64,
+    ) -> Vec<Finding> {
+        let Some(kind) = archive::sniff(head) else {
+            return self.scan_plain(origin, head, rest);
+        };
+        let budget = Budget::new(self.archive, packed());
+        let mut found = Vec::new();
+        self.archive_layer(origin, kind, head, rest, &budget, 0, &mut found);
+        found
+    }
+
+    /// Scans bytes already in memory (a git blob, standard input).
+    pub(super) fn scan_memory(&self, origin: Origin, raw: &[u8]) -> Vec<Finding> {
+        if raw.len() <= WINDOW
+            && raw.len() as u64 <= self.max_file_size
+            && archive::sniff(raw).is_none()
+        {
+            return self.scan_whole(origin, raw);
+        }
+        let split = raw.len().min(WINDOW + 1);
+        let mut head = raw[..split].to_vec();
+        let mut rest = &raw[split..];
+        self.scan_stream(origin, &mut head, &mut rest, || raw.len() as u64)
+    }
+
+    /// Content that is no archive: whole, or in windows.
+    fn scan_plain(&self, origin: Origin, head: &mut Vec<u8>, rest: &mut dyn Read) -> Vec<Finding> {
+        if head.len() <= WINDOW && head.len() as u64 <= self.max_file_size {
+            return self.scan_whole(origin, head);
+        }
+        self.scan_windows(origin, head, rest)
+    }
+
+    /// One blob, every detector.
+    fn scan_whole(&self, origin: Origin, raw: &[u8]) -> Vec<Finding> {
+        let bytes = match source::classify(raw) {
+            source::Content::Bytes(b) => std::borrow::Cow::Borrowed(b),
+            source::Content::Decoded(d) => std::borrow::Cow::Owned(d),
+            source::Content::Binary(view) => {
+                self.binary.fetch_add(1, Ordering::Relaxed);
+                std::borrow::Cow::Owned(view)
+            }
+        };
+        self.scan_blob(&Blob { origin, bytes }, Part::Whole)
+    }
+
+    /// Content longer than a window: windows of `WINDOW` bytes, each overlapping the next by
+    /// `OVERLAP` (cut after a line end where there is one, so lines keep their columns); a
+    /// finding belongs to the window holding its first byte, its positions moved to the file's.
+    fn scan_windows(&self, origin: Origin, buf: &mut Vec<u8>, rest: &mut dyn Read) -> Vec<Finding> {
+        let encoding = source::encoding(buf);
+        if encoding == Encoding::Binary {
+            self.binary.fetch_add(1, Ordering::Relaxed);
+        }
+        let bom = match encoding {
+            Encoding::Text { bom } | Encoding::Utf16 { bom, .. } => bom,
+            Encoding::Binary => 0,
+        };
+        buf.drain(..bom);
+        let max = self.max_file_size;
+        let mut found: Vec<Finding> = Vec::new();
+        // Where `buf` starts: in raw bytes of the file, and in the text scanned (bytes, lines).
+        let (mut raw_at, mut text_at, mut lines_before) = (bom as u64, 0usize, 0usize);
+        let mut first = true;
+        loop {
+            let end_of_input = fill(buf, WINDOW, rest).map_err(|err| {
+                // An archive's budget is noted by the archive, once.
+                if archive::budget_hit(&err).is_none() {
+                    self.problem_incomplete(format!("{}: {err}", origin.display()));
+                }
+            });
+            let Ok(at_end) = end_of_input else {
+                break;
+            };
+            let over_budget = raw_at + buf.len() as u64 > max;
+            if over_budget {
+                buf.truncate(max.saturating_sub(raw_at) as usize);
+            }
+            let last = at_end || over_budget;
+            let cut = if last {
+                buf.len()
+            } else {
+                cut_point(buf, encoding)
+            };
+            let (bytes, owned_len) = match encoding {
+                // Text is scanned where it lies in the buffer, no copy.
+                Encoding::Text { .. } => (std::borrow::Cow::Borrowed(&buf[..]), cut),
+                _ => {
+                    let (own, tail) = buf.split_at(cut);
+                    let mut text = source::decode_part(encoding, own).into_owned();
+                    let owned_len = text.len();
+                    text.extend_from_slice(&source::decode_part(encoding, tail));
+                    (std::borrow::Cow::Owned(text), owned_len)
+                }
+            };
+            let blob = Blob {
+                origin: origin.clone(),
+                bytes,
+            };
+            let part = if first {
+                Part::FirstWindow
+            } else {
+                Part::Window
+            };
+            for mut f in self.scan_blob(&blob, part) {
+                let starts = std::iter::once(f.location.start)
+                    .chain(f.related.iter().map(|r| r.location.start))
+                    .min()
+                    .unwrap_or(0);
+                if starts >= owned_len && !last {
+                    continue; // the next window owns it
+                }
+                for loc in std::iter::once(&mut f.location)
+                    .chain(f.related.iter_mut().map(|r| &mut r.location))
+                {
+                    loc.start += text_at;
+                    loc.end += text_at;
+                    loc.line += lines_before;
+                    loc.end_line += lines_before;
+                }
+                found.push(f);
+            }
+            if first {
+                first = false;
+                self.policy_too_large(&blob, &mut found);
+            }
+            lines_before += memchr::memchr_iter(b'\n', &blob.bytes[..owned_len]).count();
+            drop(blob);
+            text_at += owned_len;
+            raw_at += cut as u64;
+            buf.drain(..cut);
+            if over_budget {
+                self.note_incomplete(format!(
+                    "{}: only the first {} were read (--max-file-size); the rest may hold anything",
+                    origin.display(),
+                    human_bytes(max)
+                ));
+                break;
+            }
+            if at_end {
+                break;
+            }
+        }
+        // A finding the window before also saw whole, at the same place, is one finding.
+        found.sort_by(|a, b| {
+            (a.location.start, std::cmp::Reverse(a.severity), &a.rule_id).cmp(&(
+                b.location.start,
+                std::cmp::Reverse(b.severity),
+                &b.rule_id,
+            ))
+        });
+        found.dedup_by(|a, b| {
+            a.location.start == b.location.start && a.fingerprint == b.fingerprint
+        });
+        found
+    }
+
+    /// A file too long to be read whole is read for secrets only: when it is IaC that may
+    /// grant, that is a policy hidden behind a budget.
+    fn policy_too_large(&self, first_window: &Blob, found: &mut Vec<Finding>) {
+        let rel = first_window.origin.rel();
+        if crate::policy::extract::may_be_iac(rel)
+            && crate::policy::extract::format_of(rel, &first_window.bytes).is_some()
+        {
+            let cx = crate::context::BlobContext::new(first_window);
+            found.push(crate::policy::hidden(
+                &cx,
+                0,
+                &format!(
+                    "over {} of IaC, too long to be analysed as policy (read for secrets only)",
+                    human_bytes(WINDOW as u64)
+                ),
+            ));
+        }
+    }
+
+    /// One layer of an archive: a compressed stream, a tar or a zip.
+    #[allow(clippy::too_many_arguments)]
+    fn archive_layer(
+        &self,
+        origin: Origin,
+        kind: Kind,
+        head: &mut Vec<u8>,
+        rest: &mut dyn Read,
+        budget: &Budget,
+        depth: u8,
+        found: &mut Vec<Finding>,
+    ) {
+        if depth >= budget.limits.depth {
+            self.note_incomplete(format!(
+                "{}: a {} archive nested deeper than --archive-depth {} was not opened",
+                origin.display(),
+                kind.name(),
+                budget.limits.depth
+            ));
+            // Its bytes are still read as they are.
+            found.extend(self.scan_plain(origin, head, rest));
+            return;
+        }
+        self.archives.fetch_add(1, Ordering::Relaxed);
+        let input = io::Cursor::new(std::mem::take(head)).chain(rest);
+        let result = match kind {
+            Kind::Zip => self.zip(&origin, input, budget, depth, found),
+            Kind::Tar => self.tar(&origin, input, budget, depth, found),
+            _ => self.compressed(&origin, kind, input, budget, depth, found),
+        };
+        if let Err(err) = result {
+            match archive::budget_hit(&err) {
+                // Said once, by the outermost layer, which the hit ends too.
+                Some(_) if depth > 0 => {}
+                Some("members") => self.note_incomplete(format!(
+                    "{}: reading stopped at the archive budget of {} members: the rest may hold anything",
+                    origin.display(),
+                    budget.limits.members
+                )),
+                Some(why) => self.note_incomplete(format!(
+                    "{}: reading stopped at the archive budget on {why} ({} expanded of {} read, {} allowed; --max-archive-size): the rest may hold anything",
+                    origin.display(),
+                    human_bytes(budget.expanded()),
+                    human_bytes(budget.packed),
+                    human_bytes(budget.allowed())
+                )),
+                None => self.problem_incomplete(format!(
+                    "{}: {} archive unreadable: {err}",
+                    origin.display(),
+                    kind.name()
+                )),
+            }
+        }
+    }
+
+    fn compressed(
+        &self,
+        origin: &Origin,
+        kind: Kind,
+        input: impl Read,
+        budget: &Budget,
+        depth: u8,
+        found: &mut Vec<Finding>,
+    ) -> io::Result<()> {
+        let decoder = archive::decompress(kind, Box::new(input))?;
+        let mut stream = Metered {
+            inner: decoder,
+            budget,
+        };
+        let mut head = Vec::new();
+        fill(&mut head, WINDOW + 1, &mut stream)?;
+        // A compressed tar is one archive: its members are the compressed file's members.
+        if archive::sniff(&head) == Some(Kind::Tar) {
+            let input = io::Cursor::new(head).chain(stream);
+            return self.tar(origin, input, budget, depth, found);
+        }
+        budget.member().map_err(io::Error::other)?;
+        let inner = origin.clone().member(&archive::inner_name(origin.rel()));
+        self.member(inner, &mut head, &mut stream, budget, depth, found);
+        stream_error(budget)
+    }
+
+    fn tar(
+        &self,
+        origin: &Origin,
+        input: impl Read,
+        budget: &Budget,
+        depth: u8,
+        found: &mut Vec<Finding>,
+    ) -> io::Result<()> {
+        let mut tar = tar::Archive::new(input);
+        for entry in tar.entries()? {
+            let mut entry = entry?;
+            budget.member().map_err(io::Error::other)?;
+            let kind = entry.header().entry_type();
+            if !(kind.is_file() || kind.is_contiguous() || kind == tar::EntryType::Continuous) {
+                continue;
+            }
+            let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+            let mut head = Vec::new();
+            fill(&mut head, WINDOW + 1, &mut entry)?;
+            self.member(
+                origin.clone().member(&name),
+                &mut head,
+                &mut entry,
+                budget,
+                depth,
+                found,
+            );
+            stream_error(budget)?;
+        }
+        Ok(())
+    }
+
+    fn zip(
+        &self,
+        origin: &Origin,
+        input: impl Read,
+        budget: &Budget,
+        depth: u8,
+        found: &mut Vec<Finding>,
+    ) -> io::Result<()> {
+        let mut bytes = Vec::new();
+        input.take(ZIP_IN_MEMORY + 1).read_to_end(&mut bytes)?;
+        if bytes.len() as u64 > ZIP_IN_MEMORY {
+            self.note_incomplete(format!(
+                "{}: a zip archive over {} was not opened",
+                origin.display(),
+                human_bytes(ZIP_IN_MEMORY)
+            ));
+            return Ok(());
+        }
+        let mut zip = zip::ZipArchive::new(io::Cursor::new(bytes)).map_err(io::Error::other)?;
+        for i in 0..zip.len() {
+            budget.member().map_err(io::Error::other)?;
+            let listed = match zip.name_for_index(i) {
+                Some(Ok(n)) => n.into_owned(),
+                _ => format!("member {i}"),
+            };
+            let mut file = match zip.by_index(i) {
+                Ok(file) => file,
+                Err(err) => {
+                    // One member that cannot be read (encrypted, an unknown method) costs that
+                    // member only, noted.
+                    let name = listed;
+                    self.note_incomplete(format!(
+                        "{}: not read: {err}",
+                        origin.clone().member(&name).display()
+                    ));
+                    continue;
+                }
+            };
+            if file.is_dir() {
+                continue;
+            }
+            let name = listed;
+            let mut stream = Metered {
+                inner: &mut file,
+                budget,
+            };
+            let mut head = Vec::new();
+            if let Err(err) = fill(&mut head, WINDOW + 1, &mut stream) {
+                if archive::budget_hit(&err).is_some() {
+                    return Err(err);
+                }
+                self.problem_incomplete(format!(
+                    "{}: unreadable: {err}",
+                    origin.clone().member(&name).display()
+                ));
+                continue;
+            }
+            self.member(
+                origin.clone().member(&name),
+                &mut head,
+                &mut stream,
+                budget,
+                depth,
+                found,
+            );
+            stream_error(budget)?;
+        }
+        Ok(())
+    }
+
+    /// One member: an archive again (one level deeper), or content.
+    fn member(
+        &self,
+        origin: Origin,
+        head: &mut Vec<u8>,
+        rest: &mut dyn Read,
+        budget: &Budget,
+        depth: u8,
+        found: &mut Vec<Finding>,
+    ) {
+        self.members.fetch_add(1, Ordering::Relaxed);
+        match archive::sniff(head) {
+            Some(kind) => self.archive_layer(origin, kind, head, rest, budget, depth + 1, found),
+            None => found.extend(self.scan_plain(origin, head, rest)),
+        }
+    }
+
+    pub(super) fn note_incomplete(&self, message: String) {
+        self.note(message);
+        self.incomplete.store(true, Ordering::Relaxed);
+    }
+
+    pub(super) fn problem_incomplete(&self, message: String) {
+        super::Visitor::problem(self, message, true);
+    }
+}
+
+/// The budget, once hit inside a member, ends the whole archive.
+fn stream_error(budget: &Budget) -> io::Result<()> {
+    match budget.hit() {
+        Some(why) => Err(io::Error::other(archive::BudgetHit(why))),
+        None => Ok(()),
+    }
+}
+
+/// Reads from `rest` until `buf` holds `want` bytes or the input ends; `Ok(true)` at its end.
+fn fill(buf: &mut Vec<u8>, want: usize, rest: &mut dyn Read) -> io::Result<bool> {
+    if buf.len() >= want {
+        return Ok(false);
+    }
+    let need = (want - buf.len()) as u64;
+    let got = rest.take(need).read_to_end(buf)? as u64;
+    Ok(got < need)
+}
+
+/// Where a window's own part ends: `OVERLAP` before its end, moved back to just after a line
+/// end when one is near (UTF-16: on a whole code unit).
+fn cut_point(buf: &[u8], encoding: Encoding) -> usize {
+    let cut = buf.len().saturating_sub(OVERLAP).max(1);
+    match encoding {
+        Encoding::Text { .. } => {
+            let from = cut.saturating_sub(OVERLAP);
+            memchr::memrchr(b'\n', &buf[from..cut]).map_or(cut, |i| from + i + 1)
+        }
+        Encoding::Utf16 { .. } => cut & !1,
+        Encoding::Binary => cut,
+    }
+}
