@@ -82,3 +82,19 @@ pub fn baseline(text: &str) -> bool {
 pub fn git_tree(bytes: &[u8]) -> usize {
     crate::source::git::tree_entries(bytes)
 }
+
+/// Bytes as a file the scan opens as an archive or compressed file when its magic says so
+/// (gzip, bzip2, xz, zstd, tar, zip, nested): every reader and budget, with budgets small
+/// enough that an input cannot spend more than a few MiB. Returns the findings' count.
+pub fn archive(bytes: &[u8]) -> usize {
+    let limits = crate::source::archive::Limits {
+        depth: 3,
+        bytes: 8 << 20,
+        ratio: 100,
+        ratio_floor: 1 << 20,
+        members: 1000,
+    };
+    crate::scan::scan_bytes(engine(), "fuzz.bin", bytes, limits)
+        .findings
+        .len()
+}

@@ -363,3 +363,92 @@ fn archive_bombs_end_at_their_budget_and_fail_closed() {
     let run = keyrot_in(dir.path(), &["scan", "many.zip"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
+
+/// A key in a commit message or an annotated tag's message is reported at its commit, with
+/// its author; `--since` reads only the messages of the commits it selects.
+#[test]
+fn commit_and_tag_messages_are_scanned() {
+    let repo = crate::util::Repo::new();
+    repo.write("README.md", "hello\n");
+    let base = repo.commit("start");
+    repo.write("a.txt", "a\n");
+    let leaky = repo.commit(&format!("deploy fix\n\nused {KEY} / {SECRET} to test"));
+    repo.git(&["tag", "-a", "v1", "-m", &format!("release\n\n{}", pair())]);
+    repo.commit("nothing to see");
+    let run = repo.keyrot(&["scan", "--git", ".", "--since", &base, "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.json();
+    let mut found: Vec<(String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == "aws.access-key-pair")
+        .map(|f| {
+            assert_eq!(f["commit"]["author"], "Alice Example");
+            (
+                f["uri"].as_str().unwrap().to_string(),
+                f["commit"]["id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        vec![
+            (".git/COMMIT_MESSAGE".to_string(), leaky.clone()),
+            (".git/TAG_MESSAGE/v1".to_string(), leaky.clone()),
+        ]
+    );
+    // The twin: a range that leaves the commit out reads neither message.
+    let run = repo.keyrot(&["scan", "--git", ".", "--since", &leaky]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+/// `git replace` cannot hide a commit: the stored objects are read (the replaced commit's
+/// key is found) and the replace ref is noted; a submodule is named, not silently skipped.
+#[test]
+fn replaced_commits_are_read_as_stored_and_submodules_are_named() {
+    let repo = crate::util::Repo::new();
+    repo.write("README.md", "hello\n").commit("start");
+    repo.write("prod.env", pair());
+    let leaky = repo.commit("add config");
+    repo.remove("prod.env");
+    repo.write("prod.env", "KEY=from-vault\n");
+    let clean = repo.commit("clean config");
+    // The leaky commit is replaced by the clean one: git log no longer shows the key.
+    repo.git(&["replace", &leaky, &clean]);
+    assert!(!repo.git(&["log", "-p"]).contains(KEY));
+    let run = repo.keyrot(&["scan", "--git", ".", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.json();
+    let commits: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["uri"] == "prod.env")
+        .map(|f| f["commit"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(commits, vec![leaky.as_str()], "{report:#}");
+    assert!(
+        run.stderr.contains("1 replace ref (refs/replace/) ignored"),
+        "{}",
+        run.stderr
+    );
+    // A submodule pointer (a gitlink) whose objects are not here is named.
+    let sub = crate::util::Repo::new();
+    sub.write("x", "x\n");
+    let pointer = sub.commit("sub");
+    repo.git(&[
+        "update-index",
+        "--add",
+        "--cacheinfo",
+        &format!("160000,{pointer},vendor/lib"),
+    ]);
+    repo.git(&["commit", "-q", "-m", "add submodule"]);
+    let run = repo.keyrot(&["scan", "--git", "."]);
+    assert!(
+        run.stderr.contains("vendor/lib: a submodule (moved by 1 commit) whose objects are not in this clone: not scanned"),
+        "{}",
+        run.stderr
+    );
+}

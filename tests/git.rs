@@ -68,7 +68,7 @@ fn each_blob_is_scanned_once_and_reported_at_its_first_commit() {
     // app.py twice, other.txt five times: seven distinct blobs.
     assert_eq!(
         report["summary"]["scope"],
-        "history: 7 commits, 7 distinct blobs"
+        "history: 7 commits, 7 distinct blobs, 7 commit and tag messages"
     );
     assert_eq!(report["summary"]["files_scanned"], 7);
 }
@@ -136,7 +136,7 @@ fn since_and_range_report_only_what_the_commits_introduced() {
     );
     assert_eq!(
         since["summary"]["scope"],
-        "history: 2 commits, 2 distinct blobs"
+        "history: 2 commits, 2 distinct blobs, 2 commit and tag messages"
     );
     let range = json(&repo.keyrot(&[
         "scan",

@@ -53,6 +53,23 @@ impl Collector<'_> {
         self.scan_stream(origin, &mut head, &mut rest, || raw.len() as u64)
     }
 
+    /// A commit's or tag's message (bounded by git's own object size budget).
+    pub(super) fn scan_message(&self, origin: Origin, raw: &[u8]) -> Vec<Finding> {
+        let cut = &raw[..raw.len().min(WINDOW)];
+        if cut.len() < raw.len() {
+            self.note_incomplete(format!(
+                "{}: only the first {} of the message were read",
+                origin.display(),
+                human_bytes(WINDOW as u64)
+            ));
+        }
+        let bytes = match source::classify(cut) {
+            source::Content::Bytes(b) => std::borrow::Cow::Borrowed(b),
+            source::Content::Decoded(d) | source::Content::Binary(d) => std::borrow::Cow::Owned(d),
+        };
+        self.scan_blob(&Blob { origin, bytes }, Part::Message)
+    }
+
     /// Content that is no archive: whole, or in windows.
     fn scan_plain(&self, origin: Origin, head: &mut Vec<u8>, rest: &mut dyn Read) -> Vec<Finding> {
         if head.len() <= WINDOW && head.len() as u64 <= self.max_file_size {

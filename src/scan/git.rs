@@ -116,6 +116,9 @@ pub fn history(
     for problem in &walked.problems {
         super::Visitor::problem(&collector, problem.clone(), true);
     }
+    for note in &walked.notes {
+        collector.note(note.clone());
+    }
     if walked.shallow {
         collector.note(
             "the repository is a shallow clone: commits before its oldest ones were not scanned"
@@ -184,6 +187,7 @@ pub fn history(
         }
     }
     let mut findings: Vec<Finding> = earliest.into_values().collect();
+    let messages = scan_messages(&repo, &collector, &walked, opts);
     for finding in &mut findings {
         let path = finding.origin.rel().to_string();
         let at_head = match walked.head.get(&path) {
@@ -198,19 +202,114 @@ pub fn history(
         };
         finding.present_at_head = Some(at_head);
     }
+    findings.extend(messages);
     let blobs = distinct.iter().filter(|d| **d).count();
+    let messages = collector.messages.load(Ordering::Relaxed);
     let mut outcome = collector.finish(findings, started);
     outcome.scope = Some(format!(
-        "history: {} {}, {blobs} distinct {}",
+        "history: {} {}, {blobs} distinct {}, {messages} commit and tag {}",
         walked.commits,
         if walked.commits == 1 {
             "commit"
         } else {
             "commits"
         },
-        if blobs == 1 { "blob" } else { "blobs" }
+        if blobs == 1 { "blob" } else { "blobs" },
+        if messages == 1 { "message" } else { "messages" }
     ));
     Ok(outcome)
+}
+
+/// Where a commit's message is reported: a path no work tree has, at the commit.
+pub const COMMIT_MESSAGE: &str = ".git/COMMIT_MESSAGE";
+/// Where an annotated tag's message is reported (then the tag's name), at its commit.
+pub const TAG_MESSAGE: &str = ".git/TAG_MESSAGE";
+
+/// The messages of every selected commit and of the annotated tags on them, scanned as blobs
+/// reported at their commit (a key pasted into a commit message is as public as one in a
+/// file). A secret in several messages is reported at the oldest.
+fn scan_messages(
+    repo: &gix::Repository,
+    collector: &Collector,
+    walked: &History,
+    opts: &GitOptions,
+) -> Vec<Finding> {
+    use rayon::prelude::*;
+    let shared = repo.clone().into_sync();
+    let scanned: Vec<(ObjectId, Vec<Finding>)> = git::pool(opts.threads).install(|| {
+        walked
+            .all_commits
+            .par_iter()
+            .map_init(
+                || shared.to_thread_local(),
+                |repo, &id| match git::commit_message(repo, id) {
+                    Ok(message) => {
+                        let origin = Origin::Commit {
+                            commit: Arc::new(unnamed(id, 0)),
+                            path: COMMIT_MESSAGE.into(),
+                            blob: id.to_string(),
+                        };
+                        (id, collector.scan_message(origin, &message))
+                    }
+                    Err(err) => {
+                        collector.problem_incomplete(format!(
+                            "commit {id}: {}",
+                            crate::error::chain(&err)
+                        ));
+                        (id, Vec::new())
+                    }
+                },
+            )
+            .collect()
+    });
+    let mut found: Vec<(ObjectId, Finding)> = scanned
+        .into_iter()
+        .flat_map(|(id, fs)| fs.into_iter().map(move |f| (id, f)))
+        .collect();
+    let selected: HashSet<ObjectId> = walked.all_commits.iter().copied().collect();
+    match git::tag_messages(repo) {
+        Ok(tags) => {
+            for (name, message, commit) in tags {
+                if !selected.contains(&commit) {
+                    continue;
+                }
+                let origin = Origin::Commit {
+                    commit: Arc::new(unnamed(commit, 0)),
+                    path: format!("{TAG_MESSAGE}/{name}"),
+                    blob: commit.to_string(),
+                };
+                found.extend(
+                    collector
+                        .scan_message(origin, &message)
+                        .into_iter()
+                        .map(|f| (commit, f)),
+                );
+            }
+        }
+        Err(err) => collector.problem_incomplete(format!("tags: {}", crate::error::chain(&err))),
+    }
+    // Who wrote each commit, and the oldest message of each secret.
+    let mut out: HashMap<String, Finding> = HashMap::new();
+    for (id, mut finding) in found {
+        let info = git::commit_info(repo, id).unwrap_or_else(|_| unnamed(id, 0));
+        let path = finding.origin.rel().to_string();
+        finding.relocate(Origin::Commit {
+            commit: Arc::new(info),
+            path,
+            blob: id.to_string(),
+        });
+        let time = |f: &Finding| match f.origin.base().0 {
+            Origin::Commit { commit, .. } => commit.time,
+            _ => 0,
+        };
+        match out.get(&finding.fingerprint) {
+            Some(kept) if time(kept) <= time(&finding) => {}
+            _ => {
+                out.insert(finding.fingerprint.clone(), finding);
+            }
+        }
+    }
+    out.into_values().collect()
 }
 
 /// A commit known by id and time only.

@@ -44,6 +44,8 @@ enum Part {
     /// A window of a file too long to be read whole: its first, or a later one.
     FirstWindow,
     Window,
+    /// A commit's or tag's message: secrets only, counted apart from files.
+    Message,
 }
 
 struct Collector<'a> {
@@ -72,6 +74,8 @@ struct Collector<'a> {
     /// Archives opened and members read in them.
     archives: AtomicU64,
     members: AtomicU64,
+    /// Commit and tag messages scanned.
+    messages: AtomicU64,
 }
 
 impl<'e> Collector<'e> {
@@ -100,6 +104,7 @@ impl<'e> Collector<'e> {
             archive: crate::source::archive::Limits::default(),
             archives: AtomicU64::new(0),
             members: AtomicU64::new(0),
+            messages: AtomicU64::new(0),
         }
     }
 
@@ -133,9 +138,11 @@ impl<'e> Collector<'e> {
             self.excluded.fetch_add(1, Ordering::Relaxed);
             return Vec::new();
         }
-        if part != Part::Window {
-            self.files.fetch_add(1, Ordering::Relaxed);
-        }
+        match part {
+            Part::Whole | Part::FirstWindow => self.files.fetch_add(1, Ordering::Relaxed),
+            Part::Window => 0,
+            Part::Message => self.messages.fetch_add(1, Ordering::Relaxed),
+        };
         self.bytes
             .fetch_add(blob.bytes.len() as u64, Ordering::Relaxed);
         let cx = BlobContext::new(blob);
@@ -305,6 +312,26 @@ pub fn run(engine: &Engine, request: &ScanRequest) -> ScanOutcome {
     });
     let findings = into_inner(std::mem::take(&mut collector.findings));
     collector.finish(findings, started)
+}
+
+/// Scans bytes already in memory as the file `rel` (archives opened, binaries and windows
+/// read, as a tree scan reads a file), within `archive`'s budgets: the fuzz target of the
+/// archive readers.
+pub fn scan_bytes(
+    engine: &Engine,
+    rel: &str,
+    bytes: &[u8],
+    archive: crate::source::archive::Limits,
+) -> ScanOutcome {
+    let filter = PathFilter::default();
+    let mut collector = Collector::new(engine, Policies::default(), &filter, u64::MAX);
+    collector.archive = archive;
+    let origin = Origin::File {
+        path: rel.into(),
+        rel: rel.to_string(),
+    };
+    let findings = collector.scan_memory(origin, bytes);
+    collector.finish(findings, Instant::now())
 }
 
 /// After a second, a status line on stderr: files, bytes and rate. On a terminal one line

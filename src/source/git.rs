@@ -78,6 +78,11 @@ pub struct History {
     pub shallow: bool,
     /// Objects that could not be read; the walk went on without them.
     pub problems: Vec<String>,
+    /// What the walk read differently from what git would show, or did not follow: replace
+    /// refs and grafts ignored, submodules.
+    pub notes: Vec<String>,
+    /// Every selected commit, newest first (their messages are scanned).
+    pub all_commits: Vec<ObjectId>,
 }
 
 /// A pool of `threads` workers (one per core when 0); the global pool if one cannot be built.
@@ -93,16 +98,24 @@ pub fn pool(threads: usize) -> rayon::ThreadPool {
 /// 13.9 s) for 100 MiB peak instead of 129; 4 MiB is 5% slower.
 const OBJECT_CACHE_BYTES: usize = 16 << 20;
 
-/// Opens the repository holding `path`.
+/// Opens the repository holding `path`, reading the objects themselves: `refs/replace/`
+/// never stands in for what a commit really holds (as `GIT_NO_REPLACE_OBJECTS=1` does for git),
+/// so a key cannot hide in a commit by replacing it.
 pub fn open(path: &Path) -> Result<gix::Repository, GitError> {
-    gix::discover(path).map_err(|err| {
-        let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        if abs.ancestors().any(|dir| dir.join(".git").exists()) {
-            failed(path.display().to_string(), err)
-        } else {
-            GitError::NotARepository(path.display().to_string())
-        }
-    })
+    let mut trust: gix::sec::trust::Mapping<gix::open::Options> = Default::default();
+    for options in [&mut trust.full, &mut trust.reduced] {
+        *options = std::mem::take(options).config_overrides(["core.useReplaceRefs=false"]);
+    }
+    gix::ThreadSafeRepository::discover_opts(path, Default::default(), trust)
+        .map(gix::Repository::from)
+        .map_err(|err| {
+            let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+            if abs.ancestors().any(|dir| dir.join(".git").exists()) {
+                failed(path.display().to_string(), err)
+            } else {
+                GitError::NotARepository(path.display().to_string())
+            }
+        })
 }
 
 /// Every change of every commit reachable from the selection's tips and not from its hidden
@@ -138,7 +151,10 @@ pub fn history(
         head,
         shallow,
         problems: problems.into_iter().map(|p| format!("HEAD: {p}")).collect(),
+        notes: Vec::new(),
+        all_commits: Vec::new(),
     };
+    history.notes.extend(stand_ins(repo));
     let mut commits = Vec::new();
     for info in walk.all().map_err(|e| failed("walking history", e))? {
         match info {
@@ -147,11 +163,15 @@ pub fn history(
         }
     }
     history.commits = commits.len();
+    let mut submodules: HashMap<String, usize> = HashMap::new();
     // Inflating trees is most of the cost: diff the commits on every worker, each with its own
     // handle and object cache, then keep the walk's order. A batch of commits at a time, so
     // that the workers' own lists of changes never hold more than one batch.
     let shared = repo.clone().into_sync();
-    type Diffed = (Result<(i64, Vec<Changed>), GitError>, Vec<String>);
+    type Diffed = (
+        Result<(i64, Vec<Changed>, Vec<String>), GitError>,
+        Vec<String>,
+    );
     let pool = pool(threads);
     // The workers' object caches share one budget, whatever the number of cores.
     let cache = (OBJECT_CACHE_BYTES / pool.current_num_threads().max(1)).max(1 << 20);
@@ -179,7 +199,10 @@ pub fn history(
                 .problems
                 .extend(problems.into_iter().map(|p| format!("commit {id}: {p}")));
             match result {
-                Ok((time, changed)) => {
+                Ok((time, changed, gitlinks)) => {
+                    for path in gitlinks {
+                        *submodules.entry(path).or_default() += 1;
+                    }
                     if !tables.add(&mut history, (id, time), changed) {
                         history.problems.push(format!(
                             "the history has more than {MAX_CHANGES} changes: commit {id} and \
@@ -192,7 +215,95 @@ pub fn history(
             }
         }
     }
+    let mut submodules: Vec<(String, usize)> = submodules.into_iter().collect();
+    submodules.sort();
+    for (path, pointers) in submodules {
+        let inside = repo.git_dir().join("modules").join(&path);
+        let pointers = match pointers {
+            1 => "moved by 1 commit".to_string(),
+            n => format!("moved by {n} commits"),
+        };
+        history.notes.push(if inside.is_dir() {
+            format!(
+                "{path}: a submodule ({pointers}); its history is a repository of its own, scan it too: keyrot scan --git {path}"
+            )
+        } else {
+            format!(
+                "{path}: a submodule ({pointers}) whose objects are not in this clone: not scanned"
+            )
+        });
+    }
+    history.all_commits = commits;
     Ok(history)
+}
+
+/// Notes on what would make git show other objects than the ones stored: replace refs and
+/// grafts, both ignored by the walk (the objects themselves are read).
+fn stand_ins(repo: &gix::Repository) -> Vec<String> {
+    let mut notes = Vec::new();
+    let replaced = repo
+        .references()
+        .ok()
+        .and_then(|refs| refs.prefixed("refs/replace/").ok().map(Iterator::count))
+        .unwrap_or(0);
+    if replaced > 0 {
+        notes.push(format!(
+            "{replaced} replace {} (refs/replace/) ignored: the commits were read as they are stored, and the replacements as commits of their own",
+            if replaced == 1 { "ref" } else { "refs" }
+        ));
+    }
+    if repo.git_dir().join("info").join("grafts").is_file() {
+        notes.push(
+            "info/grafts ignored: the history was read by the parents its commits record".into(),
+        );
+    }
+    notes
+}
+
+/// A commit's message, with its author time; an annotated tag's message with the commit it
+/// points at.
+pub fn commit_message(repo: &gix::Repository, id: ObjectId) -> Result<Vec<u8>, GitError> {
+    let commit = repo
+        .find_commit(id)
+        .map_err(|e| failed("reading commit", e))?;
+    let message = commit
+        .message_raw()
+        .map_err(|e| failed("reading commit message", e))?;
+    Ok(message.to_vec())
+}
+
+/// Every annotated tag: its name, message and the commit it points at (when it points at one).
+pub fn tag_messages(repo: &gix::Repository) -> Result<Vec<(String, Vec<u8>, ObjectId)>, GitError> {
+    let mut out = Vec::new();
+    let platform = repo
+        .references()
+        .map_err(|e| failed("listing references", e))?;
+    let tags = platform.tags().map_err(|e| failed("listing tags", e))?;
+    for reference in tags.flatten() {
+        let name = reference.name().shorten().to_str_lossy().into_owned();
+        let Some(id) = reference.target().try_id().map(|id| id.to_owned()) else {
+            continue;
+        };
+        let Ok(object) = repo.find_object(id) else {
+            continue;
+        };
+        if object.kind != gix::object::Kind::Tag {
+            continue;
+        }
+        let tag = object.into_tag();
+        let Ok(decoded) = tag.decode() else {
+            continue;
+        };
+        let message = decoded.message.to_vec();
+        let target = decoded.target();
+        if let Ok(commit) = repo
+            .find_object(target)
+            .and_then(|o| o.peel_to_commit())
+        {
+            out.push((name, message, commit.id));
+        }
+    }
+    Ok(out)
 }
 
 /// Commits diffed by the workers at a time.
@@ -292,12 +403,13 @@ pub fn commit_info(repo: &gix::Repository, id: ObjectId) -> Result<CommitInfo, G
     })
 }
 
-/// A commit's author time and what it changed against its first parent.
+/// A commit's author time, what it changed against its first parent, and the submodules it
+/// moved.
 fn commit_changes(
     repo: &gix::Repository,
     id: ObjectId,
     problems: &mut Vec<String>,
-) -> Result<(i64, Vec<Changed>), GitError> {
+) -> Result<(i64, Vec<Changed>, Vec<String>), GitError> {
     let commit = repo
         .find_commit(id)
         .map_err(|e| failed("reading commit", e))?;
@@ -316,8 +428,14 @@ fn commit_changes(
         .and_then(|p| repo.find_commit(p.detach()).ok())
         .and_then(|p| p.tree_id().ok().map(|t| t.detach()));
     let mut changed = Vec::new();
-    diff_trees(repo, parent_tree, tree, "", &mut changed, problems, 0);
-    Ok((time, changed))
+    let mut gitlinks = Vec::new();
+    let mut out = Diff {
+        changed: &mut changed,
+        gitlinks: &mut gitlinks,
+        problems,
+    };
+    diff_trees(repo, parent_tree, tree, "", &mut out, 0);
+    Ok((time, changed, gitlinks))
 }
 
 /// Decodes a tree object's bytes as the history walk does, and counts its entries: what the
@@ -364,29 +482,35 @@ fn tree_entries_of(
 /// Blobs of `new` that differ from `old` at the same path: `(path, blob, blob before)`. A tree
 /// that cannot be read is a problem, not an error: on the new side its files are skipped, on
 /// the old side every file of the new one counts as changed (reported rather than lost).
+struct Diff<'a> {
+    changed: &'a mut Vec<Changed>,
+    /// Submodules (gitlinks) the commit moved, by path.
+    gitlinks: &'a mut Vec<String>,
+    problems: &'a mut Vec<String>,
+}
+
 fn diff_trees(
     repo: &gix::Repository,
     old: Option<ObjectId>,
     new: ObjectId,
     prefix: &str,
-    out: &mut Vec<(String, ObjectId, Option<ObjectId>)>,
-    problems: &mut Vec<String>,
+    out: &mut Diff,
     depth: usize,
 ) {
     if old == Some(new) {
         return;
     }
     if depth > TREE_DEPTH {
-        problems.push(format!(
+        out.problems.push(format!(
             "{prefix}: trees nested deeper than {TREE_DEPTH} levels are not followed"
         ));
         return;
     }
-    let Some(new_entries) = tree_entries_of(repo, new, prefix, problems) else {
+    let Some(new_entries) = tree_entries_of(repo, new, prefix, out.problems) else {
         return;
     };
     let old_entries: HashMap<Vec<u8>, (gix::object::tree::EntryMode, ObjectId)> = old
-        .and_then(|id| tree_entries_of(repo, id, prefix, problems))
+        .and_then(|id| tree_entries_of(repo, id, prefix, out.problems))
         .unwrap_or_default()
         .into_iter()
         .map(|(name, mode, oid)| (name, (mode, oid)))
@@ -401,12 +525,14 @@ fn diff_trees(
         let before = old_entries.get(filename);
         if mode.is_tree() {
             let old_sub = before.filter(|(mode, _)| mode.is_tree()).map(|(_, id)| *id);
-            diff_trees(repo, old_sub, *oid, &path, out, problems, depth + 1);
+            diff_trees(repo, old_sub, *oid, &path, out, depth + 1);
         } else if mode.is_blob() {
             let old_blob = before.filter(|(mode, _)| mode.is_blob()).map(|(_, id)| *id);
             if old_blob != Some(*oid) {
-                out.push((path, *oid, old_blob));
+                out.changed.push((path, *oid, old_blob));
             }
+        } else if mode.is_commit() && before.is_none_or(|(_, id)| id != oid) {
+            out.gitlinks.push(path);
         }
     }
 }
@@ -456,8 +582,13 @@ pub fn head_blobs(
     let Ok(tree) = repo.head_tree_id() else {
         return Ok(out);
     };
-    let mut changes = Vec::new();
-    diff_trees(repo, None, tree.detach(), "", &mut changes, problems, 0);
+    let (mut changes, mut gitlinks) = (Vec::new(), Vec::new());
+    let mut diff = Diff {
+        changed: &mut changes,
+        gitlinks: &mut gitlinks,
+        problems,
+    };
+    diff_trees(repo, None, tree.detach(), "", &mut diff, 0);
     out.extend(changes.into_iter().map(|(path, blob, _)| (path, blob)));
     Ok(out)
 }
