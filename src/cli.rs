@@ -292,6 +292,12 @@ pub struct ScanArgs {
     #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
     pub max_archive_size: u64,
 
+    /// Exit 0, not 2, when something that could hold a credential was not read (an
+    /// unreadable file or git object, a file or archive past its budget); the notes still say
+    /// what. Without it such a scan fails closed.
+    #[arg(long)]
+    pub allow_incomplete: bool,
+
     /// With --since or --range: allow comments that the change itself adds do not suppress
     /// (without it they suppress, marked as under review).
     #[arg(long)]

@@ -452,3 +452,92 @@ fn replaced_commits_are_read_as_stored_and_submodules_are_named() {
         run.stderr
     );
 }
+
+/// What could hold a credential and was not read fails the run closed (exit 2), a root that
+/// cannot be read as much as one that does not exist; `--allow-incomplete` relaxes it, and a
+/// twin that reads fine exits 0.
+#[test]
+fn what_was_not_read_fails_closed() {
+    let dir = Dir::new();
+    dir.write("fine.txt", "nothing\n");
+    // Reading /proc/self/mem from offset 0 fails with EIO, even as root.
+    std::os::unix::fs::symlink("/proc/self/mem", dir.join("root")).unwrap();
+    let run = keyrot_in(dir.path(), &["scan", "root"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("root:"), "{}", run.stderr);
+    let run = keyrot_in(dir.path(), &["scan", "root", "--allow-incomplete"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = keyrot_in(dir.path(), &["scan", "missing"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let run = keyrot_in(dir.path(), &["scan", "fine.txt"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // A broken link holds nothing: named, and no failure.
+    std::os::unix::fs::symlink(dir.join("gone"), dir.join("sub-dangling")).unwrap();
+    std::fs::remove_file(dir.join("root")).unwrap();
+    let run = keyrot_in(dir.path(), &["scan", "."]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("sub-dangling"), "{}", run.stderr);
+}
+
+/// `--output` writes through devices and FIFOs, keeps a link a link, and refuses to write
+/// over a file it scans; a regular file is replaced whole.
+#[test]
+fn output_never_replaces_what_it_should_write_through() {
+    let dir = Dir::new();
+    dir.write("keys.env", pair());
+    let run = keyrot_in(dir.path(), &["scan", "keys.env", "-o", "/dev/null"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let null = std::fs::metadata("/dev/null").unwrap();
+    assert!(!null.is_file(), "/dev/null was replaced by a file");
+    // A link to a report file stays a link; the file behind it gets the report.
+    dir.write("reports/real.json", "old");
+    std::os::unix::fs::symlink(dir.join("reports/real.json"), dir.join("link.json")).unwrap();
+    let run = keyrot_in(
+        dir.path(),
+        &["scan", "keys.env", "-f", "json", "-o", "link.json"],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(std::fs::symlink_metadata(dir.join("link.json"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let written = std::fs::read_to_string(dir.join("reports/real.json")).unwrap();
+    assert!(written.contains(KEY), "{written}");
+    // A FIFO is written through (a reader on the other end gets the report).
+    let fifo = dir.join("pipe");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let reader = std::thread::spawn({
+        let fifo = fifo.clone();
+        move || std::fs::read_to_string(fifo).unwrap()
+    });
+    let run = keyrot_in(
+        dir.path(),
+        &["scan", "keys.env", "-f", "json", "-o", "pipe"],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(reader.join().unwrap().contains(KEY));
+    assert!(!std::fs::metadata(&fifo).unwrap().is_file());
+    // The scanned file itself is refused, and left as it was.
+    let run = keyrot_in(dir.path(), &["scan", "keys.env", "-o", "keys.env"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("is one of the files to scan"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("keys.env")).unwrap(),
+        pair()
+    );
+    // No temporary is left beside the report.
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

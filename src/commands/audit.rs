@@ -67,6 +67,7 @@ pub(super) fn audit(args: AuditArgs) -> Result<u8, CommandError> {
         quiet: args.quiet,
         fail_on: args.fail_on,
         markdown_summary: args.markdown_summary.as_deref(),
+        allow_incomplete: false,
     };
     report_outcome(&outcome, &catalog, &how)
 }

@@ -9,7 +9,6 @@ mod rotate;
 mod rules;
 mod scan;
 
-use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::Path;
 
@@ -81,6 +80,9 @@ struct Reporting<'a> {
     fail_on: FailOn,
     /// Also append the Markdown summary here (`$GITHUB_STEP_SUMMARY`).
     markdown_summary: Option<&'a Path>,
+    /// Exit 0 rather than 2 when the run could not read all it was asked to (notes still say
+    /// what).
+    allow_incomplete: bool,
 }
 
 /// Notes, the report, the summary, then the exit code: 1 when an unsuppressed finding is at or
@@ -98,7 +100,7 @@ fn report_outcome(
     // A reader that stops early (`| head`) changes nothing about what was found.
     let exit = if failing {
         1
-    } else if outcome.incomplete {
+    } else if outcome.incomplete && !how.allow_incomplete {
         2
     } else {
         0
@@ -178,34 +180,78 @@ pub(crate) fn default_label(path: &Path) -> Option<String> {
     })
 }
 
-/// Writes a file whole or not at all: into a temporary file beside it, renamed over it on
-/// success, so that a failed write or an interrupted run never leaves half a SARIF file or
-/// baseline where a good one was.
+/// Writes a file whole or not at all: into a temporary file beside it (an unpredictable name,
+/// created exclusively, so nobody can plant it as a link), renamed over it on success, so that
+/// a failed write or an interrupted run never leaves half a SARIF file or baseline where a
+/// good one was. What is not a regular file (a device such as `/dev/null` or `/dev/stdout`, a
+/// FIFO) is written through, never replaced; a symbolic link to a file keeps being a link, and
+/// the file it points at is the one replaced.
 pub(crate) fn write_atomically(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> Result<(), CommandError> {
-    let dir = path
+    let cannot = |source| CommandError::Io {
+        what: format!("cannot write {}", path.display()),
+        source,
+    };
+    match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() && !meta.is_dir() => {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(cannot)?;
+            let mut out = BufWriter::new(file);
+            return write(&mut out).and_then(|()| out.flush()).map_err(cannot);
+        }
+        _ => {}
+    }
+    // Through a link, the file it names.
+    let target = match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+        }
+        _ => path.to_path_buf(),
+    };
+    let dir = target
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
-    let temporary = dir.join(format!(".{name}.keyrot-{}.tmp", std::process::id()));
-    let cannot = || format!("cannot write {}", path.display());
     let result = (|| -> io::Result<()> {
-        let mut file = BufWriter::new(File::create(&temporary)?);
+        let temporary = tempfile::Builder::new()
+            .prefix(".keyrot-")
+            .suffix(".tmp")
+            .tempfile_in(dir)?;
+        let mut file = BufWriter::new(temporary);
         write(&mut file)?;
-        file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        std::fs::rename(&temporary, path)
+        let temporary = file.into_inner().map_err(|e| e.into_error())?;
+        temporary.as_file().sync_all()?;
+        temporary.persist(&target).map_err(|e| e.error)?;
+        Ok(())
     })();
-    if let Err(source) = result {
-        let _ = std::fs::remove_file(&temporary);
-        return Err(CommandError::Io {
-            what: cannot(),
-            source,
-        });
+    result.map_err(cannot)
+}
+
+/// Refuses to write a report over one of the files it reads.
+pub(crate) fn refuse_output_over_input(
+    output: Option<&Path>,
+    inputs: &[std::path::PathBuf],
+) -> Result<(), CommandError> {
+    let Some(output) = output else {
+        return Ok(());
+    };
+    let Ok(out) = std::fs::canonicalize(output) else {
+        return Ok(()); // not there yet: no input
+    };
+    if !out.is_file() {
+        return Ok(());
+    }
+    for input in inputs {
+        if std::fs::canonicalize(input).is_ok_and(|i| i == out) {
+            return Err(CommandError::Usage(format!(
+                "--output {} is one of the files to scan: it would be overwritten",
+                output.display()
+            )));
+        }
     }
     Ok(())
 }

@@ -388,6 +388,7 @@ fn selection(args: &ScanArgs) -> Result<Selection, CommandError> {
 }
 
 pub(super) fn scan(args: ScanArgs) -> Result<u8, CommandError> {
+    super::refuse_output_over_input(args.output.as_deref(), &args.paths)?;
     let Scanned {
         catalog,
         mut outcome,
@@ -413,6 +414,7 @@ pub(super) fn scan(args: ScanArgs) -> Result<u8, CommandError> {
         quiet: args.quiet,
         fail_on,
         markdown_summary: args.markdown_summary.as_deref(),
+        allow_incomplete: args.allow_incomplete,
     };
     report_outcome(&outcome, &catalog, &how)
 }

@@ -296,10 +296,7 @@ pub fn tag_messages(repo: &gix::Repository) -> Result<Vec<(String, Vec<u8>, Obje
         };
         let message = decoded.message.to_vec();
         let target = decoded.target();
-        if let Ok(commit) = repo
-            .find_object(target)
-            .and_then(|o| o.peel_to_commit())
-        {
+        if let Ok(commit) = repo.find_object(target).and_then(|o| o.peel_to_commit()) {
             out.push((name, message, commit.id));
         }
     }
