@@ -83,6 +83,27 @@ impl ScanOutcome {
     pub fn active(&self) -> impl Iterator<Item = &Finding> {
         self.findings.iter().filter(|f| f.suppression.is_none())
     }
+
+    /// Findings suppressed by an allow comment the change under scan adds itself: what a
+    /// reviewer must see, in every summary, whether or not suppressed findings are listed.
+    pub fn added_suppressions(&self) -> Vec<String> {
+        self.findings
+            .iter()
+            .filter(|f| {
+                f.suppression
+                    .as_ref()
+                    .is_some_and(|s| s.status == "underReview")
+            })
+            .map(|f| {
+                format!(
+                    "{}:{} {} (allow comment added by this change)",
+                    f.origin.rel(),
+                    f.location.line,
+                    f.rule_id
+                )
+            })
+            .collect()
+    }
 }
 
 /// `1.5 MiB`-style sizes.

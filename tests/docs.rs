@@ -49,6 +49,7 @@ fn the_action_uploads_sarif_even_when_findings_fail_the_step() {
         "category",
         "config",
         "strict-suppressions",
+        "pull-request-range",
     ] {
         assert!(action["inputs"][input].is_object(), "input {input}");
     }
@@ -128,7 +129,7 @@ fn the_actions_scan_step_writes_sarif_outputs_and_the_job_summary() {
 }
 
 /// A YAML document as JSON values, through the one YAML parser keyrot depends on.
-fn yaml_to_json(yaml: &yaml_rust2::Yaml) -> serde_json::Value {
+pub fn yaml_to_json(yaml: &yaml_rust2::Yaml) -> serde_json::Value {
     use yaml_rust2::Yaml;
     match yaml {
         Yaml::Hash(map) => serde_json::Value::Object(

@@ -541,3 +541,121 @@ fn output_never_replaces_what_it_should_write_through() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// The Action's scan step on a pull_request event, with its defaults, in a real repository:
+/// the pull request adds a key behind an allow comment and a `.keyrot.toml` excluding
+/// everything. Neither silences it: the range since the base is scanned with the base's
+/// configuration, strictly, and the job summary names the allow comment. The same step on a
+/// push event (the twin) honours the comment.
+#[test]
+fn a_pull_request_cannot_silence_the_action() {
+    let repo = crate::util::Repo::new();
+    repo.write("README.md", "hello\n");
+    let base = repo.commit("start");
+    repo.write(".keyrot.toml", "exclude = [\"**\"]\n");
+    repo.write(
+        "app.py",
+        format!("KEY = '{KEY}'  # keyrot:allow\nSECRET = '{SECRET}'  # keyrot:allow\n"),
+    );
+    repo.commit("feature");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("action.yml")).unwrap();
+    let docs = yaml_rust2::YamlLoader::load_from_str(&text).unwrap();
+    let action = crate::docs::yaml_to_json(&docs[0]);
+    let step = action["runs"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "scan")
+        .unwrap()
+        .clone();
+    let default = |name: &str| {
+        action["inputs"][name]["default"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let run_step = |event: &str| {
+        let out = Dir::new();
+        let (outputs, summary) = (out.join("outputs"), out.join("summary.md"));
+        let run = std::process::Command::new("bash")
+            .arg("-e")
+            .arg("-c")
+            .arg(step["run"].as_str().unwrap())
+            .current_dir(repo.path())
+            .env("KEYROT", env!("CARGO_BIN_EXE_keyrot"))
+            .env("SARIF", out.join("keyrot.sarif"))
+            .env("INPUT_PATH", default("path"))
+            .env("INPUT_ARGS", default("args"))
+            .env("INPUT_FAIL_ON", default("fail-on"))
+            .env("INPUT_CATEGORY", default("category"))
+            .env("INPUT_CONFIG", default("config"))
+            .env("INPUT_STRICT", default("strict-suppressions"))
+            .env("INPUT_PR_RANGE", default("pull-request-range"))
+            .env("INPUT_SUMMARY", default("summary"))
+            .env("EVENT_NAME", event)
+            .env("PR_BASE", &base)
+            .env("GITHUB_OUTPUT", &outputs)
+            .env("GITHUB_STEP_SUMMARY", &summary)
+            .output()
+            .unwrap();
+        let outputs = std::fs::read_to_string(&outputs).unwrap_or_default();
+        let summary = std::fs::read_to_string(&summary).unwrap_or_default();
+        (
+            outputs,
+            summary,
+            String::from_utf8_lossy(&run.stderr).into_owned(),
+        )
+    };
+    let (outputs, summary, stderr) = run_step("pull_request");
+    assert!(outputs.contains("exit-code=1"), "{outputs}\n{stderr}");
+    assert!(summary.contains("aws.access-key-pair"), "{summary}");
+    // On a push, the repository's own configuration and comments stand: nothing fails, and
+    // the summary does not claim there is nothing to look at unless that is so.
+    let (outputs, summary, stderr) = run_step("push");
+    assert!(outputs.contains("exit-code=0"), "{outputs}\n{stderr}");
+    assert!(summary.contains("No findings"), "{summary}");
+}
+
+/// With `--since`, an allow comment the change adds suppresses only under review, and every
+/// summary says so: text, Markdown, SARIF run properties, HTML.
+#[test]
+fn suppressions_added_by_the_change_are_named_in_every_summary() {
+    let repo = crate::util::Repo::new();
+    repo.write("README.md", "hello\n");
+    let base = repo.commit("start");
+    repo.write(
+        "app.py",
+        format!("KEY = '{KEY}'  # keyrot:allow\nSECRET = '{SECRET}'  # keyrot:allow\n"),
+    );
+    repo.commit("feature");
+    let args =
+        |format: &str| repo.keyrot(&["scan", "--git", ".", "--since", &base, "--format", format]);
+    let text = args("text");
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    assert!(
+        text.stderr.contains(
+            "suppressed by allow comments this change adds itself, review them: app.py:1"
+        ),
+        "{}",
+        text.stderr
+    );
+    let md = args("markdown");
+    assert!(
+        md.stdout
+            .contains("suppressed by allow comments this change adds itself"),
+        "{}",
+        md.stdout
+    );
+    assert!(!md.stdout.contains("\nNo findings.\n"), "{}", md.stdout);
+    let sarif: serde_json::Value = serde_json::from_str(&args("sarif").stdout).unwrap();
+    let added = &sarif["runs"][0]["properties"]["suppressionsAddedByChange"];
+    assert_eq!(added.as_array().map(Vec::len), Some(1), "{sarif:#}");
+    let html = args("html");
+    assert!(html
+        .stdout
+        .contains("Suppressed by allow comments this change adds itself"));
+    // The twin: the same comment already at the base is no change's doing and is not named.
+    let run = repo.keyrot(&["scan", "--git", "."]);
+    assert!(!run.stderr.contains("this change adds"), "{}", run.stderr);
+}

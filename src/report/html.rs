@@ -185,6 +185,26 @@ pub fn page(reports: &[Value], title: &str) -> String {
         let _ = write!(h, "<option>{}</option>", esc(rule));
     }
     h.push_str("</select></label>\n</div>\n");
+    let added: Vec<&str> = reports
+        .iter()
+        .flat_map(|r| {
+            r["summary"]["added_suppressions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+        })
+        .filter_map(Value::as_str)
+        .collect();
+    if !added.is_empty() {
+        let _ = write!(
+            h,
+            "<section class=\"added\"><h2>Suppressed by allow comments this change adds itself</h2><ul>"
+        );
+        for a in &added {
+            let _ = write!(h, "<li>{}</li>", esc(a));
+        }
+        h.push_str("</ul></section>\n");
+    }
     if findings.is_empty() {
         h.push_str("<p>No findings.</p>\n");
     }

@@ -121,6 +121,7 @@ pub fn document(outcome: &ScanOutcome, show_suppressed: bool) -> serde_json::Val
             "dropped": dropped,
             "read": {"binary": outcome.binary, "archives": outcome.archives, "members": outcome.members},
             "incomplete": outcome.incomplete,
+            "added_suppressions": outcome.added_suppressions(),
             "errors": outcome.problems,
             "unparsed": outcome.unparsed,
             "nested_policies": outcome.nested_policies,

@@ -73,8 +73,33 @@ pub fn page(reports: &[Value], title: &str, limit: usize) -> String {
             );
         }
     }
+    let added: Vec<&str> = reports
+        .iter()
+        .flat_map(|r| {
+            r["summary"]["added_suppressions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+        })
+        .filter_map(Value::as_str)
+        .collect();
+    if !added.is_empty() {
+        let _ = writeln!(
+            m,
+            "**{} suppressed by allow comments this change adds itself** (review them):\n",
+            added.len()
+        );
+        for a in &added {
+            let _ = writeln!(m, "- {}", cell(a));
+        }
+        m.push('\n');
+    }
     if all.is_empty() {
-        m.push_str("No findings.\n");
+        m.push_str(if added.is_empty() {
+            "No findings.\n"
+        } else {
+            "No findings but the suppressed ones above.\n"
+        });
         return m;
     }
     // Most severe first.

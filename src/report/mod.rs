@@ -131,6 +131,15 @@ pub fn summary_lines(outcome: &ScanOutcome) -> Vec<String> {
             parts.join(", ")
         ));
     }
+    let added = outcome.added_suppressions();
+    if !added.is_empty() {
+        lines.push(format!(
+            "{} {} suppressed by allow comments this change adds itself, review them: {}",
+            added.len(),
+            plural(added.len() as u64, "finding", "findings"),
+            added.join("; ")
+        ));
+    }
     let mut skipped = Vec::new();
     if outcome.excluded > 0 {
         skipped.push(format!(

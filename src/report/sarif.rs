@@ -90,18 +90,27 @@ pub fn run(outcome: &ScanOutcome, rules: &Catalog, opts: &SarifOptions) -> sarif
         .rules(rules.rules().iter().map(rule).collect::<Vec<_>>())
         .build();
     let invocation = sarif::Invocation::builder()
-        .execution_successful(true)
+        // A run that could not read all it was asked to did not succeed.
+        .execution_successful(!outcome.incomplete)
         .tool_execution_notifications(notifications)
         .build();
     let automation = opts.category.map(|category| sarif::RunAutomationDetails {
         id: Some(format!("{}/", category.trim_end_matches('/'))),
         ..Default::default()
     });
+    let added = outcome.added_suppressions();
     let run = sarif::Run::builder()
         .tool(sarif::Tool::builder().driver(driver).build())
         .column_kind(json!("utf16CodeUnits"))
         .results(results)
-        .invocations(vec![invocation]);
+        .invocations(vec![invocation])
+        .properties(properties(
+            Vec::new(),
+            BTreeMap::from([
+                ("suppressionsAddedByChange".to_string(), json!(added)),
+                ("incomplete".to_string(), json!(outcome.incomplete)),
+            ]),
+        ));
     match automation {
         Some(details) => run.automation_details(details).build(),
         None => run.build(),
