@@ -18,6 +18,8 @@ pub enum Drop {
     Placeholder,
     /// Shaped like a key ID, with a digit base32 never has (0, 1, 8, 9): not a key.
     NotBase32,
+    /// The secret or session token paired with a key ID dropped as a decoy.
+    OfDecoyKey,
 }
 
 impl Drop {
@@ -26,6 +28,7 @@ impl Drop {
             Drop::DocumentationExample => "documentation example",
             Drop::Placeholder => "placeholder",
             Drop::NotBase32 => "not a key ID (0, 1, 8 or 9 are not base32)",
+            Drop::OfDecoyKey => "paired with a placeholder or example key ID",
         }
     }
 }

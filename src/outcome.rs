@@ -48,7 +48,7 @@ pub struct ScanOutcome {
     pub findings: Vec<Finding>,
     pub files: u64,
     pub bytes: u64,
-    /// Binary files, read through their text view (NULs as spaces, UTF-16 strings as ASCII).
+    /// Binary files, read as bytes (and through their UTF-16 view when they hold a UTF-16 key ID).
     pub binary: u64,
     /// Archives and compressed files opened, and the members read in them.
     pub archives: u64,

@@ -485,10 +485,24 @@ fn what_was_not_read_fails_closed() {
 fn output_never_replaces_what_it_should_write_through() {
     let dir = Dir::new();
     dir.write("keys.env", pair());
+    // The machine's own /dev/null is the device written through: it must be one to begin with
+    // (an older keyrot, or any tool that renames over it as root, leaves a regular file).
+    use std::os::unix::fs::FileTypeExt;
+    assert!(
+        std::fs::metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_char_device(),
+        "this machine's /dev/null is not a device before the test; restore it as root with \
+         `rm -f /dev/null && mknod -m 666 /dev/null c 1 3`"
+    );
     let run = keyrot_in(dir.path(), &["scan", "keys.env", "-o", "/dev/null"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let null = std::fs::metadata("/dev/null").unwrap();
-    assert!(!null.is_file(), "/dev/null was replaced by a file");
+    assert!(
+        null.file_type().is_char_device(),
+        "/dev/null was replaced by a file"
+    );
     // A link to a report file stays a link; the file behind it gets the report.
     dir.write("reports/real.json", "old");
     std::os::unix::fs::symlink(dir.join("reports/real.json"), dir.join("link.json")).unwrap();
@@ -658,4 +672,104 @@ fn suppressions_added_by_the_change_are_named_in_every_summary() {
     // The twin: the same comment already at the base is no change's doing and is not named.
     let run = repo.keyrot(&["scan", "--git", "."]);
     assert!(!run.stderr.contains("this change adds"), "{}", run.stderr);
+}
+
+/// A key ID owned by `account`, as AWS encodes it (the inverse of keyrot's offline decoding).
+fn key_of_account(account: u64) -> String {
+    let z = (account << 7) << 2;
+    let mut id = String::from("AKIA");
+    for i in (0..10).rev() {
+        let v = ((z >> (5 * i)) & 31) as u8;
+        id.push(if v < 26 {
+            (b'A' + v) as char
+        } else {
+            (b'2' + v - 26) as char
+        });
+    }
+    id + "QMRTWX"
+}
+
+/// The smaller ways around: ES6 `\u{41}` escapes, a key cut by a backslash continuation and
+/// double base64 are found; a file name that is not a plain URI is percent-encoded in SARIF;
+/// the secret of a placeholder key ID is dropped with it (not an orphan "key ID not within
+/// reach"), and so are keys of AWS's documentation account and `FakeValues...` values. Each
+/// dropped case has a twin one detail away that is reported.
+#[test]
+fn smaller_spellings_are_found_and_placeholders_dropped_whole() {
+    use base64::Engine as _;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let dir = Dir::new();
+    dir.write(
+        "es6.js",
+        format!(
+            "const id = \"\\u{{41}}{}\";\nconst secret = \"{SECRET}\";\n",
+            &KEY[1..]
+        ),
+    );
+    dir.write(
+        "cont.sh",
+        format!(
+            "export AWS_ACCESS_KEY_ID=\"{}\\\n{}\"\nexport AWS_SECRET_ACCESS_KEY=\"{SECRET}\"\n",
+            &KEY[..12],
+            &KEY[12..]
+        ),
+    );
+    dir.write("twice.txt", format!("blob: {}\n", b64(&b64(&pair()))));
+    dir.write("odd%2Fname #1.env", pair());
+    let other = "Tq3cE0mVh7yZ+2wR9kLx/Fb8NsJd4pUa6GiOe1Ct";
+    dir.write(
+        "placeholder.env",
+        format!("aws_access_key_id = AKIAXXXXXXXXXXXXXXXX\naws_secret_access_key = {other}\n"),
+    );
+    let docs = key_of_account(123456789012);
+    let twin = key_of_account(123456789013);
+    dir.write(
+        "docs.env",
+        format!("aws_access_key_id = {docs}\naws_secret_access_key = {other}\n"),
+    );
+    dir.write(
+        "twin.env",
+        format!("aws_access_key_id = {twin}\naws_secret_access_key = {other}\n"),
+    );
+    dir.write(
+        "fake.env",
+        "aws_secret_access_key = FakeValues99cl9bqJFVA3iFUm+yqVe08HxhXFE/\n",
+    );
+    let run = keyrot_in(dir.path(), &["scan", ".", "--format", "json"]);
+    let report = run.json();
+    let found: Vec<(String, String)> = rows(&report)
+        .into_iter()
+        .map(|(path, _, rule, _)| (path, rule))
+        .collect();
+    let pair_in = |file: &str| (file.to_string(), "aws.access-key-pair".to_string());
+    for file in [
+        "es6.js",
+        "cont.sh",
+        "twice.txt",
+        "odd%2Fname #1.env",
+        "twin.env",
+    ] {
+        assert!(found.contains(&pair_in(file)), "{file}: {found:?}");
+    }
+    for file in ["placeholder.env", "docs.env", "fake.env"] {
+        assert!(
+            !found.iter().any(|(path, _)| path == file),
+            "{file}: {found:?}"
+        );
+    }
+    let dropped = report["summary"]["dropped"].to_string();
+    assert!(
+        dropped.contains("paired with a placeholder or example key ID"),
+        "{dropped}"
+    );
+    assert!(dropped.contains("documentation example"), "{dropped}");
+    // SARIF: the odd name percent-encoded, so that it names the file and nothing else.
+    let run = keyrot_in(
+        dir.path(),
+        &["scan", "odd%2Fname #1.env", "--format", "sarif"],
+    );
+    let sarif: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let uri = &sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+        ["artifactLocation"]["uri"];
+    assert_eq!(uri, "odd%252Fname%20%231.env", "{}", run.stdout);
 }

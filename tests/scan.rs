@@ -427,7 +427,7 @@ fn awkward_encodings_and_line_endings_are_scanned() {
     assert_eq!(report["summary"]["files_scanned"], 6);
 }
 
-/// A binary is read through its text view (a key among its strings is found, and it is named
+/// A binary is read as its bytes (a key among its strings is found, and it is named
 /// in the summary); past `--max-file-size` a file is read in part, noted, and the run fails
 /// closed (exit 2) unless a finding fails it first.
 #[test]
@@ -455,8 +455,7 @@ fn binary_files_are_read_and_what_is_past_max_file_size_is_noted() {
         run.stderr
     );
     assert!(
-        run.stderr
-            .contains("read 1 binary file through its text view"),
+        run.stderr.contains("read 1 binary file as bytes"),
         "{}",
         run.stderr
     );
@@ -1038,12 +1037,20 @@ fn progress_reaches_a_pipe_only_when_asked_for() {
     let dir = Dir::new();
     let line =
         "lorem ipsum dolor sit amet, consectetur adipiscing elit sed do eiusmod\n".repeat(4096);
-    for i in 0..200 {
+    for i in 0..500 {
         dir.write(&format!("f{i}.txt"), &line);
     }
     let quiet = keyrot_in(
         dir.path(),
-        &["scan", "--fail-on", "none", "-f", "json", "-o", "/dev/null"],
+        &[
+            "scan",
+            "--fail-on",
+            "none",
+            "-f",
+            "json",
+            "-o",
+            "report.json",
+        ],
     );
     assert!(!quiet.stderr.contains("scanning:"), "{}", quiet.stderr);
     let shown = keyrot_in(
@@ -1055,7 +1062,7 @@ fn progress_reaches_a_pipe_only_when_asked_for() {
             "-f",
             "json",
             "-o",
-            "/dev/null",
+            "report.json",
             "--progress",
             "--threads",
             "1",

@@ -160,7 +160,9 @@ fn execute(args: &ScanArgs) -> Result<Scanned, CommandError> {
         (None, None) => FailOn::Low,
     };
     let rules_dir = args.rules.clone().or_else(|| config.rules.clone());
-    let rules = RuleSet::load(rules_dir.as_deref())?;
+    let mut rules = RuleSet::load(rules_dir.as_deref())?;
+    // With --iam the live lookup judges keys of the documentation accounts (an emulator's).
+    rules.decoys.keep_documentation_accounts = args.iam;
     let catalog = Catalog::new(&rules)?;
     let engine = Engine::new(rules, args.pair_lines.or(config.pair_lines))?
         .with_decode_depth(usize::from(args.decode_depth));

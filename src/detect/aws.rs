@@ -52,6 +52,9 @@ pub struct Decoys {
     pub example_prefixes: Vec<String>,
     /// Upper-case words whose presence marks a value as a placeholder.
     pub placeholder_words: Vec<String>,
+    /// Keys of AWS's documentation accounts are kept for the live lookup to judge (`--iam`):
+    /// emulators such as moto issue their keys in 123456789012, and there the key is live.
+    pub keep_documentation_accounts: bool,
 }
 
 impl Decoys {
@@ -82,15 +85,32 @@ impl Decoys {
                 rest.len() < 24 || distinct(&rest) < 10
             })
         };
-        if self.examples.contains(value) || holds("EXAMPLE") || edited_example {
+        let key_id = key_type(value).is_some() && value.len() == 20;
+        // AWS's documentation account (123456789012) owns no real key.
+        let documentation_account = key_id
+            && !self.keep_documentation_accounts
+            && account_id(value).is_some_and(|a| DOCUMENTATION_ACCOUNTS.contains(&a.as_str()));
+        if self.examples.contains(value)
+            || holds("EXAMPLE")
+            || edited_example
+            || documentation_account
+        {
             return Some(Drop::DocumentationExample);
         }
-        let body = if key_type(value).is_some() && value.len() == 20 {
-            &value[4..]
-        } else {
-            value
+        let body = if key_id { &value[4..] } else { value };
+        // A value that starts with a placeholder word, in any case (`FakeValues99...`): one
+        // random value in 16 million starts with a given four letters.
+        let starts_with = |word: &str| {
+            [value, body].iter().any(|v| {
+                v.len() > word.len()
+                    && v.as_bytes()[..word.len()].eq_ignore_ascii_case(word.as_bytes())
+            })
         };
-        if self.placeholder_words.iter().any(|w| holds(w))
+        if self
+            .placeholder_words
+            .iter()
+            .any(|w| holds(w) || starts_with(w))
+            || periodic(body)
             || longest_run(body) >= 6
             || distinct(body) <= 3
             || longest_sequence(body) >= 8
@@ -99,6 +119,21 @@ impl Decoys {
         }
         None
     }
+}
+
+/// The accounts AWS's documentation uses in its examples, never anyone's.
+pub const DOCUMENTATION_ACCOUNTS: [&str; 4] = [
+    "123456789012",
+    "111122223333",
+    "444455556666",
+    "777788889999",
+];
+
+/// A short unit repeated at least twice (`DEADBEEFDEADBEEF`), in any case.
+fn periodic(s: &str) -> bool {
+    let b = s.as_bytes();
+    (1..=8.min(b.len() / 2))
+        .any(|unit| (unit..b.len()).all(|i| b[i].eq_ignore_ascii_case(&b[i - unit])))
 }
 
 fn longest_run(s: &str) -> usize {
@@ -192,6 +227,7 @@ mod tests {
             examples: HashSet::new(),
             example_prefixes: vec!["AKIAIOSFODNN7".into()],
             placeholder_words: vec!["XXXX".into()],
+            ..Decoys::default()
         };
         assert_eq!(
             decoys.classify("AKIAIOSFODNN7EXAMPLE"),
@@ -214,6 +250,64 @@ mod tests {
             Some(Drop::Placeholder)
         );
         assert_eq!(decoys.classify("AKIAY34FZKBOKMUTVV7A"), None);
+        // A short unit repeated; a placeholder word first in any case.
+        assert_eq!(
+            decoys.classify("AKIADEADBEEFDEADBEEF"),
+            Some(Drop::Placeholder)
+        );
+        let words = Decoys {
+            placeholder_words: vec!["FAKE".into()],
+            ..Decoys::default()
+        };
+        assert_eq!(
+            words.classify("FakeValues99cl9bqJFVA3iFUm+yqVe08HxhXFE/"),
+            Some(Drop::Placeholder)
+        );
+        assert_eq!(
+            words.classify("AKIAFAKEY34FZKBOKMUT"),
+            Some(Drop::Placeholder)
+        );
+        assert_eq!(
+            words.classify("Tq3cE0mVh7yZ+2wR9kFakexFb8NsJd4pUa6GiOe1Ct"),
+            None
+        );
+        // A key ID of the documentation account, and its twin one digit away.
+        let of = |account: u64| {
+            let z = (account << 7) << 2;
+            let mut id = String::from("AKIA");
+            for i in (0..10).rev() {
+                let v = ((z >> (5 * i)) & 31) as u8;
+                id.push(if v < 26 {
+                    (b'A' + v) as char
+                } else {
+                    (b'2' + v - 26) as char
+                });
+            }
+            id.push_str("QMRTWX");
+            id
+        };
+        assert_eq!(
+            account_id(&of(123456789012)).as_deref(),
+            Some("123456789012")
+        );
+        assert_eq!(
+            words.classify(&of(123456789012)),
+            Some(Drop::DocumentationExample)
+        );
+        assert_eq!(
+            account_id(&of(123456789013)).as_deref(),
+            Some("123456789013")
+        );
+        assert_eq!(words.classify(&of(123456789013)), None);
+        assert_eq!(
+            words.classify(&of(111122223333)),
+            Some(Drop::DocumentationExample)
+        );
+        let live = Decoys {
+            keep_documentation_accounts: true,
+            ..Decoys::default()
+        };
+        assert_eq!(live.classify(&of(123456789012)), None);
     }
 
     #[test]

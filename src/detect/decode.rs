@@ -1,5 +1,5 @@
 //! Decoding layers: credentials written in another spelling. JSON and JS/Python string escapes
-//! (`\u0041`, `\x41`, `\/`, `\n`), percent-encoding (`%2F`, as Hadoop and Spark URLs need it),
+//! (`\u0041`, ES6 `\u{41}`, `\x41`, `\/`, `\n`, a backslash line continuation), percent-encoding (`%2F`, as Hadoop and Spark URLs need it),
 //! HTML entities (`&#x41;`, `&amp;`) and base64 runs that decode to text (a Kubernetes
 //! `Secret`'s `data:`, an encoded credentials file) are undone into a view of the blob, to a
 //! bounded depth and size; the engine scans the view, and each finding is reported at the
@@ -57,16 +57,23 @@ const STRONG_PATTERNS: &[&str] = &[
     // "AK", "AS" escaped: \u0041\u004b, \x41\x4b, &#x41;&#x4b;, &#65;&#75;. Spelled out
     // rather than case-insensitive: few literals keep the search on its fastest path.
     r"\\u0041\\u004[bB]|\\u0041\\u0053|\\x41\\x4[bB]|\\x41\\x53",
+    // ES6 code point escapes: \u{41}\u{4b}, leading zeros allowed.
+    r"\\u\{0{0,4}41\}\\u\{0{0,4}(?:4[bB]|53)\}",
+    // A key ID cut by a backslash line continuation (shell, Python, C strings).
+    r"(?:AKIA|ASIA)[A-Z2-7]{0,15}\\\r?\n",
     r"&#[xX]41;&#[xX]4[bB];|&#[xX]41;&#[xX]53;",
     r"&#65;&#75;|&#65;&#83;",
     // base64 of "AKIA", "ASIA", "aws_", "AWS_" at each of the three alignments.
     "QUtJQ|FLSU|BS0lB|QVNJQ|FTSU|BU0lB|YXdzX|F3c1|hd3Nf|QVdTX|FXU18|BV1Nf",
+    // base64 of base64 of "AKIA", "ASIA" at each of the nine alignments.
+    "UVV0SlF|FVdEpR|RVXRKUV|GTFNVR|RkxTVU|ZMU1V|QlMwbEJ|JTMGxC|CUzBsQ",
+    "UVZOSlF|FWTkpR|RVk5KUV|GVFNVR|RlRTVU|ZUU1V|QlUwbEJ|JVMGxC|CVTBsQ",
     // A string literal holding the start of a key ID and ending before its end: a key split
     // across literals (`"AKIA" + "UJZ..."`).
     r#"["'`](?:AKIA|ASIA)[A-Z2-7]{0,15}["'`]"#,
 ];
 /// A generic escape or encoding: worth decoding only near a credential word.
-const WEAK_PATTERN: &str = r"\\u00[2-7]|\\x[2-7][0-9A-Fa-f]|\\/|%[2-7][0-9A-Fa-f]|&#x?[0-9]|&amp;";
+const WEAK_PATTERN: &str = r"\\u00[2-7]|\\u\{0{0,4}[2-7][0-9A-Fa-f]\}|\\x[2-7][0-9A-Fa-f]|\\/|%[2-7][0-9A-Fa-f]|&#x?[0-9]|&amp;";
 
 /// How far either side of a trigger the blob is decoded: the neighbourhood pairing looks at.
 const WINDOW: usize = 4096;
@@ -226,11 +233,26 @@ fn hex(bytes: &[u8]) -> Option<u32> {
     u32::from_str_radix(text, 16).ok()
 }
 
-/// `\uXXXX` (surrogate pairs joined), `\xHH`, `\/`, `\n`, `\t`, `\r`, `\"`, `\'`, `\\`.
+/// `\uXXXX` (surrogate pairs joined), `\u{X...}`, `\xHH`, `\/`, `\n`, `\t`, `\r`, `\"`,
+/// `\'`, `\\`, and a backslash before a line break (a continuation: nothing).
 fn escape(rest: &[u8]) -> Option<(Vec<u8>, usize)> {
     let c = *rest.get(1)?;
     let simple = |b: u8| Some((vec![b], 2));
     match c {
+        b'\n' => Some((Vec::new(), 2)),
+        b'\r' if rest.get(2) == Some(&b'\n') => Some((Vec::new(), 3)),
+        b'u' if rest.get(2) == Some(&b'{') => {
+            let digits = rest[3..]
+                .iter()
+                .take(7)
+                .take_while(|b| b.is_ascii_hexdigit())
+                .count();
+            if !(1..=6).contains(&digits) || rest.get(3 + digits) != Some(&b'}') {
+                return None;
+            }
+            let ch = char::from_u32(hex(&rest[3..3 + digits])?)?;
+            Some((ch.to_string().into_bytes(), 4 + digits))
+        }
         b'/' | b'"' | b'\'' | b'\\' => simple(c),
         b'n' => simple(b'\n'),
         b't' => simple(b'\t'),
@@ -405,6 +427,30 @@ mod tests {
             text("kind: Secret\nx: UYDK9SGewL2AGe4Ae/yHC3A/lCbFs83cEDU3qLyj\n"),
             ""
         );
+    }
+
+    #[test]
+    fn es6_escapes_continuations_and_double_base64_are_undone() {
+        assert!(text(r#"k = "\u{41}\u{4b}\u{49}\u{041}YGTTU3F4ZNIBPSU4""#)
+            .contains("AKIAYGTTU3F4ZNIBPSU4"));
+        assert!(text("KEY=\"AKIAYGTTU3F4\\\nZNIBPSU4\"").contains("AKIAYGTTU3F4ZNIBPSU4"));
+        assert!(text("KEY=\"AKIAYGTTU3F4\\\r\nZNIBPSU4\"").contains("AKIAYGTTU3F4ZNIBPSU4"));
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        // At every alignment of both layers.
+        for outer in ["", " ", "k "] {
+            for inner in ["", "a", "ab"] {
+                let twice = b64(&format!(
+                    "{outer}{}",
+                    b64(&format!("{inner}id AKIAYGTTU3F4ZNIBPSU4 end"))
+                ));
+                assert!(
+                    text(&format!("blob: {twice}\n")).contains("AKIAYGTTU3F4ZNIBPSU4"),
+                    "{outer:?} {inner:?}"
+                );
+            }
+        }
+        // The twin: a continuation away from any key ID is left alone.
+        assert_eq!(text("make all \\\n  install\n"), "");
     }
 
     #[test]

@@ -30,8 +30,9 @@ const WEAK_REACH: usize = 2048;
 /// word), so that a blob in which it saw nothing is not searched again for decoding at all,
 /// and generic escapes count only near a hit. `(word, case-sensitive)`. Bare words such as
 /// `secret` are left out: frequent in code, they slowed the one pass more than they found.
-const HINT_WORDS: [(&[u8], bool); 16] = [
+const HINT_WORDS: [(&[u8], bool); 35] = [
     (b"\\u0041", false),
+    (b"\\u{", false),
     (b"\\x41", false),
     (b"&#x41;", false),
     (b"&#65;", true),
@@ -47,6 +48,24 @@ const HINT_WORDS: [(&[u8], bool); 16] = [
     (b"QVdTX", true),
     (b"FXU18", true),
     (b"BV1Nf", true),
+    (b"UVV0SlF", true),
+    (b"FVdEpR", true),
+    (b"RVXRKUV", true),
+    (b"GTFNVR", true),
+    (b"RkxTVU", true),
+    (b"ZMU1V", true),
+    (b"QlMwbEJ", true),
+    (b"JTMGxC", true),
+    (b"CUzBsQ", true),
+    (b"UVZOSlF", true),
+    (b"FWTkpR", true),
+    (b"RVk5KUV", true),
+    (b"GVFNVR", true),
+    (b"RlRTVU", true),
+    (b"ZUU1V", true),
+    (b"QlUwbEJ", true),
+    (b"JVMGxC", true),
+    (b"CVTBsQ", true),
 ];
 /// At most this many hint offsets per blob.
 const MAX_HINTS: usize = 100_000;
@@ -200,6 +219,9 @@ impl Engine {
         let mut named_secrets = Vec::new();
         let mut tokens = Vec::new();
         let mut generic = Vec::new();
+        // Key IDs dropped as decoys still pair: their secret and token are dropped with them,
+        // not reported as values whose key ID is out of reach.
+        let mut decoy_keys: HashMap<usize, Drop> = HashMap::new();
         for cand in candidates {
             let value = &bytes[cand.start..cand.end];
             let kind = self.rule(cand.rule).spec.kind;
@@ -208,6 +230,10 @@ impl Engine {
                 Verdict::NotASecret => continue,
                 Verdict::Decoy(why) => {
                     cx.dropped(why, self.redact(cand.rule, value));
+                    if kind == RuleKind::KeyId {
+                        decoy_keys.insert(cand.start, why);
+                        keys.push(cand);
+                    }
                     continue;
                 }
             }
@@ -282,6 +308,14 @@ impl Engine {
                 if let Some(t) = token {
                     used_token.insert(t.start);
                 }
+                paired_keys.insert(key.start);
+                if decoy_keys.contains_key(&key.start) {
+                    for c in secret.iter().chain(token.iter()) {
+                        let value = &bytes[c.start..c.end];
+                        cx.dropped(Drop::OfDecoyKey, self.redact(c.rule, value));
+                    }
+                    continue;
+                }
                 let rule = if secret.is_some() {
                     pair.rule
                 } else {
@@ -294,10 +328,12 @@ impl Engine {
                     token,
                     pair_lines: pair.lines,
                 });
-                paired_keys.insert(key.start);
             }
         }
-        for key in keys.iter().filter(|k| !paired_keys.contains(&k.start)) {
+        for key in keys
+            .iter()
+            .filter(|k| !paired_keys.contains(&k.start) && !decoy_keys.contains_key(&k.start))
+        {
             emissions.push(Emission::Credential {
                 rule: key.rule,
                 key,

@@ -225,6 +225,7 @@ impl RuleSet {
                 examples: decoys.examples.into_iter().collect(),
                 example_prefixes: decoys.example_prefixes,
                 placeholder_words: decoys.placeholder_words,
+                keep_documentation_accounts: false,
             },
             canary_accounts,
         })

@@ -156,10 +156,9 @@ pub fn summary_lines(outcome: &ScanOutcome) -> Vec<String> {
     let mut read = Vec::new();
     if outcome.binary > 0 {
         read.push(format!(
-            "{} binary {} through {} text view",
+            "{} binary {} as bytes",
             outcome.binary,
             plural(outcome.binary, "file", "files"),
-            plural(outcome.binary, "its", "their")
         ));
     }
     if outcome.archives > 0 {

@@ -1,5 +1,5 @@
 //! What one file's bytes are, and how they are read: plain text whole; UTF-16 decoded; binary
-//! through its text view; archives and compressed files member by member (`source::archive`,
+//! as its bytes (and its UTF-16 view when `source::utf16_hint` says so); archives and compressed files member by member (`source::archive`,
 //! within one budget per outermost file); anything longer than a window in overlapping windows
 //! of bounded memory, up to `--max-file-size` read, the rest noted. Nothing is skipped
 //! silently: what is not read is a note, and the scan is then incomplete (exit 2).
@@ -65,7 +65,8 @@ impl Collector<'_> {
         }
         let bytes = match source::classify(cut) {
             source::Content::Bytes(b) => std::borrow::Cow::Borrowed(b),
-            source::Content::Decoded(d) | source::Content::Binary(d) => std::borrow::Cow::Owned(d),
+            source::Content::Decoded(d) => std::borrow::Cow::Owned(d),
+            source::Content::Binary(b) => std::borrow::Cow::Borrowed(b),
         };
         self.scan_blob(&Blob { origin, bytes }, Part::Message)
     }
@@ -83,9 +84,30 @@ impl Collector<'_> {
         let bytes = match source::classify(raw) {
             source::Content::Bytes(b) => std::borrow::Cow::Borrowed(b),
             source::Content::Decoded(d) => std::borrow::Cow::Owned(d),
-            source::Content::Binary(view) => {
+            source::Content::Binary(b) => {
                 self.binary.fetch_add(1, Ordering::Relaxed);
-                std::borrow::Cow::Owned(view)
+                let mut found = self.scan_blob(
+                    &Blob {
+                        origin: origin.clone(),
+                        bytes: std::borrow::Cow::Borrowed(b),
+                    },
+                    Part::Whole,
+                );
+                // UTF-16 strings inside: their view too (a window, not counted twice), for
+                // what the bytes did not already show.
+                if source::utf16_hint(b) {
+                    let view = Blob {
+                        origin,
+                        bytes: std::borrow::Cow::Owned(source::binary_view(b)),
+                    };
+                    let more: Vec<Finding> = self
+                        .scan_blob(&view, Part::Window)
+                        .into_iter()
+                        .filter(|f| !found.iter().any(|g| g.same_secret(f)))
+                        .collect();
+                    found.extend(more);
+                }
+                return found;
             }
         };
         self.scan_blob(&Blob { origin, bytes }, Part::Whole)
@@ -130,9 +152,11 @@ impl Collector<'_> {
                 cut_point(buf, encoding)
             };
             let (bytes, owned_len) = match encoding {
-                // Text is scanned where it lies in the buffer, no copy.
-                Encoding::Text { .. } => (std::borrow::Cow::Borrowed(&buf[..]), cut),
-                _ => {
+                // Text and binary bytes are scanned where they lie in the buffer, no copy.
+                Encoding::Text { .. } | Encoding::Binary => {
+                    (std::borrow::Cow::Borrowed(&buf[..]), cut)
+                }
+                Encoding::Utf16 { .. } => {
                     let (own, tail) = buf.split_at(cut);
                     let mut text = source::decode_part(encoding, own).into_owned();
                     let owned_len = text.len();
@@ -149,23 +173,46 @@ impl Collector<'_> {
             } else {
                 Part::Window
             };
-            for mut f in self.scan_blob(&blob, part) {
-                let starts = std::iter::once(f.location.start)
-                    .chain(f.related.iter().map(|r| r.location.start))
-                    .min()
-                    .unwrap_or(0);
-                if starts >= owned_len && !last {
-                    continue; // the next window owns it
+            let mut texts = vec![(self.scan_blob(&blob, part), owned_len)];
+            // A binary window holding UTF-16 strings: its view too. The view keeps every
+            // line break, so lines are exact; its offsets are the view's.
+            if encoding == Encoding::Binary && source::utf16_hint(&buf[..]) {
+                let (own, tail) = buf.split_at(cut);
+                let mut view = source::binary_view(own);
+                let owned_len = view.len();
+                view.extend_from_slice(&source::binary_view(tail));
+                let view = Blob {
+                    origin: origin.clone(),
+                    bytes: std::borrow::Cow::Owned(view),
+                };
+                texts.push((self.scan_blob(&view, Part::Window), owned_len));
+            }
+            let window_from = found.len();
+            for (findings, owned_len) in texts {
+                for mut f in findings {
+                    let starts = std::iter::once(f.location.start)
+                        .chain(f.related.iter().map(|r| r.location.start))
+                        .min()
+                        .unwrap_or(0);
+                    if starts >= owned_len && !last {
+                        continue; // the next window owns it
+                    }
+                    for loc in std::iter::once(&mut f.location)
+                        .chain(f.related.iter_mut().map(|r| &mut r.location))
+                    {
+                        loc.start += text_at;
+                        loc.end += text_at;
+                        loc.line += lines_before;
+                        loc.end_line += lines_before;
+                    }
+                    // What the bytes already showed, the view does not repeat.
+                    let seen = found[window_from..]
+                        .iter()
+                        .any(|g| g.same_secret(&f) && g.location.line == f.location.line);
+                    if !seen {
+                        found.push(f);
+                    }
                 }
-                for loc in std::iter::once(&mut f.location)
-                    .chain(f.related.iter_mut().map(|r| &mut r.location))
-                {
-                    loc.start += text_at;
-                    loc.end += text_at;
-                    loc.line += lines_before;
-                    loc.end_line += lines_before;
-                }
-                found.push(f);
             }
             if first {
                 first = false;

@@ -22,9 +22,11 @@ pub enum Content<'a> {
     Bytes(&'a [u8]),
     /// UTF-16 (with a BOM, or without one but plainly UTF-16), decoded to UTF-8.
     Decoded(Vec<u8>),
-    /// Binary (a NUL byte in the first 8 KiB, not UTF-16): its `binary_view`, scanned like
-    /// text, so that a NUL in front of a `.env` or a key among a binary's strings is seen.
-    Binary(Vec<u8>),
+    /// Binary (a NUL byte in the first 8 KiB, not UTF-16): scanned as its bytes (a NUL is a
+    /// word boundary like any other), so that a NUL in front of a `.env` or a key among a
+    /// binary's strings is seen; with its `binary_view` too when `utf16_hint` says it holds
+    /// UTF-16 strings a rule may match.
+    Binary(&'a [u8]),
 }
 
 const BINARY_PROBE: usize = 8 * 1024;
@@ -98,7 +100,7 @@ pub fn classify(raw: &[u8]) -> Content<'_> {
     match encoding(raw) {
         Encoding::Text { bom } => Content::Bytes(&raw[bom..]),
         Encoding::Utf16 { little, bom } => Content::Decoded(decode_utf16(&raw[bom..], little)),
-        Encoding::Binary => Content::Binary(binary_view(raw)),
+        Encoding::Binary => Content::Binary(raw),
     }
 }
 
@@ -107,31 +109,52 @@ pub fn decode_part(encoding: Encoding, raw: &[u8]) -> std::borrow::Cow<'_, [u8]>
     match encoding {
         Encoding::Text { .. } => std::borrow::Cow::Borrowed(raw),
         Encoding::Utf16 { little, .. } => std::borrow::Cow::Owned(decode_utf16(raw, little)),
-        Encoding::Binary => std::borrow::Cow::Owned(binary_view(raw)),
+        Encoding::Binary => std::borrow::Cow::Borrowed(raw),
     }
+}
+
+/// Whether a binary holds a UTF-16 key ID (`AKIA`, `ASIA`, `ABIA`, `ACCA` in either byte
+/// order): only then is its `binary_view` worth making. A few SIMD passes (memmem); an
+/// Aho-Corasick automaton over NUL-padded needles cost a fifth of a tree scan.
+pub fn utf16_hint(raw: &[u8]) -> bool {
+    static HINTS: std::sync::OnceLock<Vec<memchr::memmem::Finder<'static>>> =
+        std::sync::OnceLock::new();
+    let hints = HINTS.get_or_init(|| {
+        ["AKIA", "ASIA", "ABIA", "ACCA"]
+            .iter()
+            .flat_map(|word| {
+                let le: Vec<u8> = word.bytes().flat_map(|b| [b, 0]).collect();
+                let be: Vec<u8> = word.bytes().flat_map(|b| [0, b]).collect();
+                [le, be]
+            })
+            .map(|needle| memchr::memmem::Finder::new(&needle).into_owned())
+            .collect()
+    });
+    // A key ID in UTF-16 has its NUL-padded `A` first: files with none need no more passes.
+    memchr::memmem::find(raw, b"A\0").is_some() && hints.iter().any(|f| f.find(raw).is_some())
 }
 
 /// A binary's bytes as text to scan: a NUL that pads an ASCII character into UTF-16
 /// (`k\0e\0y\0`, either byte order) is dropped, so UTF-16 strings read as ASCII; any other NUL
 /// becomes a space, a word boundary that keeps lines and neighbouring strings apart.
 pub fn binary_view(raw: &[u8]) -> Vec<u8> {
-    let texty =
-        |b: Option<&u8>| b.is_some_and(|&b| matches!(b, b'\t' | b'\n' | b'\r' | 0x20..=0x7E));
-    let nul = |b: Option<&u8>| b == Some(&0);
+    let texty = |b: u8| matches!(b, b'\t' | b'\n' | b'\r' | 0x20..=0x7E);
+    let at = |i: usize| raw.get(i).copied();
     let mut out = Vec::with_capacity(raw.len());
-    for (i, &b) in raw.iter().enumerate() {
-        if b != 0 {
-            out.push(b);
-            continue;
-        }
-        let before = i.checked_sub(1).and_then(|j| raw.get(j));
-        let before2 = i.checked_sub(2).and_then(|j| raw.get(j));
-        let padding = (texty(before) && (nul(before2) || i == 1))
-            || (texty(raw.get(i + 1)) && nul(raw.get(i + 2)));
+    let mut from = 0;
+    // Runs between NULs are copied whole (memchr finds the NULs): a binary costs a copy.
+    for i in memchr::memchr_iter(0, raw) {
+        out.extend_from_slice(&raw[from..i]);
+        from = i + 1;
+        let before = i.checked_sub(1).and_then(at);
+        let before2 = i.checked_sub(2).and_then(at);
+        let padding = (before.is_some_and(texty) && (before2 == Some(0) || i == 1))
+            || (at(i + 1).is_some_and(texty) && at(i + 2) == Some(0));
         if !padding {
             out.push(b' ');
         }
     }
+    out.extend_from_slice(&raw[from..]);
     out
 }
 
@@ -176,11 +199,12 @@ mod tests {
             classify(&be),
             Content::Decoded(b"aws_access_key_id = AKIA\n".to_vec())
         );
-        // One NUL in front of text: binary, read with the NUL as a space.
-        assert_eq!(
-            classify(b"\0key=AKIA\n"),
-            Content::Binary(b" key=AKIA\n".to_vec())
-        );
+        // One NUL in front of text: binary, read as its bytes (a NUL is a word boundary).
+        assert_eq!(classify(b"\0key=AKIA\n"), Content::Binary(b"\0key=AKIA\n"));
+        // Only a binary holding a UTF-16 key ID needs its view.
+        assert!(utf16_hint(b"\x7fELF\0\0A\0K\0I\0A\0"));
+        assert!(utf16_hint(b"\x7fELF\0\0\0A\0S\0I\0A"));
+        assert!(!utf16_hint(b"\x7fELF\0\0AKIA\0A\0"));
         // UTF-16 strings inside a binary read as ASCII; other NULs keep strings apart.
         assert_eq!(
             binary_view(b"\x7fELF\0\0\0k\0e\0y\0\0\0AKIA\0next"),
