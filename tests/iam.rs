@@ -1407,3 +1407,209 @@ fn audit_org_lists_the_accounts_of_the_organization() {
         .any(|f| f["rule_id"] == "iam.two-active-keys"
             && f["message"].as_str().unwrap().contains("org-grace")));
 }
+
+/// Writes a Secrets Manager secret of moto holding `value`.
+fn put_secret(name: &str, value: &str) {
+    rt().block_on(async {
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(moto())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+            .load()
+            .await;
+        let sm = aws_sdk_secretsmanager::Client::new(&config);
+        sm.create_secret()
+            .name(name)
+            .secret_string(value)
+            .send()
+            .await
+            .unwrap();
+    })
+}
+
+/// `rotate --delete --execute` run three times never destroys what it handed over: the first
+/// run makes the new key and records the rotation on the user; reruns finish that rotation
+/// (the old key, in use, stays until the grace period) instead of beginning another. With
+/// `--force` the old key goes at once, and reruns then find the rotation finished. A fresh
+/// key nobody has used is never "idle".
+#[test]
+fn rerunning_a_rotation_never_deletes_the_key_it_handed_over() {
+    let dir = Dir::new();
+    // Printed, not stored: only the user's tag tells a rerun what happened.
+    let old = create_key(None, "rerun-app");
+    use_key(&old);
+    let args = ["rotate", "--user", "rerun-app", "--delete", "--execute"];
+    let first = keyrot_aws(dir.path(), moto(), &args);
+    assert_eq!(first.code, 1, "{}", first.stderr);
+    let keys = keys_of("rerun-app");
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    let new = keys.iter().find(|k| k.0 != old.0).unwrap().0.clone();
+    assert!(first.stdout.contains(&new), "{}", first.stdout);
+    for run in 2..=3 {
+        let again = keyrot_aws(dir.path(), moto(), &args);
+        assert_eq!(again.code, 1, "run {run}: {}", again.stderr);
+        assert!(again.stderr.contains("stays active"), "{}", again.stderr);
+        assert!(
+            !again.stdout.contains("AccessKeyId") && !again.stderr.contains("created new key"),
+            "run {run} made another key: {}",
+            again.stderr
+        );
+        let mut want = vec![(old.0.clone(), true), (new.clone(), true)];
+        want.sort();
+        assert_eq!(keys_of("rerun-app"), want, "run {run}: {}", again.stderr);
+    }
+
+    // Stored in a secret, old key forced out: three runs, the secret's key always active.
+    let old = create_key(None, "rerun-store");
+    use_key(&old);
+    let args = [
+        "rotate",
+        "--user",
+        "rerun-store",
+        "--to-secret",
+        "rerun/aws",
+        "--force",
+        "--delete",
+        "--execute",
+    ];
+    let mut handed_over: Option<String> = None;
+    for run in 1..=3 {
+        let out = keyrot_aws(dir.path(), moto(), &args);
+        assert_eq!(out.code, 0, "run {run}: {}", out.stderr);
+        let held = secret_key_id("rerun/aws").expect("the secret holds a key");
+        // The key handed over by the first run is the one held, active, ever after.
+        assert_eq!(
+            handed_over.get_or_insert_with(|| held.clone()),
+            &held,
+            "run {run}: {}",
+            out.stderr
+        );
+        assert_eq!(
+            keys_of("rerun-store"),
+            vec![(held.clone(), true)],
+            "run {run}: {}",
+            out.stderr
+        );
+        assert_ne!(held, old.0);
+        if run > 1 {
+            assert!(out.stderr.contains("nothing to do"), "{}", out.stderr);
+        }
+    }
+
+    // A key made a minute ago with no recorded use is not idle: it stays active.
+    create_key(None, "rerun-fresh");
+    let out = keyrot_aws(
+        dir.path(),
+        moto(),
+        &[
+            "rotate",
+            "--user",
+            "rerun-fresh",
+            "--key-id",
+            &keys_of("rerun-fresh")[0].0,
+            "--execute",
+        ],
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("has no recorded use but is only 0 days old"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        keys_of("rerun-fresh").iter().all(|k| k.1),
+        "{:?}",
+        keys_of("rerun-fresh")
+    );
+}
+
+/// `--key-id` beside another active key that no rotation made refuses, naming that key
+/// (never "made by an earlier run"); `--to-secret` never overwrites a secret that is not this
+/// user's key unless `--force`.
+#[test]
+fn rotation_leaves_keys_and_secrets_it_did_not_make_alone() {
+    let dir = Dir::new();
+    let a = create_key(None, "two-keys");
+    let b = create_key(None, "two-keys");
+    use_key(&a);
+    let out = keyrot_aws(
+        dir.path(),
+        moto(),
+        &[
+            "rotate",
+            "--user",
+            "two-keys",
+            "--key-id",
+            &b.0,
+            "--execute",
+        ],
+    );
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!("another active key, {}", a.0)),
+        "{}",
+        out.stderr
+    );
+    let mut want = vec![(a.0.clone(), true), (b.0.clone(), true)];
+    want.sort();
+    assert_eq!(keys_of("two-keys"), want);
+
+    create_key(None, "secret-owner");
+    let other = create_key(None, "someone-else");
+    put_secret("shared/db", r#"{"password": "hunter2"}"#);
+    put_secret(
+        "shared/aws",
+        &format!(
+            r#"{{"AccessKeyId": "{}", "SecretAccessKey": "x"}}"#,
+            other.0
+        ),
+    );
+    for (secret, why) in [
+        ("shared/db", "does not hold an access key"),
+        ("shared/aws", "which is not one of user secret-owner's keys"),
+    ] {
+        let out = keyrot_aws(
+            dir.path(),
+            moto(),
+            &[
+                "rotate",
+                "--user",
+                "secret-owner",
+                "--to-secret",
+                secret,
+                "--execute",
+            ],
+        );
+        assert_eq!(out.code, 2, "{}", out.stderr);
+        assert!(out.stderr.contains(why), "{}", out.stderr);
+        assert_eq!(keys_of("secret-owner").len(), 1, "no key made");
+    }
+    assert_eq!(
+        secret_key_id("shared/aws").as_deref(),
+        Some(other.0.as_str())
+    );
+    // The twin: --force replaces it.
+    let out = keyrot_aws(
+        dir.path(),
+        moto(),
+        &[
+            "rotate",
+            "--user",
+            "secret-owner",
+            "--key-id",
+            &keys_of("secret-owner")[0].0,
+            "--to-secret",
+            "shared/aws",
+            "--force",
+            "--execute",
+        ],
+    );
+    assert!(out.code <= 1, "{}", out.stderr);
+    let held = secret_key_id("shared/aws").unwrap();
+    assert!(
+        keys_of("secret-owner").iter().any(|k| k.0 == held),
+        "{}",
+        out.stderr
+    );
+}

@@ -80,10 +80,46 @@ async fn rotate_with(
             })
         })
         .collect();
-    let held = match &opts.to_secret {
+    let stored = match &opts.to_secret {
         Some(name) => stored_key_id(sm, name).await?,
-        None => None,
+        None => Stored::Missing,
     };
+    // A secret that holds something else than a key of this user is never overwritten
+    // unless asked (--force): it may be another application's.
+    if let (Some(name), false) = (&opts.to_secret, opts.force) {
+        let refuse = match &stored {
+            Stored::Missing => None,
+            Stored::Holds(id) if keys.iter().any(|k| &k.id == id) => None,
+            Stored::Holds(id) => Some(format!(
+                "holds access key {id}, which is not one of user {user}'s keys"
+            )),
+            Stored::Other => {
+                Some("does not hold an access key ({AccessKeyId, SecretAccessKey})".to_string())
+            }
+        };
+        if let Some(why) = refuse {
+            return Err(IamError(format!(
+                "secret {name} exists and {why}: it is not overwritten; name another secret, or --force to replace it"
+            )));
+        }
+    }
+    let held = match &stored {
+        Stored::Holds(id) => Some(id.clone()),
+        _ => None,
+    };
+    // What an earlier run wrote on the user: the rotation under way, `OLD NEW STARTED`.
+    let tagged = match rotation_tag(iam, user).await {
+        Ok(tag) => tag.filter(|(_, new)| keys.iter().any(|k| &k.id == new)),
+        Err(err) => {
+            report.steps.push(format!(
+                "cannot read the tags of user {user} ({err}): an earlier run's rotation is recognised only by the secret"
+            ));
+            None
+        }
+    };
+    let handed_over =
+        |id: &str| held.as_deref() == Some(id) || tagged.as_ref().is_some_and(|(_, new)| new == id);
+    let age_days = |k: &Key| (opts.now - k.created).div_euclid(86_400);
     // Which key is being replaced, and which (if any) already replaces it.
     let (old, new): (&Key, Option<&Key>) = match (opts.key_id.as_deref(), keys.as_slice()) {
         (_, []) => return Err(IamError(format!("user {user} has no access key to rotate"))),
@@ -92,7 +128,55 @@ async fn rotate_with(
                 .iter()
                 .find(|k| k.id == id)
                 .ok_or_else(|| IamError(format!("user {user} has no access key {id}")))?;
-            (old, keys.iter().find(|k| k.id != id))
+            match keys.iter().find(|k| k.id != id) {
+                // An active key keyrot did not hand over is someone's key in use, not a
+                // replacement made by an earlier run.
+                Some(other) if other.active && !handed_over(&other.id) => {
+                    return Err(IamError(format!(
+                        "user {user} has another active key, {}, that no keyrot rotation made (neither secret nor the user's {ROTATION_TAG} tag names it): IAM allows two keys, so there is no room for a new one; deactivate and delete one of them first (aws iam delete-access-key --user-name {user} --access-key-id ID)",
+                        other.id
+                    )))
+                }
+                other => (old, other),
+            }
+        }
+        // A rotation an earlier run began: finished, or to be finished, never begun again.
+        (None, _) if tagged.is_some() => {
+            let (old_id, new_id) = tagged.clone().expect("checked");
+            let new = keys.iter().find(|k| k.id == new_id).expect("filtered");
+            match keys.iter().find(|k| k.id == old_id) {
+                Some(old) => (old, Some(new)),
+                None if age_days(new) < opts.grace_days => {
+                    report.steps.push(format!(
+                        "the rotation of key {old_id} to {new_id} is finished ({old_id} is gone): {new_id} is the key in use, {} days old; nothing to do (to rotate it anyway: --key-id {new_id})",
+                        age_days(new)
+                    ));
+                    return Ok(report);
+                }
+                None => match keys.as_slice() {
+                    [only] => (only, None),
+                    _ => (new, keys.iter().find(|k| k.id != new_id)),
+                },
+            }
+        }
+        // A key younger than the grace period that the secret holds, or that nothing has used
+        // yet, is the one an earlier run handed over: not replaced again.
+        (None, [only])
+            if age_days(only) < opts.grace_days
+                && (handed_over(&only.id) || never_used(iam, &only.id).await?) =>
+        {
+            report.steps.push(format!(
+                "key {} of user {user} is {} days old and {}, and no new key is made for it (to rotate it anyway: --key-id {})",
+                only.id,
+                age_days(only),
+                if handed_over(&only.id) {
+                    "held by the secret: it is what an earlier rotation handed over"
+                } else {
+                    "not used yet: it may be what an earlier rotation handed over"
+                },
+                only.id
+            ));
+            return Ok(report);
         }
         (None, [only]) => (only, None),
         (None, [a, b]) => {
@@ -189,6 +273,18 @@ async fn rotate_with(
                     key.secret_access_key().to_string(),
                 );
                 report.steps.push(format!("created new key {id}"));
+                // Recorded on the user, so that a rerun finishes this rotation instead of
+                // beginning another (and never takes the new key for an idle old one).
+                match tag_rotation(iam, user, &old.id, &id, opts.now).await {
+                    Ok(()) => report.steps.push(format!(
+                        "tagged user {user} {ROTATION_TAG}={} {id}",
+                        old.id
+                    )),
+                    Err(err) => report.steps.push(format!(
+                        "cannot tag user {user} ({err}): a rerun recognises this rotation only by the secret, or --key-id {}",
+                        old.id
+                    )),
+                }
                 match &opts.to_secret {
                     Some(name) => {
                         store(sm, name, &id, &secret).await?;
@@ -231,8 +327,10 @@ async fn rotate_with(
         let idle_days = used.as_ref().and_then(|u| {
             crate::time::parse_date(&u.date[..10]).map(|d| (opts.now - d).div_euclid(86_400))
         });
+        // No recorded use is idle only for a key older than the grace period: AWS reports a
+        // key made a minute ago as never used too.
         let quiet = match idle_days {
-            None => true,
+            None => age_days(old) >= opts.grace_days,
             Some(days) => days >= opts.grace_days,
         };
         if new_id.is_none() && opts.execute {
@@ -243,7 +341,8 @@ async fn rotate_with(
                     format!("last used {d} days ago in {}; --force", u.service)
                 }
                 (Some(_), Some(d)) => format!("unused for {d} days"),
-                _ => "never used".to_string(),
+                _ if !quiet => format!("never used, {} days old; --force", age_days(old)),
+                _ => format!("never used in its {} days", age_days(old)),
             };
             if opts.execute {
                 iam.update_access_key()
@@ -260,6 +359,14 @@ async fn rotate_with(
                 verb("deactivated", "deactivate"),
                 old.id
             ));
+        } else if used.is_none() {
+            report.steps.push(format!(
+                "old key {} has no recorded use but is only {} days old: it stays active until it is {} days old (run again then, or --force)",
+                old.id,
+                age_days(old),
+                opts.grace_days
+            ));
+            report.incomplete = true;
         } else {
             let (u, d) = (used.as_ref(), idle_days.unwrap_or(0));
             report.steps.push(format!(
@@ -299,23 +406,88 @@ async fn rotate_with(
     Ok(report)
 }
 
-/// The access key ID a secret holds (`{"AccessKeyId": ...}`), or none if there is no secret.
+/// Whether IAM has no record of any use of the key.
+async fn never_used(iam: &aws_sdk_iam::Client, id: &str) -> Result<bool, IamError> {
+    let last = iam
+        .get_access_key_last_used()
+        .access_key_id(id)
+        .send()
+        .await
+        .map_err(|e| aws_error("iam:GetAccessKeyLastUsed", e))?;
+    Ok(super::last_use(last.access_key_last_used()).is_none())
+}
+
+/// What a `--to-secret` secret holds now.
+enum Stored {
+    Missing,
+    /// `{"AccessKeyId": ...}`: that key.
+    Holds(String),
+    /// Something else.
+    Other,
+}
+
 async fn stored_key_id(
     sm: &aws_sdk_secretsmanager::Client,
     name: &str,
-) -> Result<Option<String>, IamError> {
+) -> Result<Stored, IamError> {
     match sm.get_secret_value().secret_id(name).send().await {
         Ok(out) => Ok(out
             .secret_string()
             .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
-            .and_then(|v| v["AccessKeyId"].as_str().map(str::to_string))),
+            .and_then(|v| v["AccessKeyId"].as_str().map(str::to_string))
+            .map_or(Stored::Other, Stored::Holds)),
         Err(e)
             if e.as_service_error().and_then(|s| s.code()) == Some("ResourceNotFoundException") =>
         {
-            Ok(None)
+            Ok(Stored::Missing)
         }
         Err(e) => Err(aws_error("secretsmanager:GetSecretValue", e)),
     }
+}
+
+/// The user tag a rotation writes when it makes the new key: `OLD NEW STARTED`.
+pub const ROTATION_TAG: &str = "keyrot:rotation";
+
+/// `(old, new)` of the rotation an earlier run recorded on the user, if any.
+async fn rotation_tag(
+    iam: &aws_sdk_iam::Client,
+    user: &str,
+) -> Result<Option<(String, String)>, IamError> {
+    let out = iam
+        .list_user_tags()
+        .user_name(user)
+        .send()
+        .await
+        .map_err(|e| aws_error("iam:ListUserTags", e))?;
+    Ok(out
+        .tags()
+        .iter()
+        .find(|t| t.key() == ROTATION_TAG)
+        .and_then(|t| {
+            let mut words = t.value().split(' ');
+            Some((words.next()?.to_string(), words.next()?.to_string()))
+        }))
+}
+
+async fn tag_rotation(
+    iam: &aws_sdk_iam::Client,
+    user: &str,
+    old: &str,
+    new: &str,
+    now: i64,
+) -> Result<(), IamError> {
+    let tag = aws_sdk_iam::types::Tag::builder()
+        .key(ROTATION_TAG)
+        .value(format!("{old} {new} {}", crate::time::rfc3339(now)))
+        .build()
+        .map_err(|e| IamError(format!("iam:TagUser: {e}")))?;
+    iam.tag_user()
+        .user_name(user)
+        .tags(tag)
+        .send()
+        .await
+        .map_err(|e| aws_error("iam:TagUser", e))?;
+    Ok(())
 }
 
 /// Stores `{AccessKeyId, SecretAccessKey}` in the secret, creating it when missing.
