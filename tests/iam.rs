@@ -18,7 +18,72 @@ const CALLER_ACCOUNT: &str = "123456789012";
 /// The moto server's URL, started on first use; it stops when this test process ends.
 fn moto() -> &'static str {
     static URL: OnceLock<String> = OnceLock::new();
-    URL.get_or_init(|| {
+    URL.get_or_init(|| start_moto(""))
+}
+
+/// A second moto server that enforces IAM policies after its first `ENFORCING_SETUP` requests
+/// (moto's `INITIAL_NO_AUTH_ACTION_COUNT`), so that the calls a policy denies fail as in AWS;
+/// those requests make an auditor denied the credential report, its allowed twin, and a user
+/// with a key to find.
+struct Enforcing {
+    url: String,
+    denied: (String, String),
+    allowed: (String, String),
+}
+
+const ENFORCING_SETUP: usize = 8;
+
+fn moto_enforcing() -> &'static Enforcing {
+    static SERVER: OnceLock<Enforcing> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        let url = start_moto(&format!("INITIAL_NO_AUTH_ACTION_COUNT={ENFORCING_SETUP}"));
+        rt().block_on(async {
+            let config = aws_config::defaults(BehaviorVersion::latest())
+                .endpoint_url(&url)
+                .region(Region::new("us-east-1"))
+                .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+                .load()
+                .await;
+            let iam = aws_sdk_iam::Client::new(&config);
+            let key = |user: &'static str| {
+                let iam = iam.clone();
+                async move {
+                    let out = iam.create_access_key().user_name(user).send().await.unwrap();
+                    let k = out.access_key().unwrap();
+                    (k.access_key_id().to_string(), k.secret_access_key().to_string())
+                }
+            };
+            let all = r#"{"Effect": "Allow", "Action": "*", "Resource": "*"}"#;
+            let deny = r#"{"Effect": "Deny", "Action": ["iam:GenerateCredentialReport", "iam:GetCredentialReport"], "Resource": "*"}"#;
+            // 8 requests, ENFORCING_SETUP.
+            for (user, statements) in [
+                ("auditor-denied", format!("[{all}, {deny}]")),
+                ("auditor-allowed", format!("[{all}]")),
+            ] {
+                iam.create_user().user_name(user).send().await.unwrap();
+                iam.put_user_policy()
+                    .user_name(user)
+                    .policy_name("audit")
+                    .policy_document(format!(r#"{{"Version": "2012-10-17", "Statement": {statements}}}"#))
+                    .send()
+                    .await
+                    .unwrap();
+            }
+            iam.create_user().user_name("enforced-bob").send().await.unwrap();
+            let denied = key("auditor-denied").await;
+            let allowed = key("auditor-allowed").await;
+            key("enforced-bob").await;
+            Enforcing {
+                url,
+                denied,
+                allowed,
+            }
+        })
+    })
+}
+
+fn start_moto(extra_env: &str) -> String {
+    {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let server = std::env::var_os("KEYROT_MOTO_SERVER")
             .map(PathBuf::from)
@@ -28,24 +93,35 @@ fn moto() -> &'static str {
             "moto_server is missing at {}: run ./scripts/test, which installs it (pip install 'moto[server]' into .tools/venv)",
             server.display()
         );
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         // A watchdog shell ends the server when this test process is gone.
         // AWS-managed policies (AdministratorAccess...) exist, as in a real account.
         let script = format!(
-            "MOTO_IAM_LOAD_MANAGED_POLICIES=true '{}' -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; trap 'kill $m' EXIT; while kill -0 {} 2>/dev/null; do sleep 1; done",
+            "MOTO_IAM_LOAD_MANAGED_POLICIES=true {extra_env} '{}' -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; trap 'kill $m' EXIT; while kill -0 {} 2>/dev/null; do sleep 1; done",
             server.display(),
             std::process::id()
         );
         // Never waited on: the watchdog lives as long as this process and reaps the server.
         #[allow(clippy::zombie_processes)]
-        Command::new("sh").args(["-c", &script]).stdin(Stdio::null()).spawn().expect("start moto_server");
+        Command::new("sh")
+            .args(["-c", &script])
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("start moto_server");
         let started = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(started.elapsed() < Duration::from_secs(60), "moto_server did not start on port {port}");
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "moto_server did not start on port {port}"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         format!("http://127.0.0.1:{port}")
-    })
+    }
 }
 
 fn rt() -> tokio::runtime::Runtime {
@@ -1611,5 +1687,59 @@ fn rotation_leaves_keys_and_secrets_it_did_not_make_alone() {
         keys_of("secret-owner").iter().any(|k| k.0 == held),
         "{}",
         out.stderr
+    );
+}
+
+/// An audit that cannot read part of the account says so and fails closed: the denied call
+/// is named (operation, AWS error code), it costs only what depends on it (the keys are still
+/// listed), the exit code is 2 and SARIF says `executionSuccessful: false` with the call in
+/// its notifications. The twin allowed to read the report passes with the same keys.
+#[test]
+fn an_audit_that_cannot_read_fails_closed_and_names_the_call() {
+    let server = moto_enforcing();
+    let dir = Dir::new();
+    let run_as = |who: &(String, String), format: &str| {
+        keyrot_aws_env(
+            dir.path(),
+            &[
+                ("AWS_ENDPOINT_URL", server.url.as_str()),
+                ("AWS_ACCESS_KEY_ID", who.0.as_str()),
+                ("AWS_SECRET_ACCESS_KEY", who.1.as_str()),
+            ],
+            &["audit", "--format", format, "--fail-on", "none"],
+        )
+    };
+    let denied = run_as(&server.denied, "json");
+    assert_eq!(denied.code, 2, "{}", denied.stderr);
+    assert!(
+        denied.stderr.contains("iam:GenerateCredentialReport")
+            && denied.stderr.contains("AccessDenied"),
+        "{}",
+        denied.stderr
+    );
+    // Only what needs the report is lost: every key is still read.
+    let report = denied.json();
+    assert!(
+        report["summary"]["scope"]
+            .as_str()
+            .is_some_and(|s| s.contains("3 access keys")),
+        "{report:#}"
+    );
+    let sarif = run_as(&server.denied, "sarif").json();
+    let invocation = &sarif["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false, "{invocation:#}");
+    assert!(
+        invocation["toolExecutionNotifications"]
+            .to_string()
+            .contains("iam:GenerateCredentialReport"),
+        "{invocation:#}"
+    );
+    // The twin may read the report: complete, exit 0, executionSuccessful.
+    let allowed = run_as(&server.allowed, "json");
+    assert_eq!(allowed.code, 0, "{}", allowed.stderr);
+    let sarif = run_as(&server.allowed, "sarif").json();
+    assert_eq!(
+        sarif["runs"][0]["invocations"][0]["executionSuccessful"], true,
+        "{sarif:#}"
     );
 }

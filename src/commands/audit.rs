@@ -42,8 +42,11 @@ pub(super) fn audit(args: AuditArgs) -> Result<u8, CommandError> {
         let ids: Vec<&str> = audited.metrics.iter().map(|m| m.account.as_str()).collect();
         format!("aws {}", ids.join(", "))
     });
+    // An audit that could not read all it was asked to fails closed, as a scan does.
+    let incomplete = !audited.problems.is_empty();
     let outcome = ScanOutcome {
         label: Some(label),
+        incomplete,
         findings: audited.findings,
         problems: audited.problems,
         scope: Some(format!(

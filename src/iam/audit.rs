@@ -43,6 +43,8 @@ pub struct AuditOutcome {
 /// One key as the audit sees it.
 struct KeyRecord {
     user: String,
+    /// Whether `GetAccessKeyLastUsed` answered: an unknown last use is never "never used".
+    last_use_known: bool,
     facts: KeyFacts,
     key_id: String,
 }
@@ -50,7 +52,7 @@ struct KeyRecord {
 pub fn run(rules: &Catalog, opts: &AuditOptions) -> Result<AuditOutcome, IamError> {
     let rt = super::runtime()?;
     rt.block_on(async {
-        let base = sdk_config(&opts.aws).await;
+        let base = sdk_config(&opts.aws).await?;
         let targets = targets(&base, opts).await?;
         let mut outcome = AuditOutcome::default();
         for (account, config) in targets {
@@ -157,7 +159,17 @@ async fn audit_account(
     let sts = aws_sdk_sts::Client::new(config);
     let iam = aws_sdk_iam::Client::new(config);
     let account = super::caller_account(&sts).await?;
-    let report = credential_report(&iam, opts.report_timeout).await?;
+    let mut problems = Vec::new();
+    // A failed call costs what depends on it, named, and never the whole account.
+    let report = match credential_report(&iam, opts.report_timeout).await {
+        Ok(report) => report,
+        Err(e) => {
+            problems.push(format!(
+                "credential report not read, so root access keys and the report's MFA facts are not checked: {e}"
+            ));
+            HashMap::new()
+        }
+    };
     let iam_ref = &iam;
     let users = paginate("iam:ListUsers", |marker| async move {
         let out = iam_ref
@@ -178,8 +190,8 @@ async fn audit_account(
     .await?;
 
     let mut keys = Vec::new();
+    // Known MFA only: a user whose devices could not be listed is not said to have none.
     let mut mfa: HashMap<String, bool> = HashMap::new();
-    let mut problems = Vec::new();
     // Each user's blast radius, once, for the findings about its active keys.
     let cache = super::blast::PolicyCache::default();
     let today = crate::time::rfc3339(opts.as_of)[..10].to_string();
@@ -202,12 +214,27 @@ async fn audit_account(
                 out.marker(),
             ))
         })
-        .await?;
+        .await;
         let report_mfa = report
             .get(user.as_str())
             .is_some_and(|row| row.get("mfa_active").map(String::as_str) == Some("true"));
-        mfa.insert(user.clone(), !devices.is_empty() || report_mfa);
-        for meta in list_keys(&iam, user).await? {
+        match devices {
+            Ok(devices) => {
+                mfa.insert(user.clone(), !devices.is_empty() || report_mfa);
+            }
+            Err(_) if report_mfa => {
+                mfa.insert(user.clone(), true);
+            }
+            Err(e) => problems.push(format!("user {user}: MFA not known: {e}")),
+        }
+        let listed = match list_keys(&iam, user).await {
+            Ok(listed) => listed,
+            Err(e) => {
+                problems.push(format!("user {user}: access keys not listed: {e}"));
+                continue;
+            }
+        };
+        for meta in listed {
             let Some(key_id) = meta.access_key_id().map(str::to_string) else {
                 continue;
             };
@@ -216,8 +243,17 @@ async fn audit_account(
                 .access_key_id(&key_id)
                 .send()
                 .await
-                .map_err(|e| aws_error("iam:GetAccessKeyLastUsed", e))?;
-            let last_used = super::last_use(last.access_key_last_used());
+                .map_err(|e| aws_error("iam:GetAccessKeyLastUsed", e));
+            let last_use_known = last.is_ok();
+            let last_used = match last {
+                Ok(last) => super::last_use(last.access_key_last_used()),
+                Err(e) => {
+                    problems.push(format!(
+                        "key {key_id} of user {user}: last use not known: {e}"
+                    ));
+                    None
+                }
+            };
             let created_secs = meta.create_date().map(secs);
             let state = if meta.status().map(|s| s.as_str()) == Some("Active") {
                 KeyState::Active
@@ -235,6 +271,7 @@ async fn audit_account(
             keys.push(KeyRecord {
                 user: user.clone(),
                 key_id,
+                last_use_known,
                 facts: KeyFacts {
                     access: access.get(user).cloned(),
                     account: Some(account.clone()),
@@ -294,7 +331,8 @@ async fn audit_account(
             Some(u) => {
                 crate::time::parse_date(&u.date[..10]).map(|d| (opts.as_of - d).div_euclid(86_400))
             }
-            None => Some(age),
+            None if key.last_use_known => Some(age),
+            None => None,
         };
         if let Some(idle) = idle.filter(|&d| d > opts.max_unused_days) {
             let since = if key.facts.last_used.is_some() {
@@ -326,7 +364,7 @@ async fn audit_account(
                 format!("user {user} has {} active access keys", active.len()),
             ));
         }
-        if !active.is_empty() && !mfa.get(user).copied().unwrap_or(false) {
+        if !active.is_empty() && mfa.get(user) == Some(&false) {
             findings.push(make(
                 "iam.no-mfa",
                 user,

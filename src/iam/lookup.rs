@@ -25,7 +25,7 @@ pub fn lookup(
 ) -> Result<HashMap<String, KeyFacts>, IamError> {
     let rt = super::runtime()?;
     rt.block_on(async {
-        let config = sdk_config(opts).await;
+        let config = sdk_config(opts).await?;
         let sts = aws_sdk_sts::Client::new(&config);
         let iam = aws_sdk_iam::Client::new(&config);
         let caller = super::caller_account(&sts).await?;

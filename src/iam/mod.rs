@@ -44,19 +44,182 @@ impl Default for AwsOptions {
 pub struct IamError(pub String);
 
 /// `what: error`, with the SDK's whole cause chain on one line.
-pub(crate) fn aws_error(what: &str, err: impl std::error::Error) -> IamError {
+pub(crate) fn aws_error<E>(what: &str, err: aws_sdk_iam::error::SdkError<E>) -> IamError
+where
+    E: std::error::Error + aws_sdk_iam::error::ProvideErrorMetadata + 'static,
+{
+    use aws_sdk_iam::error::ProvideErrorMetadata as _;
+    // A service's answer: its error code and message, and what to do about it.
+    if let Some(code) = err.code() {
+        let message = err.message().unwrap_or("no message");
+        return IamError(format!("{what}: {code}: {message}{}", advice(what, code)));
+    }
+    // An answer without a code the SDK could read: its status and the start of its body.
+    if let Some(raw) = err.raw_response() {
+        let body = raw.body().bytes().unwrap_or_default();
+        let text: String = String::from_utf8_lossy(&body[..body.len().min(300)])
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let status = raw.status().as_u16();
+        let code = match status {
+            401 | 403 => "AccessDenied",
+            404 => "NotFound",
+            _ => "",
+        };
+        return IamError(format!(
+            "{what}: HTTP {status} {}{}",
+            if text.is_empty() {
+                "with no body".to_string()
+            } else {
+                format!("({text})")
+            },
+            if code.is_empty() {
+                String::new()
+            } else {
+                advice(what, code)
+            }
+        ));
+    }
+    // No answer: why the call was not made or not answered, cause by cause.
     let mut message = format!("{what}: {err}");
-    let mut source = err.source();
+    let mut source = std::error::Error::source(&err);
+    let mut chain = String::new();
     while let Some(cause) = source {
-        message.push_str(&format!(": {cause}"));
+        chain.push_str(&format!(": {cause}"));
         source = cause.source();
+    }
+    message.push_str(&chain);
+    if chain.to_ascii_lowercase().contains("credential") {
+        message.push_str(&format!("; {}", credential_sources()));
     }
     IamError(message)
 }
 
+/// What to do about an AWS error code, for the call `what` (`iam:ListUsers`).
+fn advice(what: &str, code: &str) -> String {
+    let action = what.split_whitespace().next().unwrap_or(what);
+    match code {
+        c if c.starts_with("AccessDenied") || c == "UnauthorizedOperation" => format!(
+            " (the credentials in use may not call {action}: allow it to them; the README's \"Live IAM\" lists every permission keyrot uses)"
+        ),
+        "InvalidClientTokenId" | "UnrecognizedClientException" | "SignatureDoesNotMatch" => {
+            format!(" ({}; check AWS_PROFILE or AWS_ACCESS_KEY_ID)", credential_sources())
+        }
+        "ExpiredToken" | "ExpiredTokenException" | "RequestExpired" => {
+            " (the session has expired: sign in again, e.g. aws sso login)".to_string()
+        }
+        "NoSuchEntity" | "NoSuchEntityException" => String::new(),
+        "InvalidAction" | "UnknownOperationException" | "NotImplemented" => {
+            " (this endpoint does not offer the operation: an emulator or a partition without it)"
+                .to_string()
+        }
+        c if c.contains("Throttl") || c == "RequestLimitExceeded" => {
+            " (throttled after retries: run again later, or with fewer accounts at once)".to_string()
+        }
+        _ => String::new(),
+    }
+}
+
+/// The `--profile` given, for error messages.
+static PROFILE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+
+fn profile_files() -> [String; 2] {
+    let home = std::env::var("HOME").unwrap_or_default();
+    [
+        std::env::var("AWS_CONFIG_FILE").unwrap_or_else(|_| format!("{home}/.aws/config")),
+        std::env::var("AWS_SHARED_CREDENTIALS_FILE")
+            .unwrap_or_else(|_| format!("{home}/.aws/credentials")),
+    ]
+}
+
+/// Whether `[profile]` or `[profile NAME]` heads a section of the config or credentials file.
+fn profile_exists(profile: &str) -> bool {
+    profile_files().iter().any(|f| {
+        std::fs::read_to_string(f).is_ok_and(|text| {
+            text.lines().any(|l| {
+                let l = l.trim();
+                l == format!("[{profile}]") || l == format!("[profile {profile}]")
+            })
+        })
+    })
+}
+
+/// Where credentials were looked for, as the standard chain does, and what each held.
+fn credential_sources() -> String {
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).is_some();
+    let profile = PROFILE
+        .get()
+        .cloned()
+        .flatten()
+        .or_else(|| std::env::var("AWS_PROFILE").ok())
+        .unwrap_or_else(|| "default".to_string());
+    let files = profile_files();
+    let in_files = profile_exists(&profile);
+    let mut tried = vec![if env("AWS_ACCESS_KEY_ID") {
+        "environment: AWS_ACCESS_KEY_ID is set".to_string()
+    } else {
+        "environment: no AWS_ACCESS_KEY_ID".to_string()
+    }];
+    tried.push(if in_files {
+        format!("profile {profile}: found in {}", files.join(" or "))
+    } else {
+        format!("profile {profile}: not in {}", files.join(" or "))
+    });
+    if env("AWS_WEB_IDENTITY_TOKEN_FILE") {
+        tried.push("web identity: AWS_WEB_IDENTITY_TOKEN_FILE is set".into());
+    }
+    if env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") || env("AWS_CONTAINER_CREDENTIALS_FULL_URI") {
+        tried.push("container credentials: set".into());
+    }
+    tried.push(
+        if std::env::var("AWS_EC2_METADATA_DISABLED").is_ok_and(|v| v.eq_ignore_ascii_case("true"))
+        {
+            "instance metadata: disabled".to_string()
+        } else {
+            "instance metadata (IMDS): tried last".to_string()
+        },
+    );
+    format!(
+        "credentials tried: {}; sign in (aws configure, aws sso login) or set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+        tried.join(", ")
+    )
+}
+
 /// The shared SDK configuration: standard retries with backoff on throttling, a timeout per
 /// call and per attempt. IAM is global; without a configured region, us-east-1 is used.
-pub async fn sdk_config(opts: &AwsOptions) -> SdkConfig {
+/// Fails, saying where it looked, when the named profile does not exist or no credentials
+/// can be found, before any call is blamed on the last source tried (IMDS).
+pub async fn sdk_config(opts: &AwsOptions) -> Result<SdkConfig, IamError> {
+    let config = load_config(opts).await;
+    if let Some(profile) = &opts.profile {
+        if !profile_exists(profile) {
+            return Err(IamError(format!(
+                "--profile {profile}: no such profile; {}; create it with aws configure --profile {profile}",
+                credential_sources()
+            )));
+        }
+    }
+    use aws_credential_types::provider::ProvideCredentials;
+    let provider = config
+        .credentials_provider()
+        .ok_or_else(|| IamError(format!("no AWS credentials: {}", credential_sources())))?;
+    if let Err(err) = provider.provide_credentials().await {
+        let mut why = err.to_string();
+        let mut source = std::error::Error::source(&err);
+        while let Some(cause) = source {
+            why.push_str(&format!(": {cause}"));
+            source = cause.source();
+        }
+        return Err(IamError(format!(
+            "no AWS credentials ({why}); {}",
+            credential_sources()
+        )));
+    }
+    Ok(config)
+}
+
+async fn load_config(opts: &AwsOptions) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(RetryConfig::standard().with_max_attempts(4))
         .timeout_config(
@@ -66,6 +229,7 @@ pub async fn sdk_config(opts: &AwsOptions) -> SdkConfig {
                 .operation_timeout(opts.timeout)
                 .build(),
         );
+    let _ = PROFILE.set(opts.profile.clone());
     if let Some(profile) = &opts.profile {
         loader = loader.profile_name(profile);
     }

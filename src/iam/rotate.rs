@@ -54,7 +54,7 @@ fn verb(execute: bool, done: &str, plan: &str) -> String {
 pub fn rotate(opts: &RotateOptions, aws: &AwsOptions) -> Result<Report, IamError> {
     let rt = super::runtime()?;
     rt.block_on(async {
-        let config = sdk_config(aws).await;
+        let config = sdk_config(aws).await?;
         let iam = aws_sdk_iam::Client::new(&config);
         let sm = aws_sdk_secretsmanager::Client::new(&config);
         rotate_with(&iam, &sm, opts).await
@@ -548,7 +548,7 @@ pub fn revoke(opts: &RevokeOptions, aws: &AwsOptions) -> Result<Report, IamError
     let verb = |done: &str, plan: &str| verb(opts.execute, done, plan);
     let rt = super::runtime()?;
     rt.block_on(async {
-        let config = sdk_config(aws).await;
+        let config = sdk_config(aws).await?;
         let iam = aws_sdk_iam::Client::new(&config);
         if key.starts_with("ASIA") {
             // The role that issued the session: named, or read from CloudTrail's record of the

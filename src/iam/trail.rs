@@ -377,10 +377,10 @@ pub fn fetch(
     window: (i64, i64),
 ) -> Result<HashMap<String, Result<Vec<TrailEvent>, String>>, IamError> {
     let rt = super::runtime()?;
-    Ok(rt.block_on(async {
-        let config = super::sdk_config(aws).await;
-        events(&config, source, account, keys, window.0, window.1).await
-    }))
+    rt.block_on(async {
+        let config = super::sdk_config(aws).await?;
+        Ok(events(&config, source, account, keys, window.0, window.1).await)
+    })
 }
 
 /// Adds each key's usage to its findings; a possible compromise (used after the leak from an

@@ -81,13 +81,22 @@ pub fn summary_lines(outcome: &ScanOutcome) -> Vec<String> {
     if let Some(scope) = &outcome.scope {
         lines.push(scope.clone());
     }
-    lines.push(format!(
-        "scanned {} {} ({}) in {:.2}s; {findings}",
-        outcome.files,
-        plural(outcome.files, "file", "files"),
-        human_bytes(outcome.bytes),
-        outcome.duration.as_secs_f64()
-    ));
+    // An audit reads accounts, not files.
+    let audit = outcome.metrics.is_some();
+    if audit {
+        lines.push(format!(
+            "audited in {:.2}s; {findings}",
+            outcome.duration.as_secs_f64()
+        ));
+    } else {
+        lines.push(format!(
+            "scanned {} {} ({}) in {:.2}s; {findings}",
+            outcome.files,
+            plural(outcome.files, "file", "files"),
+            human_bytes(outcome.bytes),
+            outcome.duration.as_secs_f64()
+        ));
+    }
     for m in outcome.metrics.iter().flatten() {
         lines.push(format!(
             "account {}: {} users, {} keys ({} active); active key age average {:.0} days, max {}; {} rotated in the last 90 days; rotation compliance {:.0}%",
@@ -147,7 +156,13 @@ pub fn summary_lines(outcome: &ScanOutcome) -> Vec<String> {
             outcome.excluded
         ));
     }
-    if !outcome.problems.is_empty() {
+    if !outcome.problems.is_empty() && audit {
+        lines.push(format!(
+            "{} AWS {} failed (named above): what depends on them is not audited",
+            outcome.problems.len(),
+            plural(outcome.problems.len() as u64, "call", "calls")
+        ));
+    } else if !outcome.problems.is_empty() {
         skipped.push(format!("{} unreadable", outcome.problems.len()));
     }
     if !skipped.is_empty() {
@@ -178,9 +193,10 @@ pub fn summary_lines(outcome: &ScanOutcome) -> Vec<String> {
         lines.push(format!("read {}", read.join(", ")));
     }
     if outcome.incomplete {
-        lines.push(
-            "the scan is incomplete (notes and problems above say what was not read): it exits 2 unless a finding fails it".into(),
-        );
+        lines.push(format!(
+            "the {} is incomplete (notes and problems above say what was not read): it exits 2 unless a finding fails it",
+            if audit { "audit" } else { "scan" }
+        ));
     }
     if outcome.nested_policies > 0 {
         lines.push(format!(
