@@ -1743,3 +1743,127 @@ fn an_audit_that_cannot_read_fails_closed_and_names_the_call() {
         "{sarif:#}"
     );
 }
+
+/// Missing credentials and a profile that does not exist are told apart, each naming where
+/// keyrot looked and what to do, never blamed on instance metadata; an AWS error names the
+/// operation and AWS's code (the denied audit above).
+#[test]
+fn credential_failures_say_where_keyrot_looked() {
+    let dir = Dir::new();
+    let run = |args: &[&str]| {
+        let mut cmd = crate::util::bin();
+        cmd.current_dir(dir.path())
+            .args(args)
+            .env("AWS_ENDPOINT_URL", moto())
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_CONFIG_FILE", dir.join("config"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("credentials"))
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_SESSION_TOKEN");
+        let out: Run = cmd.output().expect("run keyrot").into();
+        out
+    };
+    let none = run(&["audit"]);
+    assert_eq!(none.code, 2, "{}", none.stderr);
+    assert!(
+        none.stderr.contains("no AWS credentials"),
+        "{}",
+        none.stderr
+    );
+    assert!(
+        none.stderr.contains("environment: no AWS_ACCESS_KEY_ID")
+            && none.stderr.contains("instance metadata: disabled"),
+        "{}",
+        none.stderr
+    );
+    let missing = run(&["audit", "--profile", "nope"]);
+    assert_eq!(missing.code, 2, "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains("--profile nope: no such profile"),
+        "{}",
+        missing.stderr
+    );
+    // The twin: the profile exists (static keys in the credentials file) and the audit runs.
+    dir.write(
+        "credentials",
+        "[ok]\naws_access_key_id = testing\naws_secret_access_key = testing\n",
+    );
+    let ok = run(&["audit", "--profile", "ok", "--fail-on", "none"]);
+    assert!(ok.code == 0 || ok.code == 2, "{}", ok.stderr);
+    assert!(!ok.stderr.contains("no such profile"), "{}", ok.stderr);
+    assert!(ok.stderr.contains("audit: 1 account"), "{}", ok.stderr);
+}
+
+/// Each escalation path carries its own fix (a `CreatePolicyVersion` finding is not told to
+/// scope `iam:PassRole`), and a related statement over several lines prints on one line,
+/// never as JSON with literal `\n`.
+#[test]
+fn escalation_findings_carry_the_fix_of_their_own_path() {
+    with_iam(|iam| async move {
+        iam.create_user()
+            .user_name("fix-frank")
+            .send()
+            .await
+            .unwrap();
+        for (name, action) in [
+            ("pass", "iam:PassRole"),
+            ("run", "ec2:RunInstances"),
+            ("versions", "iam:CreatePolicyVersion"),
+            ("attach", "iam:AttachUserPolicy"),
+        ] {
+            iam.put_user_policy()
+                .user_name("fix-frank")
+                .policy_name(name)
+                .policy_document(format!(
+                    "{{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {{\n      \"Effect\": \"Allow\",\n      \"Action\": \"{action}\",\n      \"Resource\": \"*\"\n    }}\n  ]\n}}"
+                ))
+                .send()
+                .await
+                .unwrap();
+        }
+    });
+    let dir = Dir::new();
+    let run = keyrot_aws(
+        dir.path(),
+        moto(),
+        &["audit", "--format", "json", "--fail-on", "none"],
+    );
+    let report = run.json();
+    let mine: Vec<&serde_json::Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            f["rule_id"] == "policy.privilege-escalation"
+                && f["message"].as_str().unwrap().contains("user/fix-frank")
+        })
+        .collect();
+    let fix_of = |action: &str| {
+        mine.iter()
+            .find(|f| {
+                f["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&format!(": {action}"))
+            })
+            .unwrap_or_else(|| panic!("no finding for {action}: {mine:#?}"))["remedy"]["summary"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert!(fix_of("iam:CreatePolicyVersion").starts_with("Remove `iam:CreatePolicyVersion`"));
+    assert!(fix_of("iam:AttachUserPolicy").contains("`iam:PolicyARN`"));
+    assert!(fix_of("iam:PassRole with ec2:RunInstances").contains("`ec2.amazonaws.com`"));
+    for f in &mine {
+        let fix = f["remedy"]["summary"].as_str().unwrap();
+        let passes = f["message"].as_str().unwrap().contains("iam:PassRole with");
+        assert_eq!(fix.contains("iam:PassRole"), passes, "{f:#}");
+    }
+    let text = keyrot_aws(dir.path(), moto(), &["audit", "--fail-on", "none"]).stdout;
+    let also: Vec<&str> = text.lines().filter(|l| l.contains("also needed")).collect();
+    assert!(!also.is_empty(), "{text}");
+    assert!(also.iter().all(|l| !l.contains("\\n")), "{also:#?}");
+}

@@ -357,6 +357,7 @@ impl<'a> PlanSources<'a> {
                 end,
                 message: format!("{} (as planned in {})", hit.message, self.plan),
                 related: Vec::new(),
+                remedy: hit.remedy.clone(),
                 cleared_by: hit.cleared_by.clone(),
             };
             return Some(finding(&tf, hit));
@@ -396,6 +397,7 @@ fn unanalysed_at(cx: &BlobContext, at: usize, severity: Severity, why: String) -
             end: at,
             message: format!("{}: not analysed: {why}", cx.origin().rel()),
             related: Vec::new(),
+            remedy: None,
             cleared_by: None,
         },
     )
@@ -451,7 +453,10 @@ fn finding(cx: &BlobContext, hit: checks::Hit) -> Finding {
         facts: Facts::default(),
         message: hit.message,
         remedy: Remedy {
-            summary: hit.check.remediation.to_string(),
+            summary: hit
+                .remedy
+                .clone()
+                .unwrap_or_else(|| hit.check.remediation.to_string()),
             steps: vec![Step::new(
                 "Generate a least-privilege policy from the workload's actual use with IAM Access Analyzer.",
                 Some("aws accessanalyzer start-policy-generation --policy-generation-details principalArn=ROLE_ARN --cloud-trail-details file://trail.json".into()),

@@ -96,7 +96,8 @@ fn write_finding(f: &Finding, style: &Style, out: &mut dyn Write) -> io::Result<
             r.role,
             r.location.line,
             r.location.column,
-            clean(&r.redacted)
+            // A statement over several lines, on one: its layout is not the point.
+            clean(&r.redacted.split_whitespace().collect::<Vec<_>>().join(" "))
         )?;
     }
     if let Some(s) = &f.suppression {

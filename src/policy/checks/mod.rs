@@ -109,6 +109,8 @@ pub struct Raw {
     pub message: String,
     /// Other places that make the finding: (start, end, what it is).
     pub related: Vec<(usize, usize, String)>,
+    /// The fix for this finding when it is narrower than the check's own remediation.
+    pub remedy: Option<String>,
 }
 
 /// What a check found: where, how bad, and what it weighed.
@@ -121,6 +123,8 @@ pub struct Hit {
     pub end: usize,
     pub message: String,
     pub related: Vec<(usize, usize, String)>,
+    /// The fix for this finding, when narrower than the check's remediation.
+    pub remedy: Option<String>,
     /// The condition that makes this no finding (`StringEquals aws:PrincipalOrgID`): the hit is
     /// kept as a suppressed finding, counted and shown with `--show-suppressed`.
     pub cleared_by: Option<String>,
@@ -325,6 +329,7 @@ fn hit(check: &'static Check, context: &str, r: Raw) -> Hit {
         end: r.at.1,
         message: format!("{context}: {}", r.message),
         related: r.related,
+        remedy: r.remedy,
         cleared_by: None,
     }
 }
@@ -350,6 +355,7 @@ pub fn raw(severity: Severity, at: (usize, usize), message: String) -> Raw {
         at,
         message,
         related: Vec::new(),
+        remedy: None,
     }
 }
 

@@ -274,12 +274,83 @@ fn predicate(g: &Grants, out: &mut Vec<Raw>) {
                 )
             })
             .collect();
+        // Each path's own fix, in the order of the paths, each once.
+        let mut fixes: Vec<String> = Vec::new();
+        for (p, _) in &paths {
+            let fix = fix(p, g);
+            if !fixes.contains(&fix) {
+                fixes.push(fix);
+            }
+        }
         out.push(Raw {
             severity,
             at: place,
             message,
             related,
+            remedy: Some(fixes.join(" ")),
         });
+    }
+}
+
+/// What to change for one path, from the kind of its actions: passing roles, editing policies
+/// or trust, group membership, other users' credentials, tags, or running code on compute that
+/// already has a role.
+fn fix(path: &Path, g: &Grants) -> String {
+    let granted: Vec<&str> = path
+        .actions
+        .iter()
+        .map(|need| {
+            need.split('|')
+                .find(|a| g.statements.iter().any(|(_, st)| grants(st, a)))
+                .unwrap_or(need)
+        })
+        .collect();
+    let quoted = |names: &[&str]| {
+        names
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let others: Vec<&str> = granted.iter().copied().filter(|a| *a != "iam:PassRole").collect();
+    if granted.contains(&"iam:PassRole") {
+        let service = others
+            .first()
+            .and_then(|a| a.split(':').next())
+            .unwrap_or("the service");
+        return format!(
+            "Scope `iam:PassRole` to the ARNs of the roles this workload passes, with a condition `iam:PassedToService` = `{service}.amazonaws.com`; grant {} only on the resources the workload owns.",
+            quoted(&others)
+        );
+    }
+    let action = granted.first().copied().unwrap_or_default();
+    let name = action.split(':').nth(1).unwrap_or(action);
+    match name {
+        "CreatePolicyVersion" | "SetDefaultPolicyVersion" => format!(
+            "Remove `{action}`, or limit its `Resource` to the managed policies this principal administers by ARN (never a policy attached to itself or to more privileged principals)."
+        ),
+        "AttachUserPolicy" | "AttachGroupPolicy" | "AttachRolePolicy" => format!(
+            "Remove `{action}`, or limit its `Resource` to the principals this one administers by ARN, with a condition on `iam:PolicyARN` naming the policies it may attach and `iam:PermissionsBoundary` requiring a boundary."
+        ),
+        "PutUserPolicy" | "PutGroupPolicy" | "PutRolePolicy" => format!(
+            "Remove `{action}`, or limit its `Resource` to the principals this one administers by ARN, with `iam:PermissionsBoundary` requiring a boundary on them; inline policies cannot be limited by content."
+        ),
+        "AddUserToGroup" => format!(
+            "Limit `{action}` to the groups this principal administers by ARN, none with more permissions than it has itself."
+        ),
+        "UpdateAssumeRolePolicy" => format!(
+            "Remove `{action}`, or limit its `Resource` to the roles this principal administers by ARN: editing a trust policy lets it assume the role."
+        ),
+        "CreateAccessKey" | "CreateLoginProfile" | "UpdateLoginProfile" => format!(
+            "Scope `{action}` to the principal's own user (`arn:aws:iam::ACCOUNT:user/${{aws:username}}`) where self-service is intended; otherwise remove it."
+        ),
+        n if n.starts_with("Tag") || n.starts_with("Untag") => format!(
+            "Limit `{action}` with conditions on `aws:TagKeys` and `aws:RequestTag` so that it cannot set or remove the tag keys other grants depend on."
+        ),
+        _ => format!(
+            "Scope {} to the resources this workload owns by ARN (or with an `aws:ResourceTag` condition): code it runs there acts with those resources' roles.",
+            quoted(&granted)
+        ),
     }
 }
 
