@@ -675,7 +675,7 @@ fn suppressions_added_by_the_change_are_named_in_every_summary() {
 }
 
 /// A key ID owned by `account`, as AWS encodes it (the inverse of keyrot's offline decoding).
-fn key_of_account(account: u64) -> String {
+pub fn key_of_account(account: u64) -> String {
     let z = (account << 7) << 2;
     let mut id = String::from("AKIA");
     for i in (0..10).rev() {

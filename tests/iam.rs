@@ -1867,3 +1867,106 @@ fn escalation_findings_carry_the_fix_of_their_own_path() {
     assert!(!also.is_empty(), "{text}");
     assert!(also.iter().all(|l| !l.contains("\\n")), "{also:#?}");
 }
+
+/// `revoke --role` checks the role is the session's (it exists here; CloudTrail, when it
+/// knows the session, names the same role), and another account's key is refused naming
+/// that account, before anything is changed.
+#[test]
+fn revoke_checks_the_role_and_names_another_accounts_key() {
+    let dir = Dir::new();
+    rt().block_on(async {
+        let (iam, _) = clients(None).await;
+        for role in ["rev2-role", "rev2-other"] {
+            iam.create_role()
+                .role_name(role)
+                .assume_role_policy_document(r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}]}"#)
+                .send()
+                .await
+                .unwrap();
+        }
+    });
+    let session = rt().block_on(async {
+        let (_, sts) = clients(None).await;
+        let out = sts
+            .assume_role()
+            .role_arn("arn:aws:iam::123456789012:role/rev2-role")
+            .role_session_name("leaked")
+            .send()
+            .await
+            .unwrap();
+        out.credentials().unwrap().access_key_id().to_string()
+    });
+    let detail = serde_json::json!({
+        "eventName": "ListBuckets",
+        "userIdentity": {"type": "AssumedRole", "accessKeyId": session,
+            "sessionContext": {"sessionIssuer": {"type": "Role", "userName": "rev2-role"}}}
+    });
+    let mut pages = std::collections::HashMap::new();
+    pages.insert(
+        session.clone(),
+        vec![vec![serde_json::json!({"EventId": "1", "EventName": "ListBuckets", "EventTime": 1_700_000_000, "CloudTrailEvent": detail.to_string()})]],
+    );
+    let (url, _) = cloudtrail_stand_in(pages);
+    let wrong = keyrot_aws_env(
+        dir.path(),
+        &[("AWS_ENDPOINT_URL_CLOUDTRAIL", &url)],
+        &["revoke", &session, "--role", "rev2-other", "--execute"],
+    );
+    assert_eq!(wrong.code, 2, "{}", wrong.stderr);
+    assert!(
+        wrong.stderr.contains("is a session of role rev2-role")
+            && wrong.stderr.contains("not of role rev2-other"),
+        "{}",
+        wrong.stderr
+    );
+    let missing = keyrot_aws(
+        dir.path(),
+        moto(),
+        &["revoke", &session, "--role", "no-such-role"],
+    );
+    assert_eq!(missing.code, 2, "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains("iam:GetRole no-such-role"),
+        "{}",
+        missing.stderr
+    );
+    // Nothing was put on either role.
+    rt().block_on(async {
+        let (iam, _) = clients(None).await;
+        for role in ["rev2-role", "rev2-other"] {
+            let out = iam
+                .list_role_policies()
+                .role_name(role)
+                .send()
+                .await
+                .unwrap();
+            assert!(
+                out.policy_names().is_empty(),
+                "{role}: {:?}",
+                out.policy_names()
+            );
+        }
+    });
+    // The twin: the right role is revoked.
+    let right = keyrot_aws_env(
+        dir.path(),
+        &[("AWS_ENDPOINT_URL_CLOUDTRAIL", &url)],
+        &["revoke", &session, "--role", "rev2-role"],
+    );
+    assert_eq!(right.code, 0, "{}", right.stderr);
+    assert!(
+        right.stderr.contains("would put inline policy"),
+        "{}",
+        right.stderr
+    );
+    // Another account's key: refused, naming its account.
+    let foreign = crate::gate::key_of_account(210_987_654_321);
+    let other = keyrot_aws(dir.path(), moto(), &["revoke", &foreign, "--execute"]);
+    assert_eq!(other.code, 2, "{}", other.stderr);
+    assert!(
+        other.stderr.contains("belongs to account 210987654321")
+            && other.stderr.contains("not to account 123456789012"),
+        "{}",
+        other.stderr
+    );
+}

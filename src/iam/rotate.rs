@@ -550,13 +550,44 @@ pub fn revoke(opts: &RevokeOptions, aws: &AwsOptions) -> Result<Report, IamError
     rt.block_on(async {
         let config = sdk_config(aws).await?;
         let iam = aws_sdk_iam::Client::new(&config);
+        let caller = super::caller_account(&aws_sdk_sts::Client::new(&config)).await?;
+        // The account a key belongs to is in its ID: another account's key is revoked there.
+        let owner = crate::detect::aws::account_id(key);
+        if let Some(owner) = owner.as_deref().filter(|o| *o != caller) {
+            return Err(IamError(format!(
+                "{key} belongs to account {owner} (decoded from the key ID), not to account {caller} these credentials are signed in to: sign in to {owner} (--profile) to revoke it"
+            )));
+        }
         if key.starts_with("ASIA") {
             // The role that issued the session: named, or read from CloudTrail's record of the
             // key's calls (`userIdentity.sessionContext.sessionIssuer`).
+            let ct = aws_sdk_cloudtrail::Client::new(&config);
             let role = match &opts.role {
-                Some(role) => role.clone(),
+                // A named role must be the key's: it exists here, and CloudTrail, when it
+                // knows the session, names the same role.
+                Some(role) => {
+                    let name = role.rsplit('/').next().unwrap_or(role);
+                    iam.get_role()
+                        .role_name(name)
+                        .send()
+                        .await
+                        .map_err(|e| aws_error(&format!("iam:GetRole {name}"), e))?;
+                    match super::trail::session_issuer(&ct, key, opts.now).await {
+                        Ok(Some(issuer)) if issuer.rsplit('/').next() != Some(name) => {
+                            return Err(IamError(format!(
+                                "{key} is a session of role {issuer} (CloudTrail), not of role {name}: nothing is revoked; run again with --role {issuer}"
+                            )))
+                        }
+                        Ok(Some(_)) => report
+                            .steps
+                            .push(format!("CloudTrail: {key} is a session of role {name}")),
+                        Ok(None) | Err(_) => report.steps.push(format!(
+                            "CloudTrail has no call made with {key}: that it is a session of role {name} is not confirmed (the role exists in account {caller}, the key's account)"
+                        )),
+                    }
+                    name.to_string()
+                }
                 None => {
-                    let ct = aws_sdk_cloudtrail::Client::new(&config);
                     match super::trail::session_issuer(&ct, key, opts.now).await {
                         Ok(Some(role)) => {
                             report.steps.push(format!(
