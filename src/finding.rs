@@ -242,12 +242,24 @@ pub struct Access {
     /// Policies that could not be read or parsed: the level is a lower bound.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unread: Vec<String>,
+    /// The AWS quarantine policy attached to the user (`AWSCompromisedKeyQuarantineV3`):
+    /// AWS found one of its keys exposed. The level is what the user can do without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quarantine: Option<String>,
 }
 
+/// The managed policies AWS attaches to a user when it finds one of its keys public.
+pub const QUARANTINE_POLICIES: [&str; 3] = [
+    "AWSCompromisedKeyQuarantine",
+    "AWSCompromisedKeyQuarantineV2",
+    "AWSCompromisedKeyQuarantineV3",
+];
+
 impl Access {
-    /// Whether the key can take over the account: administrator, or a path to it.
+    /// Whether the key can take over the account (administrator, or a path to it), or AWS
+    /// has already found it exposed.
     pub fn is_critical(&self) -> bool {
-        matches!(self.level.as_str(), "admin" | "can-escalate")
+        matches!(self.level.as_str(), "admin" | "can-escalate") || self.quarantine.is_some()
     }
 }
 

@@ -1970,3 +1970,94 @@ fn revoke_checks_the_role_and_names_another_accounts_key() {
         other.stderr
     );
 }
+
+/// A user AWS quarantined (its `AWSCompromisedKeyQuarantineV3` attached, as AWS does when it
+/// finds a key public) is a fact and a critical finding in `scan --iam`, `audit` and `revoke`,
+/// and the quarantine's denies do not make the key read as harmless; the twin without the
+/// quarantine, with the same grants, stays as it was.
+#[test]
+fn a_key_aws_quarantined_is_critical_everywhere() {
+    let quarantined = create_key(None, "quar-alice");
+    let twin = create_key(None, "quar-bob");
+    with_iam(|iam| async move {
+        for user in ["quar-alice", "quar-bob"] {
+            iam.put_user_policy()
+                .user_name(user)
+                .policy_name("data")
+                .policy_document(r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::reports/*"}]}"#)
+                .send()
+                .await
+                .unwrap();
+        }
+        iam.attach_user_policy()
+            .user_name("quar-alice")
+            .policy_arn("arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV3")
+            .send()
+            .await
+            .unwrap();
+    });
+    let dir = Dir::new();
+    dir.write(
+        "keys.txt",
+        format!("alice {}\n\nbob {}\n", quarantined.0, twin.0),
+    );
+    let run = keyrot_aws(dir.path(), moto(), &["scan", "--iam", "--format", "json"]);
+    assert!(run.code <= 1, "{}", run.stderr);
+    let report = run.json();
+    let a = finding_for(&report, &quarantined.0);
+    assert_eq!(a["severity"], "critical", "{a:#}");
+    assert_eq!(
+        a["facts"]["iam"]["access"]["quarantine"], "AWSCompromisedKeyQuarantineV3",
+        "{a:#}"
+    );
+    assert!(
+        a["message"]
+            .as_str()
+            .unwrap()
+            .contains("AWS detected a key of this user as exposed"),
+        "{a:#}"
+    );
+    assert_eq!(
+        a["facts"]["iam"]["access"]["level"], "can-write-data",
+        "{a:#}"
+    );
+    let b = finding_for(&report, &twin.0);
+    assert_ne!(b["severity"], "critical", "{b:#}");
+    assert!(b["facts"]["iam"]["access"]["quarantine"].is_null(), "{b:#}");
+    assert_eq!(
+        b["facts"]["iam"]["access"]["level"], "can-write-data",
+        "{b:#}"
+    );
+
+    let audit = keyrot_aws(
+        dir.path(),
+        moto(),
+        &["audit", "--format", "json", "--fail-on", "none"],
+    )
+    .json();
+    let quarantines: Vec<&serde_json::Value> = audit["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == "iam.key-quarantined")
+        .filter(|f| f["message"].as_str().unwrap().contains("quar-"))
+        .collect();
+    assert_eq!(quarantines.len(), 1, "{quarantines:#?}");
+    assert!(quarantines[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("quar-alice"));
+    assert_eq!(quarantines[0]["severity"], "critical");
+
+    let revoke = keyrot_aws(dir.path(), moto(), &["revoke", &quarantined.0]);
+    assert_eq!(revoke.code, 0, "{}", revoke.stderr);
+    assert!(
+        revoke
+            .stderr
+            .contains("quarantined the user (AWSCompromisedKeyQuarantineV3 attached)"),
+        "{}",
+        revoke.stderr
+    );
+    let revoke = keyrot_aws(dir.path(), moto(), &["revoke", &twin.0]);
+    assert!(!revoke.stderr.contains("quarantined"), "{}", revoke.stderr);
+}

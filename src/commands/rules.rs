@@ -48,6 +48,9 @@ With `--iam` (and in `audit`), each key of the signed-in account gets:
   - `summary`: the sentence the message carries; `policies`: every policy read, by how it
     reaches the user; `unread`: policies that could not be read (the level is then a lower
     bound). `admin` and `can-escalate` make an active key's finding critical.
+  - `quarantine`: the AWS quarantine policy attached to the user
+    (`AWSCompromisedKeyQuarantine`, `...V2`, `...V3`): AWS found one of its keys public. It
+    makes the finding critical; `level` is what the key can do without the quarantine.
 - `usage` (with `--cloudtrail` or `--cloudtrail-s3 s3://bucket/prefix`): what CloudTrail
   recorded over the last `--cloudtrail-days` (90): `source`, `from`, `to`, `events`, `first`,
   `last`, `source_ips`, `user_agents`, `top_events` (name and count). For a finding from git

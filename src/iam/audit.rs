@@ -352,6 +352,22 @@ async fn audit_account(
         }
     }
     for user in &users {
+        if let Some(name) = access.get(user).and_then(|a| a.quarantine.as_deref()) {
+            for key in keys
+                .iter()
+                .filter(|k| &k.user == user && k.facts.state == KeyState::Active)
+            {
+                findings.push(make(
+                    "iam.key-quarantined",
+                    user,
+                    Some(key),
+                    format!(
+                        "AWS detected a key of user {user} as exposed and quarantined it ({name} attached); active key {} is still usable for what the quarantine allows",
+                        key.key_id
+                    ),
+                ));
+            }
+        }
         let active: Vec<&KeyRecord> = keys
             .iter()
             .filter(|k| &k.user == user && k.facts.state == KeyState::Active)

@@ -29,7 +29,16 @@ pub async fn access(
         Ok(doc) => docs.push((via, doc)),
         Err(e) => unread.push(format!("{via} ({e})")),
     };
+    let mut quarantine = None;
     for (name, arn) in attached(iam, Target::User(user)).await? {
+        // AWS's quarantine denies what an exposed key could do: judged apart, never as the
+        // key's reach ("grants nothing" would hide what lifting it gives back).
+        if arn == format!("arn:aws:iam::aws:policy/{name}")
+            && crate::finding::QUARANTINE_POLICIES.contains(&name.as_str())
+        {
+            quarantine = Some(name);
+            continue;
+        }
         take(format!("attached {name}"), managed(iam, &arn, cache).await);
     }
     for name in inline_names(iam, Target::User(user)).await? {
@@ -98,6 +107,16 @@ pub async fn access(
     }
     let mut judged = crate::policy::access::judge(&docs, boundary, today);
     judged.unread.extend(unread);
+    if let Some(name) = quarantine {
+        judged.policies.push(format!(
+            "attached {name} (AWS's quarantine, not counted in the level)"
+        ));
+        judged.summary = format!(
+            "is quarantined by AWS ({name} attached to user {user}: AWS detected a key of this user as exposed); without the quarantine it {}",
+            judged.summary
+        );
+        judged.quarantine = Some(name);
+    }
     Ok(judged)
 }
 

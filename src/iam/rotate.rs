@@ -649,6 +649,19 @@ pub fn revoke(opts: &RevokeOptions, aws: &AwsOptions) -> Result<Report, IamError
             .user_name()
             .ok_or_else(|| IamError(format!("iam:GetAccessKeyLastUsed: no user for {key}")))?
             .to_string();
+        // AWS's own verdict, when it already found the key public.
+        if let Ok(out) = iam.list_attached_user_policies().user_name(&user).send().await {
+            if let Some(name) = out
+                .attached_policies()
+                .iter()
+                .filter_map(|p| p.policy_name())
+                .find(|n| crate::finding::QUARANTINE_POLICIES.contains(n))
+            {
+                report.steps.push(format!(
+                    "AWS detected a key of user {user} as exposed and quarantined the user ({name} attached): the quarantine denies some actions, not all; the key is deactivated all the same"
+                ));
+            }
+        }
         let keys = super::lookup::list_keys(&iam, &user).await?;
         let active = keys
             .iter()

@@ -120,6 +120,7 @@ pub fn judge(
         path,
         policies,
         unread,
+        quarantine: None,
     }
 }
 
