@@ -2061,3 +2061,134 @@ fn a_key_aws_quarantined_is_critical_everywhere() {
     let revoke = keyrot_aws(dir.path(), moto(), &["revoke", &twin.0]);
     assert!(!revoke.stderr.contains("quarantined"), "{}", revoke.stderr);
 }
+
+/// Escalation across principals, as PMapper finds it on the same account: frank may assume
+/// role/ops (trusting the account), which is an administrator; bob may pass role/lambda-admin
+/// (trusting Lambda, granted iam:*) to a function he creates and invokes. The twins stay as
+/// they are: carol may assume only a role that trusts EC2 alone, dave is allowed
+/// sts:AssumeRole on a role whose trust names someone else.
+#[test]
+fn a_key_can_become_other_principals_and_the_path_is_named() {
+    let frank = create_key(None, "px-frank");
+    let bob = create_key(None, "px-bob");
+    let carol = create_key(None, "px-carol");
+    let dave = create_key(None, "px-dave");
+    with_iam(|iam| async move {
+        let trust = |principal: &str| {
+            format!(
+                r#"{{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow", "Principal": {principal}, "Action": "sts:AssumeRole"}}]}}"#
+            )
+        };
+        let roles = [
+            (
+                "px-ops",
+                trust(r#"{"AWS": "arn:aws:iam::123456789012:root"}"#),
+            ),
+            (
+                "px-lambda-admin",
+                trust(r#"{"Service": "lambda.amazonaws.com"}"#),
+            ),
+            ("px-ec2-only", trust(r#"{"Service": "ec2.amazonaws.com"}"#)),
+            (
+                "px-named",
+                trust(r#"{"AWS": "arn:aws:iam::123456789012:user/px-frank"}"#),
+            ),
+        ];
+        for (name, doc) in &roles {
+            iam.create_role()
+                .role_name(*name)
+                .assume_role_policy_document(doc)
+                .send()
+                .await
+                .unwrap();
+        }
+        iam.attach_role_policy()
+            .role_name("px-ops")
+            .policy_arn("arn:aws:iam::aws:policy/AdministratorAccess")
+            .send()
+            .await
+            .unwrap();
+        for role in ["px-lambda-admin", "px-ec2-only", "px-named"] {
+            iam.put_role_policy()
+                .role_name(role)
+                .policy_name("iam")
+                .policy_document(r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}]}"#)
+                .send()
+                .await
+                .unwrap();
+        }
+        let grant =
+            |statements: &str| format!(r#"{{"Version": "2012-10-17", "Statement": {statements}}}"#);
+        let arn = |role: &str| format!("arn:aws:iam::123456789012:role/{role}");
+        let users = [
+            (
+                "px-frank",
+                grant(&format!(
+                    r#"[{{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "{}"}}, {{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::drop/*"}}]"#,
+                    arn("px-ops")
+                )),
+            ),
+            (
+                "px-bob",
+                grant(&format!(
+                    r#"[{{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "{}"}}, {{"Effect": "Allow", "Action": ["lambda:CreateFunction", "lambda:InvokeFunction"], "Resource": "*"}}]"#,
+                    arn("px-lambda-admin")
+                )),
+            ),
+            (
+                "px-carol",
+                grant(&format!(
+                    r#"[{{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "{}"}}, {{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::drop/*"}}]"#,
+                    arn("px-ec2-only")
+                )),
+            ),
+            (
+                "px-dave",
+                grant(&format!(
+                    r#"[{{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "{}"}}, {{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::drop/*"}}]"#,
+                    arn("px-named")
+                )),
+            ),
+        ];
+        for (user, doc) in &users {
+            iam.put_user_policy()
+                .user_name(*user)
+                .policy_name("p")
+                .policy_document(doc)
+                .send()
+                .await
+                .unwrap();
+        }
+    });
+    let dir = Dir::new();
+    dir.write(
+        "keys.txt",
+        format!(
+            "frank {}\n\nbob {}\n\ncarol {}\n\ndave {}\n",
+            frank.0, bob.0, carol.0, dave.0
+        ),
+    );
+    let run = keyrot_aws(dir.path(), moto(), &["scan", "--iam", "--format", "json"]);
+    assert!(run.code <= 1, "{}", run.stderr);
+    let report = run.json();
+    let access = |key: &str| finding_for(&report, key)["facts"]["iam"]["access"].clone();
+    let f = access(&frank.0);
+    assert_eq!(f["level"], "can-escalate", "{f:#}");
+    assert_eq!(
+        f["path"], "user/px-frank -> sts:AssumeRole -> role/px-ops",
+        "{f:#}"
+    );
+    assert_eq!(finding_for(&report, &frank.0)["severity"], "critical");
+    let b = access(&bob.0);
+    assert_eq!(b["level"], "can-escalate", "{b:#}");
+    assert_eq!(
+        b["path"],
+        "user/px-bob -> iam:PassRole to lambda.amazonaws.com with lambda:CreateFunction, lambda:InvokeFunction -> role/px-lambda-admin",
+        "{b:#}"
+    );
+    for twin in [&carol.0, &dave.0] {
+        let t = access(twin);
+        assert_eq!(t["level"], "can-write-data", "{t:#}");
+        assert!(t["path"].is_null(), "{t:#}");
+    }
+}

@@ -47,7 +47,10 @@ With `--iam` (and in `audit`), each key of the signed-in account gets:
     `read-only` (only Read and List), `none`.
   - `summary`: the sentence the message carries; `policies`: every policy read, by how it
     reaches the user; `unread`: policies that could not be read (the level is then a lower
-    bound). `admin` and `can-escalate` make an active key's finding critical.
+    bound). `admin` and `can-escalate` make an active key's finding critical. A user that
+    can become a more powerful principal (assume a role, pass one to code it runs, make
+    another user's credentials) gets that principal's level, `can-escalate` for an
+    administrator, and `path` names the way (`user/frank -> sts:AssumeRole -> role/ops`).
   - `quarantine`: the AWS quarantine policy attached to the user
     (`AWSCompromisedKeyQuarantine`, `...V2`, `...V3`): AWS found one of its keys public. It
     makes the finding critical; `level` is what the key can do without the quarantine.

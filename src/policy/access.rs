@@ -22,6 +22,15 @@ pub fn judge(
     boundary: Option<(String, String)>,
     today: &str,
 ) -> Access {
+    let (extracted, policies, unread) = extract(documents, boundary);
+    judge_extracted(extracted, policies, unread, today)
+}
+
+/// The documents as one principal's, the boundary as a `Deny` of what it does not allow.
+fn extract(
+    documents: &[(String, String)],
+    boundary: Option<(String, String)>,
+) -> (Extracted, Vec<String>, Vec<String>) {
     let mut extracted = Extracted::default();
     let mut policies = Vec::new();
     let mut unread = Vec::new();
@@ -54,6 +63,15 @@ pub fn judge(
             None => unread.push(via),
         }
     }
+    (extracted, policies, unread)
+}
+
+fn judge_extracted(
+    extracted: Extracted,
+    policies: Vec<String>,
+    unread: Vec<String>,
+    today: &str,
+) -> Access {
     let judged = checks::run(&extracted, today);
     let live = |id: &str| {
         judged
@@ -221,5 +239,168 @@ mod tests {
         );
         assert_eq!(access.level, "none");
         assert_eq!(access.unread, vec!["inline broken".to_string()]);
+    }
+}
+
+/// What one principal's documents allow, statement by statement as IAM evaluates them (denials
+/// subtracted, dead conditions left out, the boundary applied): to ask whether it may call an
+/// action on one resource's ARN, as the steps from one principal to another need.
+pub struct Reach {
+    grants: Vec<Grant>,
+}
+
+struct Grant {
+    actions: super::actions::ActionSet,
+    resources: Vec<String>,
+    not_resources: Vec<String>,
+    conditional: bool,
+}
+
+impl Reach {
+    pub fn of(
+        documents: &[(String, String)],
+        boundary: Option<(String, String)>,
+        today: &str,
+    ) -> Reach {
+        let (extracted, _, _) = extract(documents, boundary);
+        let reach = eval::principals(&extracted);
+        let evaluated = eval::evaluate(&extracted, &reach, today);
+        let grants = evaluated
+            .iter()
+            .flatten()
+            .filter(|e| e.dead.is_none() && e.statement.allows())
+            .map(|e| Grant {
+                actions: e.granted.clone(),
+                resources: e
+                    .statement
+                    .resources
+                    .iter()
+                    .filter_map(|r| r.shape.clone())
+                    .collect(),
+                not_resources: e
+                    .statement
+                    .not_resources
+                    .iter()
+                    .filter_map(|r| r.shape.clone())
+                    .collect(),
+                conditional: !e.statement.conditions.is_empty(),
+            })
+            .collect();
+        Reach { grants }
+    }
+
+    /// Whether `action` is allowed on `arn`: `Some(conditional)`, `conditional` when only a
+    /// statement with conditions allows it.
+    pub fn allows(&self, action: &str, arn: &str) -> Option<bool> {
+        let index = super::actions::db().index(action)?;
+        let mut found = None;
+        for g in self.grants.iter().filter(|g| g.actions.contains(index)) {
+            let covers = if g.not_resources.is_empty() {
+                g.resources.iter().any(|p| glob(p, arn))
+            } else {
+                !g.not_resources.iter().any(|p| glob(p, arn))
+            };
+            if covers {
+                if !g.conditional {
+                    return Some(false);
+                }
+                found = Some(true);
+            }
+        }
+        found
+    }
+
+    /// Whether `action` is allowed on any resource at all.
+    pub fn allows_somewhere(&self, action: &str) -> bool {
+        super::actions::db()
+            .index(action)
+            .is_some_and(|i| self.grants.iter().any(|g| g.actions.contains(i)))
+    }
+}
+
+/// IAM's ARN matching: `*` any run of characters, `?` any one, case-sensitive.
+pub fn glob(pattern: &str, text: &str) -> bool {
+    let (p, t) = (pattern.as_bytes(), text.as_bytes());
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == b'?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == b'*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == b'*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+#[cfg(test)]
+mod reach_tests {
+    use super::*;
+
+    #[test]
+    fn arns_match_as_iam_matches_them() {
+        assert!(glob("*", "arn:aws:iam::1:role/ops"));
+        assert!(glob("arn:aws:iam::1:role/o?s", "arn:aws:iam::1:role/ops"));
+        assert!(glob("arn:aws:iam::*:role/*", "arn:aws:iam::1:role/ops"));
+        assert!(!glob(
+            "arn:aws:iam::1:role/app-*",
+            "arn:aws:iam::1:role/ops"
+        ));
+        assert!(!glob("arn:aws:iam::1:role/OPS", "arn:aws:iam::1:role/ops"));
+    }
+
+    #[test]
+    fn reach_answers_for_one_resource() {
+        let doc = |s: &str| {
+            (
+                "inline p".to_string(),
+                format!(r#"{{"Version": "2012-10-17", "Statement": [{s}]}}"#),
+            )
+        };
+        let reach = Reach::of(
+            &[doc(
+                r#"{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::1:role/ops"}"#,
+            )],
+            None,
+            "2026-01-01",
+        );
+        assert_eq!(
+            reach.allows("sts:AssumeRole", "arn:aws:iam::1:role/ops"),
+            Some(false)
+        );
+        assert_eq!(
+            reach.allows("sts:AssumeRole", "arn:aws:iam::1:role/other"),
+            None
+        );
+        assert_eq!(
+            reach.allows("iam:PassRole", "arn:aws:iam::1:role/ops"),
+            None
+        );
+        let denied = Reach::of(
+            &[doc(
+                r#"{"Effect": "Allow", "Action": "*", "Resource": "*"}, {"Effect": "Deny", "Action": "sts:AssumeRole", "Resource": "*"}"#,
+            )],
+            None,
+            "2026-01-01",
+        );
+        assert_eq!(
+            denied.allows("sts:AssumeRole", "arn:aws:iam::1:role/ops"),
+            None
+        );
+        assert_eq!(
+            denied.allows("iam:PassRole", "arn:aws:iam::1:role/ops"),
+            Some(false)
+        );
     }
 }
