@@ -1321,6 +1321,13 @@ fn audit_finds_old_unused_doubled_and_mfa_less_keys_with_metrics() {
             .send()
             .await
             .unwrap();
+        // A strong password policy: no finding about it.
+        iam.update_account_password_policy()
+            .minimum_password_length(14)
+            .password_reuse_prevention(24)
+            .send()
+            .await
+            .unwrap();
     });
     use_key(&carol);
     let dir = Dir::new();
@@ -1340,7 +1347,12 @@ fn audit_finds_old_unused_doubled_and_mfa_less_keys_with_metrics() {
         .collect();
     got.sort();
     let rules: Vec<&str> = got.iter().map(|g| g.0.as_str()).collect();
-    assert_eq!(rules, vec!["iam.no-mfa", "iam.two-active-keys"], "{got:#?}");
+    // moto's root user has no MFA device.
+    assert_eq!(
+        rules,
+        vec!["iam.no-mfa", "iam.root-no-mfa", "iam.two-active-keys"],
+        "{got:#?}"
+    );
     assert!(got[0].1.contains("audit-bob") && got[0].1.starts_with("account 333333333333"));
     let m = &report["summary"]["metrics"][0];
     assert_eq!(
@@ -2191,4 +2203,91 @@ fn a_key_can_become_other_principals_and_the_path_is_named() {
         assert_eq!(t["level"], "can-write-data", "{t:#}");
         assert!(t["path"].is_null(), "{t:#}");
     }
+}
+
+/// The credential report's console facts, as prowler checks them: a console password without
+/// MFA, beside access keys, unused for months; and the password policy. The twin user with
+/// MFA and no keys, whose password is new, gives none of them.
+#[test]
+fn audit_checks_console_passwords_and_the_password_policy() {
+    let account = "555511112222";
+    create_key(Some(account), "console-ann");
+    rt().block_on(async {
+        let (iam, _) = clients(Some(account)).await;
+        iam.create_user()
+            .user_name("console-ben")
+            .send()
+            .await
+            .unwrap();
+        for user in ["console-ann", "console-ben"] {
+            iam.create_login_profile()
+                .user_name(user)
+                .password("Correct-Horse-Battery-9")
+                .send()
+                .await
+                .unwrap();
+        }
+        let mfa = iam
+            .create_virtual_mfa_device()
+            .virtual_mfa_device_name("ben-mfa")
+            .send()
+            .await
+            .unwrap();
+        iam.enable_mfa_device()
+            .user_name("console-ben")
+            .serial_number(mfa.virtual_mfa_device().unwrap().serial_number())
+            .authentication_code1("123456")
+            .authentication_code2("654321")
+            .send()
+            .await
+            .unwrap();
+        iam.update_account_password_policy()
+            .minimum_password_length(8)
+            .password_reuse_prevention(24)
+            .send()
+            .await
+            .unwrap();
+    });
+    let dir = Dir::new();
+    let rules_for = |report: &serde_json::Value, user: &str| -> Vec<String> {
+        let mut rules: Vec<String> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["message"].as_str().unwrap().contains(user))
+            .map(|f| f["rule_id"].as_str().unwrap().to_string())
+            .collect();
+        rules.sort();
+        rules
+    };
+    let today = audit(dir.path(), account, "json", &[]).json();
+    assert_eq!(
+        rules_for(&today, "console-ann"),
+        vec![
+            "iam.console-and-keys",
+            "iam.console-without-mfa",
+            "iam.no-mfa"
+        ],
+        "{today:#}"
+    );
+    assert_eq!(
+        rules_for(&today, "console-ben"),
+        Vec::<String>::new(),
+        "{today:#}"
+    );
+    let policy: Vec<&serde_json::Value> = today["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == "iam.password-policy")
+        .collect();
+    assert_eq!(policy.len(), 1, "{today:#}");
+    assert!(policy[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("minimum length 8"));
+    // A year on, both passwords are unused for longer than the limit.
+    let later = audit(dir.path(), account, "json", &["--as-of", &date_in(365)]).json();
+    assert!(rules_for(&later, "console-ann").contains(&"iam.console-unused".to_string()));
+    assert!(rules_for(&later, "console-ben").contains(&"iam.console-unused".to_string()));
 }

@@ -388,7 +388,67 @@ async fn audit_account(
                 format!("user {user} has active access keys and no MFA device"),
             ));
         }
+        // The console password, from the credential report.
+        let Some(row) = report.get(user.as_str()) else {
+            continue;
+        };
+        if row.get("password_enabled").map(String::as_str) != Some("true") {
+            continue;
+        }
+        if mfa.get(user) == Some(&false) {
+            findings.push(make(
+                "iam.console-without-mfa",
+                user,
+                None,
+                format!(
+                    "user {user} can sign in to the console with a password and has no MFA device"
+                ),
+            ));
+        }
+        if !active.is_empty() {
+            findings.push(make(
+                "iam.console-and-keys",
+                user,
+                None,
+                format!(
+                    "user {user} has a console password and {} active access {}: one identity for a person and a program",
+                    active.len(),
+                    if active.len() == 1 { "key" } else { "keys" }
+                ),
+            ));
+        }
+        let date = |field: &str| {
+            row.get(field)
+                .and_then(|d| d.get(..10))
+                .and_then(crate::time::parse_date)
+        };
+        let since = match date("password_last_used") {
+            Some(used) => Some(("last used", used)),
+            None => date("user_creation_time")
+                .map(|made| ("never used since the user was created", made)),
+        };
+        if let Some((how, at)) = since {
+            let days = (opts.as_of - at).div_euclid(86_400);
+            if days > opts.max_unused_days {
+                findings.push(make(
+                    "iam.console-unused",
+                    user,
+                    None,
+                    format!(
+                        "the console password of user {user} was {how} {days} days ago (limit {})",
+                        opts.max_unused_days
+                    ),
+                ));
+            }
+        }
     }
+    account_checks(
+        &iam,
+        &report,
+        &mut |rule, user, detail| findings.push(make(rule, user, None, detail)),
+        &mut problems,
+    )
+    .await;
 
     let active: Vec<&KeyRecord> = keys
         .iter()
@@ -438,6 +498,80 @@ async fn audit_account(
         Err(e) => problems.push(format!("live policies not analysed: {e}")),
     }
     Ok((findings, metrics, problems))
+}
+
+/// The account's root user and password policy: root MFA from the account summary (or the
+/// report's root row), the password policy against CIS's (14 characters, 24 remembered).
+async fn account_checks(
+    iam: &aws_sdk_iam::Client,
+    report: &HashMap<String, HashMap<String, String>>,
+    push: &mut dyn FnMut(&str, &str, String),
+    problems: &mut Vec<String>,
+) {
+    let root_mfa = match iam.get_account_summary().send().await {
+        Ok(out) => out
+            .summary_map()
+            .and_then(|m| m.get(&aws_sdk_iam::types::SummaryKeyType::AccountMfaEnabled))
+            .map(|&v| v == 1),
+        Err(e) => {
+            problems.push(format!(
+                "root MFA not checked: {}",
+                aws_error("iam:GetAccountSummary", e)
+            ));
+            None
+        }
+    }
+    .or_else(|| {
+        report
+            .get("<root_account>")
+            .and_then(|r| r.get("mfa_active"))
+            .map(|v| v == "true")
+    });
+    if root_mfa == Some(false) {
+        push(
+            "iam.root-no-mfa",
+            "<root_account>",
+            "the root user has no MFA device".to_string(),
+        );
+    }
+    match iam.get_account_password_policy().send().await {
+        Ok(out) => {
+            let Some(p) = out.password_policy() else {
+                return;
+            };
+            let mut weak = Vec::new();
+            let length = p.minimum_password_length().unwrap_or(0);
+            if length < 14 {
+                weak.push(format!("minimum length {length} (under 14)"));
+            }
+            let reuse = p.password_reuse_prevention().unwrap_or(0);
+            if reuse < 24 {
+                weak.push(format!("{reuse} passwords remembered (under 24)"));
+            }
+            if !weak.is_empty() {
+                push(
+                    "iam.password-policy",
+                    "<password_policy>",
+                    format!("the account's password policy is weak: {}", weak.join(", ")),
+                );
+            }
+        }
+        Err(e)
+            if e.as_service_error()
+                .and_then(aws_sdk_iam::error::ProvideErrorMetadata::code)
+                == Some("NoSuchEntity") =>
+        {
+            push(
+                "iam.password-policy",
+                "<password_policy>",
+                "the account has no password policy: IAM's default allows 8-character passwords, reused at will".to_string(),
+            );
+        }
+        Err(e) => problems.push(format!(
+            "password policy not checked: {}",
+            aws_error("iam:GetAccountPasswordPolicy", e)
+        )),
+    }
 }
 
 /// The credential report as rows keyed by user, generated and polled until complete.
