@@ -150,6 +150,11 @@ pub struct AuditArgs {
     /// How long to wait for the credential report, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 120)]
     pub report_timeout: u64,
+
+    /// Also write every access key read (owner, age, last use, access level, quarantine) to
+    /// this CSV file; the JSON and HTML reports always carry it.
+    #[arg(long, value_name = "FILE.csv")]
+    pub inventory: Option<PathBuf>,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
     pub format: Format,

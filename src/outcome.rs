@@ -42,6 +42,65 @@ pub struct AccountMetrics {
     pub users_without_mfa: usize,
 }
 
+/// One access key of an audited account, whatever its findings: the audit's inventory.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct InventoryKey {
+    pub account: String,
+    pub user: String,
+    pub key_id: String,
+    /// `active` or `inactive`.
+    pub state: String,
+    pub created: Option<String>,
+    pub age_days: Option<i64>,
+    /// `YYYY-MM-DD` of the last recorded use, with its service and region.
+    pub last_used: Option<String>,
+    pub last_used_service: Option<String>,
+    pub last_used_region: Option<String>,
+    /// The user's blast radius (`admin`, `can-escalate`, ...), when it was judged.
+    pub access: Option<String>,
+    /// How it gets there (`user/frank -> sts:AssumeRole -> role/ops`).
+    pub path: Option<String>,
+    /// AWS's quarantine policy on the user, if any.
+    pub quarantine: Option<String>,
+}
+
+impl InventoryKey {
+    pub const CSV_HEADER: &'static str = "account,user,key_id,state,created,age_days,last_used,last_used_service,last_used_region,access,path,quarantine";
+
+    /// One CSV row (RFC 4180 quoting; a leading `=`, `+`, `-` or `@` is quoted with `'` so
+    /// that a spreadsheet never takes a value for a formula).
+    pub fn csv_row(&self) -> String {
+        let field = |v: &str| {
+            let v = if v.starts_with(['=', '+', '-', '@']) {
+                format!("'{v}")
+            } else {
+                v.to_string()
+            };
+            if v.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\"", v.replace('"', "\"\""))
+            } else {
+                v
+            }
+        };
+        let opt = |v: &Option<String>| field(v.as_deref().unwrap_or(""));
+        [
+            field(&self.account),
+            field(&self.user),
+            field(&self.key_id),
+            field(&self.state),
+            opt(&self.created),
+            self.age_days.map(|d| d.to_string()).unwrap_or_default(),
+            opt(&self.last_used),
+            opt(&self.last_used_service),
+            opt(&self.last_used_region),
+            opt(&self.access),
+            opt(&self.path),
+            opt(&self.quarantine),
+        ]
+        .join(",")
+    }
+}
+
 /// Everything a scan or an audit produced.
 #[derive(Debug, Default)]
 pub struct ScanOutcome {
@@ -74,6 +133,8 @@ pub struct ScanOutcome {
     pub scope: Option<String>,
     /// Per-account figures of an audit.
     pub metrics: Option<Vec<AccountMetrics>>,
+    /// Every access key an audit read.
+    pub inventory: Option<Vec<InventoryKey>>,
     /// What the report calls this scan (`--label`; default the repository or folder name).
     pub label: Option<String>,
 }

@@ -2291,3 +2291,71 @@ fn audit_checks_console_passwords_and_the_password_policy() {
     assert!(rules_for(&later, "console-ann").contains(&"iam.console-unused".to_string()));
     assert!(rules_for(&later, "console-ben").contains(&"iam.console-unused".to_string()));
 }
+
+/// `audit` lists every access key it read, not only those with a hygiene problem: an
+/// administrator's new key (no finding of its own) and a reader's, with owner, age, last use
+/// and access level, in JSON, in the HTML report and as CSV.
+#[test]
+fn audit_inventories_every_key() {
+    let account = "666600001111";
+    let admin = create_key(Some(account), "inv-admin");
+    let reader = create_key(Some(account), "inv-reader");
+    rt().block_on(async {
+        let (iam, _) = clients(Some(account)).await;
+        iam.attach_user_policy()
+            .user_name("inv-admin")
+            .policy_arn("arn:aws:iam::aws:policy/AdministratorAccess")
+            .send()
+            .await
+            .unwrap();
+        iam.put_user_policy()
+            .user_name("inv-reader")
+            .policy_name("read")
+            .policy_document(r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::reports/*"}]}"#)
+            .send()
+            .await
+            .unwrap();
+    });
+    let dir = Dir::new();
+    let json = audit(dir.path(), account, "json", &["--inventory", "keys.csv"]).json();
+    let row = |key: &str| {
+        json["inventory"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["key_id"] == key)
+            .unwrap_or_else(|| panic!("{key} not in the inventory: {json:#}"))
+            .clone()
+    };
+    let a = row(&admin.0);
+    assert_eq!(
+        (
+            a["user"].as_str(),
+            a["access"].as_str(),
+            a["state"].as_str()
+        ),
+        (Some("inv-admin"), Some("admin"), Some("active")),
+        "{a:#}"
+    );
+    assert_eq!(a["age_days"], 0);
+    let r = row(&reader.0);
+    assert_eq!(r["access"], "read-only", "{r:#}");
+    let csv = std::fs::read_to_string(dir.join("keys.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("account,user,key_id,state,created,age_days,last_used,last_used_service,last_used_region,access,path,quarantine"));
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 2, "{csv}");
+    assert!(
+        rows.iter().any(
+            |l| l.starts_with(&format!("{account},inv-admin,{},active,", admin.0))
+                && l.contains(",admin,")
+        ),
+        "{csv}"
+    );
+    let html = audit(dir.path(), account, "html", &[]).stdout;
+    assert!(
+        html.contains("<h2 id=\"inventory\">Access keys</h2>"),
+        "no inventory in the HTML report"
+    );
+    assert!(html.contains(&admin.0) && html.contains(&reader.0));
+}

@@ -55,9 +55,20 @@ pub(super) fn audit(args: AuditArgs) -> Result<u8, CommandError> {
             if keys == 1 { "key" } else { "keys" }
         )),
         metrics: Some(audited.metrics),
+        inventory: Some(audited.inventory),
         duration: started.elapsed(),
         ..Default::default()
     };
+    if let Some(path) = &args.inventory {
+        let rows = outcome.inventory.iter().flatten();
+        super::write_atomically(path, |out| {
+            writeln!(out, "{}", crate::outcome::InventoryKey::CSV_HEADER)?;
+            for row in rows {
+                writeln!(out, "{}", row.csv_row())?;
+            }
+            Ok(())
+        })?;
+    }
     let how = Reporting {
         format: args.format,
         output: args.output.as_deref(),

@@ -31,10 +31,20 @@ pub struct AuditOptions {
     pub report_timeout: Duration,
 }
 
+/// One account's findings, figures, failed calls and key inventory.
+type Audited = (
+    Vec<Finding>,
+    AccountMetrics,
+    Vec<String>,
+    Vec<crate::outcome::InventoryKey>,
+);
+
 /// What an audit found.
 #[derive(Debug, Default)]
 pub struct AuditOutcome {
     pub findings: Vec<Finding>,
+    /// Every access key read, with its facts.
+    pub inventory: Vec<crate::outcome::InventoryKey>,
     pub metrics: Vec<AccountMetrics>,
     /// Accounts or calls that failed; the audit went on without them.
     pub problems: Vec<String>,
@@ -64,8 +74,9 @@ pub fn run(rules: &Catalog, opts: &AuditOptions) -> Result<AuditOutcome, IamErro
                 }
             };
             match audit_account(&config, rules, opts).await {
-                Ok((findings, metrics, problems)) => {
+                Ok((findings, metrics, problems, inventory)) => {
                     outcome.findings.extend(findings);
+                    outcome.inventory.extend(inventory);
                     outcome.metrics.push(metrics);
                     outcome.problems.extend(
                         problems
@@ -155,7 +166,7 @@ async fn audit_account(
     config: &SdkConfig,
     rules: &Catalog,
     opts: &AuditOptions,
-) -> Result<(Vec<Finding>, AccountMetrics, Vec<String>), IamError> {
+) -> Result<Audited, IamError> {
     let sts = aws_sdk_sts::Client::new(config);
     let iam = aws_sdk_iam::Client::new(config);
     let account = super::caller_account(&sts).await?;
@@ -497,7 +508,32 @@ async fn audit_account(
         Ok(found) => findings.extend(found),
         Err(e) => problems.push(format!("live policies not analysed: {e}")),
     }
-    Ok((findings, metrics, problems))
+    let inventory = keys
+        .iter()
+        .map(|k| {
+            let access = access.get(&k.user);
+            crate::outcome::InventoryKey {
+                account: account.clone(),
+                user: k.user.clone(),
+                key_id: k.key_id.clone(),
+                state: if k.facts.state == KeyState::Active {
+                    "active"
+                } else {
+                    "inactive"
+                }
+                .into(),
+                created: k.facts.created.clone(),
+                age_days: k.facts.age_days,
+                last_used: k.facts.last_used.as_ref().map(|u| u.date[..10].to_string()),
+                last_used_service: k.facts.last_used.as_ref().map(|u| u.service.clone()),
+                last_used_region: k.facts.last_used.as_ref().map(|u| u.region.clone()),
+                access: access.map(|a| a.level.clone()),
+                path: access.and_then(|a| a.path.clone()),
+                quarantine: access.and_then(|a| a.quarantine.clone()),
+            }
+        })
+        .collect();
+    Ok((findings, metrics, problems, inventory))
 }
 
 /// The account's root user and password policy: root MFA from the account summary (or the

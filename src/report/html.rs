@@ -153,6 +153,57 @@ pub fn page(reports: &[Value], title: &str) -> String {
         }
     }
 
+    // Audits: every access key read, the harmless ones too, most powerful first.
+    let mut inventory: Vec<&Value> = reports
+        .iter()
+        .flat_map(|r| r["inventory"].as_array().into_iter().flatten())
+        .collect();
+    if !inventory.is_empty() {
+        let power = |k: &Value| match k["access"].as_str() {
+            _ if k["quarantine"].is_string() => 0,
+            Some("admin") => 1,
+            Some("can-escalate") => 2,
+            Some("can-read-secrets") => 3,
+            Some("can-write-data") => 4,
+            Some("read-only") => 5,
+            _ => 6,
+        };
+        inventory.sort_by_key(|k| {
+            (
+                power(k),
+                std::cmp::Reverse(k["age_days"].as_i64().unwrap_or(0)),
+            )
+        });
+        h.push_str("<h2 id=\"inventory\">Access keys</h2>\n<table class=\"inventory\"><thead><tr><th>Account</th><th>User</th><th>Key</th><th>State</th><th>Age (days)</th><th>Last used</th><th>Access</th><th>How</th></tr></thead><tbody>\n");
+        for k in inventory {
+            let text = |f: &str| esc(k[f].as_str().unwrap_or(""));
+            let used = match k["last_used"].as_str() {
+                Some(d) => format!(
+                    "{} ({} in {})",
+                    esc(d),
+                    text("last_used_service"),
+                    text("last_used_region")
+                ),
+                None => "never".to_string(),
+            };
+            let how = match k["quarantine"].as_str() {
+                Some(q) => format!("quarantined by AWS ({})", esc(q)),
+                None => text("path"),
+            };
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{used}</td><td>{}</td><td>{how}</td></tr>",
+                text("account"),
+                text("user"),
+                text("key_id"),
+                text("state"),
+                k["age_days"].as_i64().map(|d| d.to_string()).unwrap_or_default(),
+                text("access"),
+            );
+        }
+        h.push_str("</tbody></table>\n");
+    }
+
     // History: when keys were introduced, and whether they are still at HEAD.
     let dated: Vec<(&str, bool, &str)> = findings
         .iter()

@@ -129,5 +129,6 @@ pub fn document(outcome: &ScanOutcome, show_suppressed: bool) -> serde_json::Val
             "scope": outcome.scope,
             "metrics": outcome.metrics,
         },
+        "inventory": outcome.inventory,
     })
 }

@@ -211,6 +211,7 @@ impl<'e> Collector<'e> {
             duration: started.elapsed(),
             scope: None,
             metrics: None,
+            inventory: None,
             label: None,
         }
     }
