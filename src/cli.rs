@@ -113,9 +113,9 @@ pub struct RevokeArgs {
 /// How to reach AWS (the standard credential chain does the rest).
 #[derive(Debug, Args, Clone)]
 pub struct AwsArgs {
-    /// The AWS profile to use.
-    #[arg(long, value_name = "NAME")]
-    pub profile: Option<String>,
+    /// The AWS profile to use (`audit`: repeat it to audit each profile's account).
+    #[arg(long, value_name = "NAME", action = clap::ArgAction::Append)]
+    pub profile: Vec<String>,
     /// The AWS region for the API calls (IAM is global; default us-east-1).
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
@@ -151,6 +151,11 @@ pub struct AuditArgs {
     #[arg(long, value_name = "SECS", default_value_t = 120)]
     pub report_timeout: u64,
 
+    /// Read this configuration instead of the nearest `.keyrot.toml` (`max-key-age`,
+    /// `fail-on`, `disable`, `severity` and `allow` apply to audits as to scans).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     /// Also write every access key read (owner, age, last use, access level, quarantine) to
     /// this CSV file; the JSON and HTML reports always carry it.
     #[arg(long, value_name = "FILE.csv")]
@@ -162,8 +167,8 @@ pub struct AuditArgs {
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Exit 1 when a finding is at or above this severity (`none`: never).
-    #[arg(long, value_enum, value_name = "LEVEL", default_value_t = FailOn::Low)]
-    pub fail_on: FailOn,
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub fail_on: Option<FailOn>,
     /// SARIF `automationDetails.id` category.
     #[arg(long, value_name = "NAME")]
     pub sarif_category: Option<String>,

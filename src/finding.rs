@@ -249,6 +249,7 @@ pub struct Access {
 }
 
 /// The managed policies AWS attaches to a user when it finds one of its keys public.
+#[cfg_attr(not(feature = "aws"), allow(dead_code))]
 pub const QUARANTINE_POLICIES: [&str; 3] = [
     "AWSCompromisedKeyQuarantine",
     "AWSCompromisedKeyQuarantineV2",

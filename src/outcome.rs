@@ -64,6 +64,7 @@ pub struct InventoryKey {
     pub quarantine: Option<String>,
 }
 
+#[cfg_attr(not(feature = "aws"), allow(dead_code))]
 impl InventoryKey {
     pub const CSV_HEADER: &'static str = "account,user,key_id,state,created,age_days,last_used,last_used_service,last_used_region,access,path,quarantine";
 

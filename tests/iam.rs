@@ -2359,3 +2359,90 @@ fn audit_inventories_every_key() {
     );
     assert!(html.contains(&admin.0) && html.contains(&reader.0));
 }
+
+/// `audit` reads `.keyrot.toml` as a scan does (`max-key-age`, `disable`), and audits each
+/// account of a repeated `--profile`; the twin without the file keeps the defaults.
+#[test]
+fn audit_reads_the_configuration_and_several_profiles() {
+    let account = "777700002222";
+    let key = create_key(Some(account), "cfg-user");
+    let dir = Dir::new();
+    // Profile `other`: the key of a user of another account (moto routes by access key).
+    dir.write(
+        "credentials",
+        format!(
+            "[main]\naws_access_key_id = testing\naws_secret_access_key = testing\n[other]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            key.0, key.1
+        ),
+    );
+    let creds = dir.join("credentials");
+    let run = |more: &[&str]| {
+        let mut args = vec!["audit", "--format", "json", "--fail-on", "none", "--as-of"];
+        let later = date_in(10);
+        args.push(&later);
+        args.extend(more);
+        let mut cmd = crate::util::bin();
+        cmd.current_dir(dir.path())
+            .args(&args)
+            .env("AWS_ENDPOINT_URL", moto())
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_CONFIG_FILE", "/nonexistent")
+            .env("AWS_SHARED_CREDENTIALS_FILE", &creds)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_SESSION_TOKEN");
+        let out: Run = cmd.output().expect("run keyrot").into();
+        out
+    };
+    let of_user = |report: &serde_json::Value| -> Vec<String> {
+        let mut rules: Vec<String> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["message"].as_str().unwrap().contains("cfg-user"))
+            .map(|f| f["rule_id"].as_str().unwrap().to_string())
+            .collect();
+        rules.sort();
+        rules
+    };
+    // Without configuration: a 10-day-old key is within the 90-day policy; no MFA is found.
+    let plain = run(&["--profile", "main", "--profile", "other"]);
+    let report = plain.json();
+    assert!(
+        report["summary"]["scope"]
+            .as_str()
+            .unwrap()
+            .starts_with("audit: 2 accounts"),
+        "{}",
+        plain.stderr
+    );
+    assert_eq!(of_user(&report), vec!["iam.no-mfa"], "{report:#}");
+    // With it: a 1-day policy flags the key, and the disabled rule is gone.
+    dir.write(
+        ".keyrot.toml",
+        "max-key-age = 1\ndisable = [\"iam.no-mfa\"]\n",
+    );
+    let configured = run(&["--profile", "main", "--profile", "other"]).json();
+    assert_eq!(
+        of_user(&configured),
+        vec!["iam.key-too-old"],
+        "{configured:#}"
+    );
+    assert!(configured
+        .to_string()
+        .contains("over the 1-day rotation policy"));
+    // More than one profile means nothing to other commands: refused.
+    let scan = keyrot_aws(
+        dir.path(),
+        moto(),
+        &["scan", "--iam", "--profile", "a", "--profile", "b"],
+    );
+    assert_eq!(scan.code, 2, "{}", scan.stderr);
+    assert!(
+        scan.stderr.contains("only audit reads several accounts"),
+        "{}",
+        scan.stderr
+    );
+}

@@ -3,10 +3,24 @@
 use super::CommandError;
 use crate::cli::AuditArgs;
 
+/// How to reach AWS; one profile only (only `audit` reads several).
 #[cfg(feature = "aws")]
-pub(super) fn aws_options(args: &crate::cli::AwsArgs) -> crate::iam::AwsOptions {
+pub(super) fn aws_options(
+    args: &crate::cli::AwsArgs,
+) -> Result<crate::iam::AwsOptions, CommandError> {
+    if args.profile.len() > 1 {
+        return Err(CommandError::Usage(
+            "--profile is given more than once: only audit reads several accounts through profiles"
+                .into(),
+        ));
+    }
+    Ok(aws_options_of(args, args.profile.first().cloned()))
+}
+
+#[cfg(feature = "aws")]
+fn aws_options_of(args: &crate::cli::AwsArgs, profile: Option<String>) -> crate::iam::AwsOptions {
     crate::iam::AwsOptions {
-        profile: args.profile.clone(),
+        profile,
         region: args.region.clone(),
         timeout: std::time::Duration::from_secs(args.aws_timeout.max(1)),
         ..Default::default()
@@ -25,9 +39,18 @@ pub(super) fn audit(args: AuditArgs) -> Result<u8, CommandError> {
 
     let started = std::time::Instant::now();
     let catalog = Catalog::new(&RuleSet::load(None)?)?;
+    // The same configuration a scan reads: the nearest `.keyrot.toml`, or `--config`.
+    let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
+    let config = crate::config::Config::load(args.config.as_deref(), &cwd)?;
+    let fail_on = match (&args.fail_on, &config.fail_on) {
+        (Some(level), _) => *level,
+        (None, Some(level)) => crate::cli::FailOn::parse(level).unwrap_or(crate::cli::FailOn::Low),
+        (None, None) => crate::cli::FailOn::Low,
+    };
     let opts = crate::iam::audit::AuditOptions {
-        aws: aws_options(&args.aws),
-        max_key_age_days: i64::from(args.aws.max_key_age.unwrap_or(90)),
+        aws: aws_options_of(&args.aws, args.aws.profile.first().cloned()),
+        profiles: args.aws.profile.iter().skip(1).cloned().collect(),
+        max_key_age_days: i64::from(args.aws.max_key_age.or(config.max_key_age).unwrap_or(90)),
         max_unused_days: i64::from(args.max_unused_days),
         as_of: args.aws.as_of.unwrap_or_else(crate::time::now),
         role_name: args.role_name.clone(),
@@ -35,7 +58,18 @@ pub(super) fn audit(args: AuditArgs) -> Result<u8, CommandError> {
         org: args.org,
         report_timeout: std::time::Duration::from_secs(args.report_timeout),
     };
-    let audited = crate::iam::audit::run(&catalog, &opts)?;
+    let mut audited = crate::iam::audit::run(&catalog, &opts)?;
+    crate::suppress::Policy {
+        disabled: config.disable.iter().cloned().collect(),
+        severity: config.severity.clone(),
+        allowed: config
+            .allow
+            .iter()
+            .map(|a| (a.fingerprint.clone(), a.reason.clone()))
+            .collect(),
+        baseline: Default::default(),
+    }
+    .apply(&mut audited.findings);
     let keys: usize = audited.metrics.iter().map(|m| m.keys).sum();
     let accounts = audited.metrics.len();
     let label = args.label.clone().unwrap_or_else(|| {
@@ -79,7 +113,7 @@ pub(super) fn audit(args: AuditArgs) -> Result<u8, CommandError> {
             max_results: report::sarif::GITHUB_MAX_RESULTS,
         },
         quiet: args.quiet,
-        fail_on: args.fail_on,
+        fail_on,
         markdown_summary: args.markdown_summary.as_deref(),
         allow_incomplete: false,
     };

@@ -41,7 +41,7 @@ pub(super) fn rotate(args: RotateArgs) -> Result<u8, CommandError> {
         execute: args.execute,
         now: args.aws.as_of.unwrap_or_else(crate::time::now),
     };
-    let report = crate::iam::rotate::rotate(&opts, &super::audit::aws_options(&args.aws))?;
+    let report = crate::iam::rotate::rotate(&opts, &super::audit::aws_options(&args.aws)?)?;
     finish(report, args.execute)
 }
 
@@ -57,7 +57,7 @@ pub(super) fn revoke(args: RevokeArgs) -> Result<u8, CommandError> {
         now: args.aws.as_of.unwrap_or_else(crate::time::now),
         canary,
     };
-    let report = crate::iam::rotate::revoke(&opts, &super::audit::aws_options(&args.aws))?;
+    let report = crate::iam::rotate::revoke(&opts, &super::audit::aws_options(&args.aws)?)?;
     finish(report, args.execute)
 }
 

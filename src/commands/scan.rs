@@ -292,7 +292,7 @@ fn iam_facts(args: &ScanArgs, max_age: u32, outcome: &mut ScanOutcome) -> Result
     if keys.is_empty() {
         return Ok(());
     }
-    match crate::iam::lookup::lookup(&keys, &super::audit::aws_options(&args.aws)) {
+    match crate::iam::lookup::lookup(&keys, &super::audit::aws_options(&args.aws)?) {
         Ok(facts) => {
             let policy = crate::iam::lookup::AgePolicy {
                 max_key_age_days: i64::from(max_age),
@@ -350,7 +350,7 @@ fn cloudtrail(
     for (account, mut keys) in by_account {
         keys.sort();
         match fetch(
-            &super::audit::aws_options(&args.aws),
+            &super::audit::aws_options(&args.aws)?,
             &source,
             &account,
             &keys,

@@ -29,6 +29,8 @@ pub struct AuditOptions {
     pub org: bool,
     /// How long to wait for the credential report.
     pub report_timeout: Duration,
+    /// More profiles after the first (`--profile` repeated): each one's own account too.
+    pub profiles: Vec<String>,
 }
 
 /// One account's findings, figures, failed calls and key inventory.
@@ -59,21 +61,48 @@ struct KeyRecord {
     key_id: String,
 }
 
+/// How many accounts are audited at once.
+const ACCOUNTS_AT_ONCE: usize = 4;
+
 pub fn run(rules: &Catalog, opts: &AuditOptions) -> Result<AuditOutcome, IamError> {
     let rt = super::runtime()?;
     rt.block_on(async {
         let base = sdk_config(&opts.aws).await?;
-        let targets = targets(&base, opts).await?;
-        let mut outcome = AuditOutcome::default();
-        for (account, config) in targets {
-            let config = match config {
-                Ok(config) => config,
-                Err(e) => {
-                    outcome.problems.push(format!("account {account}: {e}"));
-                    continue;
-                }
+        let mut targets = targets(&base, opts).await?;
+        // Each further profile is one more account, signed in to as that profile.
+        for profile in &opts.profiles {
+            let aws = AwsOptions {
+                profile: Some(profile.clone()),
+                ..opts.aws.clone()
             };
-            match audit_account(&config, rules, opts).await {
+            let target = match sdk_config(&aws).await {
+                Ok(config) => {
+                    match super::caller_account(&aws_sdk_sts::Client::new(&config)).await {
+                        Ok(account) => (account, Ok(config)),
+                        Err(e) => (format!("of profile {profile}"), Err(e)),
+                    }
+                }
+                Err(e) => (format!("of profile {profile}"), Err(e)),
+            };
+            if !targets.iter().any(|(a, _)| a == &target.0) {
+                targets.push(target);
+            }
+        }
+        let mut outcome = AuditOutcome::default();
+        // Accounts are audited a few at once: IAM's rate limits are per account, and the
+        // standard retry backs off when one is throttled.
+        use futures_util::StreamExt as _;
+        let mut audits = futures_util::stream::iter(targets)
+            .map(|(account, config)| async move {
+                let audited = match config {
+                    Ok(config) => audit_account(&config, rules, opts).await,
+                    Err(e) => Err(e),
+                };
+                (account, audited)
+            })
+            .buffered(ACCOUNTS_AT_ONCE);
+        while let Some((account, audited)) = audits.next().await {
+            match audited {
                 Ok((findings, metrics, problems, inventory)) => {
                     outcome.findings.extend(findings);
                     outcome.inventory.extend(inventory);

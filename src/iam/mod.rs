@@ -231,7 +231,12 @@ async fn load_config(opts: &AwsOptions) -> SdkConfig {
         );
     let _ = PROFILE.set(opts.profile.clone());
     if let Some(profile) = &opts.profile {
-        loader = loader.profile_name(profile);
+        // A named profile wins over credentials in the environment, as with the AWS CLI.
+        loader = loader.profile_name(profile).credentials_provider(
+            aws_config::profile::ProfileFileCredentialsProvider::builder()
+                .profile_name(profile)
+                .build(),
+        );
     }
     if let Some(region) = &opts.region {
         loader = loader.region(Region::new(region.clone()));
