@@ -385,6 +385,13 @@ pub enum FailOn {
 }
 
 impl FailOn {
+    /// The command line's level, else the configuration's, else `low`.
+    pub fn resolve(given: Option<FailOn>, config: &crate::config::Config) -> FailOn {
+        given
+            .or_else(|| config.fail_on.as_deref().and_then(FailOn::parse))
+            .unwrap_or(FailOn::Low)
+    }
+
     pub fn parse(s: &str) -> Option<FailOn> {
         <FailOn as ValueEnum>::from_str(s, true).ok()
     }

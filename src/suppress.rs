@@ -151,6 +151,20 @@ pub struct Policy {
 }
 
 impl Policy {
+    /// What `.keyrot.toml` decided (`disable`, `severity`, `allow`), beside a baseline.
+    pub fn of(config: &crate::config::Config, baseline: HashMap<String, Option<String>>) -> Policy {
+        Policy {
+            disabled: config.disable.iter().cloned().collect(),
+            severity: config.severity.clone(),
+            allowed: config
+                .allow
+                .iter()
+                .map(|a| (a.fingerprint.clone(), a.reason.clone()))
+                .collect(),
+            baseline,
+        }
+    }
+
     pub fn apply(&self, findings: &mut Vec<Finding>) {
         findings.retain(|f| !self.disabled.contains(&f.rule_id));
         for finding in findings.iter_mut() {

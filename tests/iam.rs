@@ -725,14 +725,13 @@ fn keys_of(user: &str) -> Vec<(String, bool)> {
 /// The access key ID a Secrets Manager secret of moto holds.
 fn secret_key_id(name: &str) -> Option<String> {
     rt().block_on(async {
-        let config = aws_config::defaults(BehaviorVersion::latest())
-            .endpoint_url(moto())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-            .load()
-            .await;
-        let sm = aws_sdk_secretsmanager::Client::new(&config);
-        let value = sm.get_secret_value().secret_id(name).send().await.ok()?;
+        let value = secrets()
+            .await
+            .get_secret_value()
+            .secret_id(name)
+            .send()
+            .await
+            .ok()?;
         let v: serde_json::Value = serde_json::from_str(value.secret_string()?).ok()?;
         v["AccessKeyId"].as_str().map(str::to_string)
     })
@@ -1496,17 +1495,23 @@ fn audit_org_lists_the_accounts_of_the_organization() {
             && f["message"].as_str().unwrap().contains("org-grace")));
 }
 
+/// A Secrets Manager client of moto's default account.
+async fn secrets() -> aws_sdk_secretsmanager::Client {
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(moto())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+        .load()
+        .await;
+    aws_sdk_secretsmanager::Client::new(&config)
+}
+
 /// Writes a Secrets Manager secret of moto holding `value`.
 fn put_secret(name: &str, value: &str) {
     rt().block_on(async {
-        let config = aws_config::defaults(BehaviorVersion::latest())
-            .endpoint_url(moto())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-            .load()
-            .await;
-        let sm = aws_sdk_secretsmanager::Client::new(&config);
-        sm.create_secret()
+        secrets()
+            .await
+            .create_secret()
             .name(name)
             .secret_string(value)
             .send()

@@ -42,11 +42,7 @@ pub(super) fn audit(args: AuditArgs) -> Result<u8, CommandError> {
     // The same configuration a scan reads: the nearest `.keyrot.toml`, or `--config`.
     let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
     let config = crate::config::Config::load(args.config.as_deref(), &cwd)?;
-    let fail_on = match (&args.fail_on, &config.fail_on) {
-        (Some(level), _) => *level,
-        (None, Some(level)) => crate::cli::FailOn::parse(level).unwrap_or(crate::cli::FailOn::Low),
-        (None, None) => crate::cli::FailOn::Low,
-    };
+    let fail_on = crate::cli::FailOn::resolve(args.fail_on, &config);
     let opts = crate::iam::audit::AuditOptions {
         aws: aws_options_of(&args.aws, args.aws.profile.first().cloned()),
         profiles: args.aws.profile.iter().skip(1).cloned().collect(),
@@ -59,17 +55,7 @@ pub(super) fn audit(args: AuditArgs) -> Result<u8, CommandError> {
         report_timeout: std::time::Duration::from_secs(args.report_timeout),
     };
     let mut audited = crate::iam::audit::run(&catalog, &opts)?;
-    crate::suppress::Policy {
-        disabled: config.disable.iter().cloned().collect(),
-        severity: config.severity.clone(),
-        allowed: config
-            .allow
-            .iter()
-            .map(|a| (a.fingerprint.clone(), a.reason.clone()))
-            .collect(),
-        baseline: Default::default(),
-    }
-    .apply(&mut audited.findings);
+    crate::suppress::Policy::of(&config, Default::default()).apply(&mut audited.findings);
     let keys: usize = audited.metrics.iter().map(|m| m.keys).sum();
     let accounts = audited.metrics.len();
     let label = args.label.clone().unwrap_or_else(|| {

@@ -154,11 +154,7 @@ fn execute(args: &ScanArgs) -> Result<Scanned, CommandError> {
         baseline,
         notes,
     } = settings(args, start)?;
-    let fail_on = match (&args.fail_on, &config.fail_on) {
-        (Some(level), _) => *level,
-        (None, Some(level)) => FailOn::parse(level).unwrap_or(FailOn::Low),
-        (None, None) => FailOn::Low,
-    };
+    let fail_on = FailOn::resolve(args.fail_on, &config);
     let rules_dir = args.rules.clone().or_else(|| config.rules.clone());
     let mut rules = RuleSet::load(rules_dir.as_deref())?;
     // With --iam the live lookup judges keys of the documentation accounts (an emulator's).
@@ -223,16 +219,7 @@ fn execute(args: &ScanArgs) -> Result<Scanned, CommandError> {
         };
         crate::scan::run(&engine, &request)
     };
-    let policy = Policy {
-        disabled: config.disable.iter().cloned().collect(),
-        severity: config.severity.clone(),
-        allowed: config
-            .allow
-            .iter()
-            .map(|a| (a.fingerprint.clone(), a.reason.clone()))
-            .collect(),
-        baseline,
-    };
+    let policy = Policy::of(&config, baseline);
     outcome.notes.extend(notes);
     if base_revision(args).is_some() {
         review_added_allows(&mut outcome, args.strict_suppressions);

@@ -42,7 +42,7 @@ pub async fn access(
     let mut judged = crate::policy::access::judge(&got.docs, got.boundary.clone(), today);
     judged.unread.extend(got.unread.iter().cloned());
     if !matches!(judged.level.as_str(), "admin" | "can-escalate") {
-        match become_others(iam, user, &got, cache, today).await {
+        match become_others(iam, user, &got, rank(&judged.level), cache, today).await {
             Ok(Some(step)) => step.apply(&mut judged),
             Ok(None) => {}
             Err(e) => judged
@@ -582,6 +582,7 @@ async fn become_others(
     iam: &aws_sdk_iam::Client,
     user: &str,
     own: &Documents,
+    own_rank: u8,
     cache: &PolicyCache,
     today: &str,
 ) -> Result<Option<Become>, IamError> {
@@ -592,7 +593,6 @@ async fn become_others(
     };
     let account = user_arn.split(':').nth(4).unwrap_or_default().to_string();
     let roles = roles(iam, cache).await?;
-    let own_rank = rank(&judge(&own.docs, own.boundary.clone(), today).level);
     let mut seen: std::collections::HashSet<String> = [user_arn.clone()].into();
     let mut queue = std::collections::VecDeque::new();
     queue.push_back((

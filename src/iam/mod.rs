@@ -82,18 +82,23 @@ where
         ));
     }
     // No answer: why the call was not made or not answered, cause by cause.
-    let mut message = format!("{what}: {err}");
-    let mut source = std::error::Error::source(&err);
-    let mut chain = String::new();
-    while let Some(cause) = source {
-        chain.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
-    message.push_str(&chain);
+    let chain = causes(&err);
+    let mut message = format!("{what}: {err}{chain}");
     if chain.to_ascii_lowercase().contains("credential") {
         message.push_str(&format!("; {}", credential_sources()));
     }
     IamError(message)
+}
+
+/// An error's causes, each after `: `.
+fn causes(err: &dyn std::error::Error) -> String {
+    let mut chain = String::new();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        chain.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    chain
 }
 
 /// What to do about an AWS error code, for the call `what` (`iam:ListUsers`).
@@ -205,14 +210,9 @@ pub async fn sdk_config(opts: &AwsOptions) -> Result<SdkConfig, IamError> {
         .credentials_provider()
         .ok_or_else(|| IamError(format!("no AWS credentials: {}", credential_sources())))?;
     if let Err(err) = provider.provide_credentials().await {
-        let mut why = err.to_string();
-        let mut source = std::error::Error::source(&err);
-        while let Some(cause) = source {
-            why.push_str(&format!(": {cause}"));
-            source = cause.source();
-        }
         return Err(IamError(format!(
-            "no AWS credentials ({why}); {}",
+            "no AWS credentials ({err}{}); {}",
+            causes(&err),
             credential_sources()
         )));
     }

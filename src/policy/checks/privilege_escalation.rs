@@ -292,19 +292,23 @@ fn predicate(g: &Grants, out: &mut Vec<Raw>) {
     }
 }
 
-/// What to change for one path, from the kind of its actions: passing roles, editing policies
-/// or trust, group membership, other users' credentials, tags, or running code on compute that
-/// already has a role.
-fn fix(path: &Path, g: &Grants) -> String {
-    let granted: Vec<&str> = path
-        .actions
+/// Each of the path's actions, an `a|b` alternative resolved to the one granted.
+fn resolved<'p>(path: &'p Path, g: &Grants) -> Vec<&'p str> {
+    path.actions
         .iter()
         .map(|need| {
             need.split('|')
                 .find(|a| g.statements.iter().any(|(_, st)| grants(st, a)))
                 .unwrap_or(need)
         })
-        .collect();
+        .collect()
+}
+
+/// What to change for one path, from the kind of its actions: passing roles, editing policies
+/// or trust, group membership, other users' credentials, tags, or running code on compute that
+/// already has a role.
+fn fix(path: &Path, g: &Grants) -> String {
+    let granted = resolved(path, g);
     let quoted = |names: &[&str]| {
         names
             .iter()
@@ -356,16 +360,7 @@ fn fix(path: &Path, g: &Grants) -> String {
 
 /// `iam:PassRole with ec2:RunInstances`, each alternative resolved to what is granted.
 fn action_list(path: &Path, g: &Grants, _at: usize) -> String {
-    let names: Vec<&str> = path
-        .actions
-        .iter()
-        .map(|need| {
-            need.split('|')
-                .find(|a| g.statements.iter().any(|(_, st)| grants(st, a)))
-                .unwrap_or(need)
-        })
-        .collect();
-    match names.as_slice() {
+    match resolved(path, g).as_slice() {
         [one] => format!("{one} on every resource"),
         [first, rest @ ..] => format!("{first} with {}", list(rest, 3)),
         [] => String::new(),
