@@ -144,3 +144,56 @@ pub fn yaml_to_json(yaml: &yaml_rust2::Yaml) -> serde_json::Value {
         _ => serde_json::Value::Null,
     }
 }
+
+/// Every install snippet in the README and docs pins this crate's version (the release the
+/// tag `vX.Y.Z` publishes), never a branch; the hook's package pins the keyrot wheel of the
+/// same version; and no snippet names an action major that runs on a retired Node.js.
+#[test]
+fn install_snippets_pin_this_release() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let version = env!("CARGO_PKG_VERSION");
+    let mut files = vec![root.join("README.md")];
+    for entry in std::fs::read_dir(root.join("docs")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "md") {
+            files.push(path);
+        }
+    }
+    let pins = [
+        (r"keyrot/keyrot@([\w.\-]+)", format!("v{version}")),
+        (r"ghcr\.io/keyrot/keyrot:([\w.\-]+)", format!("v{version}")),
+        (r"(?m)^\s*rev: (\S+)", format!("v{version}")),
+        (r"\bkeyrot==([\w.\-]+)", version.to_string()),
+        (r"\bkeyrot@(\d[\w.\-]*)", version.to_string()),
+        (r"(?m)\bv=(\d[\w.\-]*)", version.to_string()),
+    ];
+    let mut seen = 0;
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        for (pattern, want) in &pins {
+            for found in regex::Regex::new(pattern).unwrap().captures_iter(&text) {
+                seen += 1;
+                assert_eq!(&found[1], want, "{}: {}", file.display(), &found[0]);
+            }
+        }
+        for retired in [
+            "actions/checkout@v4",
+            "actions/cache@v4",
+            "actions/upload-artifact@v4",
+            "actions/download-artifact@v4",
+            "upload-sarif@v3",
+            "cargo install keyrot --",
+        ] {
+            assert!(!text.contains(retired), "{}: {retired}", file.display());
+        }
+    }
+    assert!(seen >= 8, "only {seen} pinned versions found");
+    let hook = std::fs::read_to_string(root.join("pyproject.toml")).unwrap();
+    assert!(hook.contains(&format!("version = \"{version}\"")), "{hook}");
+    assert!(hook.contains(&format!("\"keyrot=={version}\"")), "{hook}");
+    let wheel = std::fs::read_to_string(root.join("pypi/pyproject.toml")).unwrap();
+    assert!(
+        wheel.contains("dynamic = [\"version\"]"),
+        "the wheel's version is Cargo.toml's"
+    );
+}

@@ -1,5 +1,6 @@
 //! The one integration-test binary: runs the real `keyrot` on fixtures and temp trees.
 
+mod action;
 mod docs;
 mod gate;
 mod git;
