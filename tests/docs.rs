@@ -197,3 +197,15 @@ fn install_snippets_pin_this_release() {
         "the wheel's version is Cargo.toml's"
     );
 }
+
+/// The dogfood workflow's configuration keeps keyrot's own repository clean, while the same
+/// tree without it is full of the test keys it excludes (so the clean result means something).
+#[test]
+fn the_repository_is_clean_under_its_dogfood_configuration() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let config = root.join(".github/keyrot.toml");
+    let clean = crate::util::keyrot_in(root, &["scan", ".", "--config", config.to_str().unwrap()]);
+    assert_eq!(clean.code, 0, "{}", clean.stdout);
+    let bare = crate::util::keyrot_in(root, &["scan", "src", "fixtures"]);
+    assert_eq!(bare.code, 1, "{}", bare.stderr);
+}
