@@ -126,6 +126,8 @@ fn release(tamper: bool) -> Dir {
 }
 
 struct Outcome {
+    /// What the step unpacked lives here until the outcome is dropped.
+    _dir: Dir,
     ok: bool,
     outputs: String,
     stderr: String,
@@ -154,11 +156,10 @@ fn run_release_step(
         .env("GITHUB_OUTPUT", &outputs)
         .output()
         .unwrap();
-    // Keep what the step unpacked while the caller looks at it.
-    std::mem::forget(out);
     Outcome {
         ok: run.status.success(),
         outputs: std::fs::read_to_string(&outputs).unwrap_or_default(),
+        _dir: out,
         stderr: String::from_utf8_lossy(&run.stderr).into_owned()
             + &String::from_utf8_lossy(&run.stdout),
     }
@@ -169,6 +170,16 @@ fn output(outcome: &Outcome, name: &str) -> Option<String> {
         .outputs
         .lines()
         .find_map(|l| l.strip_prefix(&format!("{name}=")).map(str::to_string))
+}
+
+fn assert_found(outcome: &Outcome, want: &str, case: &str) {
+    assert_eq!(
+        output(outcome, "found").as_deref(),
+        Some(want),
+        "{case}: {}\n{}",
+        outcome.outputs,
+        outcome.stderr
+    );
 }
 
 /// At its release tag, the Action runs the release binary after checking its checksum; a
@@ -190,12 +201,7 @@ fn the_action_runs_the_checksummed_release_binary_of_its_own_version() {
 
     let at_tag = run_release_step(checkout.path(), &url, repo.path(), &version(), "X64");
     assert!(at_tag.ok, "{}", at_tag.stderr);
-    assert_eq!(
-        output(&at_tag, "found").as_deref(),
-        Some("true"),
-        "{}",
-        at_tag.outputs
-    );
+    assert_found(&at_tag, "true", "at the tag");
     let bin = output(&at_tag, "keyrot").expect("the binary's path");
     let ran = Command::new(&bin).arg("--version").output().unwrap();
     assert_eq!(
@@ -204,12 +210,7 @@ fn the_action_runs_the_checksummed_release_binary_of_its_own_version() {
     );
 
     let at_sha = run_release_step(checkout.path(), &url, repo.path(), tagged.trim(), "X64");
-    assert_eq!(
-        output(&at_sha, "found").as_deref(),
-        Some("true"),
-        "{}",
-        at_sha.stderr
-    );
+    assert_found(&at_sha, "true", "at the tag's commit");
     for (r#ref, arch) in [
         (later.trim(), "X64"),
         ("main", "X64"),
@@ -218,12 +219,7 @@ fn the_action_runs_the_checksummed_release_binary_of_its_own_version() {
     ] {
         let other = run_release_step(checkout.path(), &url, repo.path(), r#ref, arch);
         assert!(other.ok, "{ref} {arch}: {}", other.stderr);
-        assert_eq!(
-            output(&other, "found").as_deref(),
-            Some("false"),
-            "{ref} {arch}: {}",
-            other.outputs
-        );
+        assert_found(&other, "false", &format!("{ref} {arch}"));
         assert!(output(&other, "keyrot").is_none());
         assert!(
             other

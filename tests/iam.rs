@@ -1761,6 +1761,29 @@ fn an_audit_that_cannot_read_fails_closed_and_names_the_call() {
     );
 }
 
+/// keyrot against moto with only these AWS config and credentials files: no credentials from
+/// the environment, no instance metadata.
+fn with_aws_files(
+    cwd: &std::path::Path,
+    config: &std::path::Path,
+    credentials: &std::path::Path,
+    args: &[&str],
+) -> Run {
+    let mut cmd = crate::util::bin();
+    cmd.current_dir(cwd)
+        .args(args)
+        .env("AWS_ENDPOINT_URL", moto())
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", config)
+        .env("AWS_SHARED_CREDENTIALS_FILE", credentials)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN");
+    cmd.output().expect("run keyrot").into()
+}
+
 /// Missing credentials and a profile that does not exist are told apart, each naming where
 /// keyrot looked and what to do, never blamed on instance metadata; an AWS error names the
 /// operation and AWS's code (the denied audit above).
@@ -1768,20 +1791,12 @@ fn an_audit_that_cannot_read_fails_closed_and_names_the_call() {
 fn credential_failures_say_where_keyrot_looked() {
     let dir = Dir::new();
     let run = |args: &[&str]| {
-        let mut cmd = crate::util::bin();
-        cmd.current_dir(dir.path())
-            .args(args)
-            .env("AWS_ENDPOINT_URL", moto())
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_CONFIG_FILE", dir.join("config"))
-            .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("credentials"))
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env_remove("AWS_ACCESS_KEY_ID")
-            .env_remove("AWS_SECRET_ACCESS_KEY")
-            .env_remove("AWS_PROFILE")
-            .env_remove("AWS_SESSION_TOKEN");
-        let out: Run = cmd.output().expect("run keyrot").into();
-        out
+        with_aws_files(
+            dir.path(),
+            &dir.join("config"),
+            &dir.join("credentials"),
+            args,
+        )
     };
     let none = run(&["audit"]);
     assert_eq!(none.code, 2, "{}", none.stderr);
@@ -2386,20 +2401,12 @@ fn audit_reads_the_configuration_and_several_profiles() {
         let later = date_in(10);
         args.push(&later);
         args.extend(more);
-        let mut cmd = crate::util::bin();
-        cmd.current_dir(dir.path())
-            .args(&args)
-            .env("AWS_ENDPOINT_URL", moto())
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_CONFIG_FILE", "/nonexistent")
-            .env("AWS_SHARED_CREDENTIALS_FILE", &creds)
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env_remove("AWS_ACCESS_KEY_ID")
-            .env_remove("AWS_SECRET_ACCESS_KEY")
-            .env_remove("AWS_PROFILE")
-            .env_remove("AWS_SESSION_TOKEN");
-        let out: Run = cmd.output().expect("run keyrot").into();
-        out
+        with_aws_files(
+            dir.path(),
+            std::path::Path::new("/nonexistent"),
+            &creds,
+            &args,
+        )
     };
     let of_user = |report: &serde_json::Value| -> Vec<String> {
         let mut rules: Vec<String> = report["findings"]
