@@ -26,7 +26,7 @@ pub static CHECK: Check = Check {
     note: None,
 };
 
-fn predicate(_: &PolicyDoc, st: &Expanded, out: &mut Vec<Raw>) {
+fn predicate(_: &PolicyDoc, st: &Expanded, _: &[Expanded], out: &mut Vec<Raw>) {
     let s = st.statement;
     if s.on_any_resource() {
         return;

@@ -27,7 +27,7 @@ pub static CHECK: Check = Check {
     note: None,
 };
 
-fn predicate(_: &PolicyDoc, st: &Expanded, out: &mut Vec<Raw>) {
+fn predicate(_: &PolicyDoc, st: &Expanded, _: &[Expanded], out: &mut Vec<Raw>) {
     let s = st.statement;
     if let Some(a) = s.not_actions.first() {
         out.push(raw(

@@ -43,7 +43,7 @@ pub(super) const READING: &[&str] = &[
     "ec2:GetPasswordData",
 ];
 
-fn predicate(_: &PolicyDoc, st: &Expanded, out: &mut Vec<Raw>) {
+fn predicate(_: &PolicyDoc, st: &Expanded, _: &[Expanded], out: &mut Vec<Raw>) {
     // `Allow NotAction` is the allow-not check's finding: it grants this and everything else.
     let s = st.statement;
     if s.not_actions.is_empty() && crate::policy::eval::unscoped_resource(s) {

@@ -71,7 +71,8 @@ pub enum Scope {
         /// Statements with `Action: "*"` (or as wide) are left to the checks of `*`.
         skip_everything: bool,
         conditions: Conditions,
-        predicate: fn(&PolicyDoc, &Expanded, &mut Vec<Raw>),
+        /// The document, the statement, and all of the document's statements.
+        predicate: fn(&PolicyDoc, &Expanded, &[Expanded], &mut Vec<Raw>),
     },
     /// Whole documents, every statement whatever its effect.
     Document(fn(&PolicyDoc, &[Expanded], &mut Vec<Raw>)),
@@ -183,7 +184,7 @@ pub fn run(extracted: &Extracted, today: &str) -> Judged {
                         {
                             continue;
                         }
-                        predicate(doc, st, &mut raws);
+                        predicate(doc, st, expanded, &mut raws);
                         if raws.is_empty() {
                             continue;
                         }

@@ -139,20 +139,6 @@ fn catalogue() -> &'static [Path] {
     })
 }
 
-/// Every action some path names, lower-cased: other checks leave these to this one.
-pub(super) fn named_actions() -> &'static BTreeSet<String> {
-    static NAMES: OnceLock<BTreeSet<String>> = OnceLock::new();
-    NAMES.get_or_init(|| {
-        catalogue()
-            .iter()
-            .flat_map(|p| p.actions.iter())
-            .flat_map(|a| a.split('|'))
-            .filter(|a| *a != "iam:PassRole")
-            .map(str::to_ascii_lowercase)
-            .collect()
-    })
-}
-
 /// The catalogue, for `keyrot explain policy.privilege-escalation`.
 fn catalogue_page() -> String {
     let mut out = String::from("Paths it knows (`patterns/escalation.yml`), each needing all its actions on broad resources:\n");
@@ -192,8 +178,8 @@ fn tag_gated(statements: &[(&PolicyDoc, &Expanded)]) -> bool {
     })
 }
 
-fn predicate(g: &Grants, out: &mut Vec<Raw>) {
-    // Each satisfied path: the statements that give it, the last completing it.
+/// Each path these statements satisfy, with the statements that give it (the last completes it).
+fn satisfied(g: &Grants) -> Vec<(&'static Path, Vec<usize>)> {
     let mut found: Vec<(&Path, Vec<usize>)> = Vec::new();
     let gated = tag_gated(&g.statements);
     for path in catalogue() {
@@ -217,6 +203,26 @@ fn predicate(g: &Grants, out: &mut Vec<Raw>) {
             found.push((path, used));
         }
     }
+    found
+}
+
+/// The actions this check judges in one document: those of every path the document
+/// satisfies by itself, as granted, lower-cased. The other grant checks leave exactly these
+/// to it, so that a code-running action without `iam:PassRole` (`lambda:CreateFunction` on
+/// `*`) is still judged, by the resource-wildcard check, and `iam:PassRole` once.
+pub(super) fn claimed(doc: &PolicyDoc, statements: &[Expanded]) -> BTreeSet<String> {
+    let g = Grants {
+        statements: statements.iter().map(|e| (doc, e)).collect(),
+    };
+    satisfied(&g)
+        .iter()
+        .flat_map(|(path, _)| resolved(path, &g))
+        .map(str::to_ascii_lowercase)
+        .collect()
+}
+
+fn predicate(g: &Grants, out: &mut Vec<Raw>) {
+    let mut found = satisfied(g);
     // A path that a longer satisfied path contains says nothing more.
     let contained = |small: &Path, big: &Path| {
         small.actions.len() < big.actions.len()

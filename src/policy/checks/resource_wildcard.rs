@@ -19,11 +19,29 @@ pub static CHECK: Check = Check {
             "beside-a-service-wildcard.json",
             r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:*", "sqs:SendMessage"], "Resource": "*"}]}"#,
         ),
+        (
+            "run-code-without-passing-a-role.json",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["lambda:CreateFunction", "lambda:InvokeFunction", "ec2:RunInstances", "cloudformation:CreateStack"], "Resource": "*"}]}"#,
+        ),
+        (
+            "pass-any-role-alone.json",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}]}"#,
+        ),
     ],
-    quiet: &[(
-        "list-buckets.json",
-        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}]}"#,
-    )],
+    quiet: &[
+        (
+            "list-buckets.json",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}]}"#,
+        ),
+        (
+            "escalation-judges-the-completed-path.json",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["iam:PassRole", "lambda:CreateFunction", "lambda:InvokeFunction"], "Resource": "*"}]}"#,
+        ),
+        (
+            "code-running-on-its-own-function.json",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["lambda:CreateFunction", "lambda:InvokeFunction"], "Resource": "arn:aws:lambda:us-east-1:123456789012:function:app"}]}"#,
+        ),
+    ],
     scope: Scope::Allow {
         kinds: &[DocKind::Identity],
         skip_everything: false,
@@ -33,20 +51,21 @@ pub static CHECK: Check = Check {
     note: None,
 };
 
-fn predicate(_: &PolicyDoc, st: &Expanded, out: &mut Vec<Raw>) {
+fn predicate(doc: &PolicyDoc, st: &Expanded, all: &[Expanded], out: &mut Vec<Raw>) {
     let s = st.statement;
     if !s.on_any_resource() || st.is_everything() || !s.not_actions.is_empty() {
         return;
     }
-    // Services granted whole (`s3:*`) are the service-wildcard check's; the actions other
-    // checks name (escalation, secrets, data reads) are theirs: one finding per problem.
+    // Services granted whole (`s3:*`) are the service-wildcard check's; the escalation paths
+    // this document completes, and the secrets and data reads other checks name, are theirs:
+    // one finding per problem, and no granted action left unjudged.
     let whole: Vec<String> = s
         .actions
         .iter()
         .filter_map(|a| a.text.as_deref()?.strip_suffix(":*"))
         .map(|service| format!("{}:", service.to_ascii_lowercase()))
         .collect();
-    let named = super::privilege_escalation::named_actions();
+    let named = super::privilege_escalation::claimed(doc, all);
     let scopable: Vec<&str> = st
         .granted
         .iter()

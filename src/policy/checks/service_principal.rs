@@ -29,7 +29,7 @@ pub static CHECK: Check = Check {
     note: None,
 };
 
-fn predicate(_: &PolicyDoc, st: &Expanded, out: &mut Vec<Raw>) {
+fn predicate(_: &PolicyDoc, st: &Expanded, _: &[Expanded], out: &mut Vec<Raw>) {
     if let Some(p) = st.statement.principals.iter().find(|p| p.kind == "Service") {
         let service = p.value.text.as_deref().unwrap_or("a service");
         out.push(raw(

@@ -46,7 +46,7 @@ const SENSITIVE: &[&str] = &[
     "dynamodb",
 ];
 
-fn predicate(_: &PolicyDoc, st: &Expanded, out: &mut Vec<Raw>) {
+fn predicate(_: &PolicyDoc, st: &Expanded, _: &[Expanded], out: &mut Vec<Raw>) {
     for a in &st.statement.actions {
         let Some((service, "*")) = a.text.as_deref().and_then(|t| t.split_once(':')) else {
             continue;

@@ -29,7 +29,7 @@ pub static CHECK: Check = Check {
     note: None,
 };
 
-fn predicate(_: &PolicyDoc, st: &Expanded, out: &mut Vec<Raw>) {
+fn predicate(_: &PolicyDoc, st: &Expanded, _: &[Expanded], out: &mut Vec<Raw>) {
     for p in st.statement.principals.iter().filter(|p| p.kind == "AWS") {
         let Some(text) = p.value.text.as_deref() else {
             continue;

@@ -55,7 +55,7 @@ pub static CHECK: Check = Check {
     note: None,
 };
 
-fn predicate(_: &PolicyDoc, st: &Expanded, out: &mut Vec<Raw>) {
+fn predicate(_: &PolicyDoc, st: &Expanded, _: &[Expanded], out: &mut Vec<Raw>) {
     if let Some(p) = st
         .statement
         .principals

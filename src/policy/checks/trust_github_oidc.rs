@@ -28,7 +28,7 @@ pub static CHECK: Check = Check {
 
 const SUB: &str = "token.actions.githubusercontent.com:sub";
 
-fn predicate(_: &PolicyDoc, st: &Expanded, out: &mut Vec<Raw>) {
+fn predicate(_: &PolicyDoc, st: &Expanded, _: &[Expanded], out: &mut Vec<Raw>) {
     let s = st.statement;
     let Some(p) = s.principals.iter().find(|p| {
         p.kind == "Federated"
