@@ -74,12 +74,6 @@ fn iac_fixtures_give_exactly_the_expected_findings() {
             "high",
         ),
         (
-            "fixtures/iac/cloudformation/weak.yaml",
-            73,
-            "policy.resource-wildcard",
-            "medium",
-        ),
-        (
             "fixtures/iac/policies/ops-policy.json",
             7,
             "policy.action-wildcard",
@@ -187,7 +181,7 @@ fn iac_fixtures_give_exactly_the_expected_findings() {
             "fixtures/iac/terraform/weak.tf",
             96,
             "policy.resource-public",
-            "medium",
+            "high",
         ),
         (
             "fixtures/iac/terraform/weak.tf",

@@ -75,8 +75,8 @@ fn fixtures_sarif_is_valid_and_complete() {
     let results = run0["results"].as_array().unwrap();
     assert_eq!(
         results.len(),
-        16 + 31,
-        "16 credentials, 31 policy findings (one cleared by its condition)"
+        16 + 30,
+        "16 credentials, 30 policy findings (one cleared by its condition)"
     );
     let cleared: Vec<&serde_json::Value> = results
         .iter()

@@ -5,6 +5,7 @@
 //! that says who or from where. A date condition that can never hold again makes the
 //! statement dead.
 
+use super::actions::{db, ActionSet, Expansion};
 use super::model::{Condition, Statement};
 
 /// Condition keys that narrow who or what a statement applies to.
@@ -24,6 +25,11 @@ const RESTRICTING_KEYS: &[&str] = &[
     "aws:ResourceOrgID",
     "aws:ResourceAccount",
     "aws:CalledVia",
+    // The account that owns the source: the console's default SNS topic policy.
+    "aws:SourceOwner",
+    // Access only through the account's own access points.
+    "s3:DataAccessPointAccount",
+    "s3:DataAccessPointArn",
     "sts:ExternalId",
     // AWS's standard key-policy statement for use through a service of one account.
     "kms:CallerAccount",
@@ -98,6 +104,18 @@ fn is_tag_key(key: &str) -> bool {
 pub fn narrows(c: &Condition, audience: Audience) -> bool {
     let op = operator(&c.operator);
     let key = c.key.as_str();
+    // `Null aws:ResourceTag/k: false`: only resources that carry the tag (ABAC), as narrow as
+    // who may tag them; anyone tags what they own in their own account.
+    if op.base.eq_ignore_ascii_case("Null") && !op.for_all && !op.if_exists {
+        return audience == Audience::Attached
+            && key.len() > "aws:ResourceTag/".len()
+            && key[.."aws:ResourceTag/".len()].eq_ignore_ascii_case("aws:ResourceTag/")
+            && !c.values.is_empty()
+            && c.values.iter().all(|v| {
+                v.as_deref()
+                    .is_some_and(|v| v.eq_ignore_ascii_case("false"))
+            });
+    }
     if op.for_all
         || op.base.eq_ignore_ascii_case("Null")
         || NEGATED.iter().any(|n| n.eq_ignore_ascii_case(op.base))
@@ -134,6 +152,93 @@ pub fn narrows(c: &Condition, audience: Audience) -> bool {
 /// The first condition of `st` that narrows it, if any.
 pub fn narrowing(st: &Statement, audience: Audience) -> Option<&Condition> {
     st.conditions.iter().find(|c| narrows(c, audience))
+}
+
+/// The negated operators whose `Deny` is an `Allow` only where the positive one holds.
+const POSITIVE: &[(&str, &str)] = &[
+    ("StringNotEquals", "StringEquals"),
+    ("StringNotEqualsIgnoreCase", "StringEqualsIgnoreCase"),
+    ("StringNotLike", "StringLike"),
+    ("ArnNotEquals", "ArnEquals"),
+    ("ArnNotLike", "ArnLike"),
+    ("NotIpAddress", "IpAddress"),
+];
+
+/// The "deny unless" pattern: another statement of the same document denies `allow`'s
+/// actions on its resources to every principal unless a restricting condition holds
+/// (`Deny execute-api:Invoke` when `StringNotEquals aws:SourceVpce`, beside
+/// `Allow * execute-api:Invoke`, AWS's private API policy). The allow is then as narrow as that
+/// condition with its operator made positive, which is returned.
+pub fn denied_unless(
+    allow: &Statement,
+    granted: &ActionSet,
+    document: &[&Statement],
+    audience: Audience,
+) -> Option<Condition> {
+    document.iter().find_map(|deny| {
+        let denies = deny.effect.as_ref().is_some_and(|e| e.is("Deny"));
+        if !denies
+            || !deny.not_actions.is_empty()
+            || !deny.not_principals.is_empty()
+            || !deny.not_resources.is_empty()
+            || !everyone(deny)
+            || !covers_actions(deny, granted)
+            || !covers_resources(deny, allow)
+            || deny.conditions.len() != 1
+        {
+            return None;
+        }
+        let c = &deny.conditions[0];
+        let op = operator(&c.operator);
+        let (_, positive) = POSITIVE
+            .iter()
+            .find(|(neg, _)| neg.eq_ignore_ascii_case(op.base))?;
+        let flipped = Condition {
+            operator: format!("{positive}{}", if op.if_exists { "IfExists" } else { "" }),
+            key: c.key.clone(),
+            values: c.values.clone(),
+        };
+        // `StringNotEqualsIfExists` denies nothing when the key is absent: no narrowing unless
+        // the key is on every request, which `narrows` weighs for the flipped `IfExists`.
+        (!op.for_all && narrows(&flipped, audience)).then_some(flipped)
+    })
+}
+
+/// `Principal: "*"` (or `{"AWS": "*"}`), or none (an identity policy's statement).
+fn everyone(st: &Statement) -> bool {
+    st.principals.is_empty() || st.principals.iter().any(|p| p.value.is("*"))
+}
+
+fn covers_actions(deny: &Statement, granted: &ActionSet) -> bool {
+    let mut set = ActionSet::empty();
+    for a in &deny.actions {
+        match a.text.as_deref().map(|t| db().expand(t)) {
+            Some(Expansion::Actions(s)) => set.union_with(&s),
+            _ => return false,
+        }
+    }
+    !granted.is_empty() && set.covers(granted)
+}
+
+fn covers_resources(deny: &Statement, allow: &Statement) -> bool {
+    deny.on_any_resource()
+        || allow.resources.iter().all(|r| {
+            r.text.is_some()
+                && deny.resources.iter().any(|d| {
+                    d.text == r.text
+                        || d.text
+                            .as_deref()
+                            .is_some_and(|d| covers_arn(d, r.text.as_deref().unwrap_or("")))
+                })
+        })
+}
+
+/// `arn:...:api/*` covers `arn:...:api/stage/GET/x`: a trailing-`*` prefix, the common form.
+fn covers_arn(pattern: &str, arn: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => !prefix.contains(['*', '?']) && arn.starts_with(prefix),
+        None => false,
+    }
 }
 
 /// A condition that can never hold again: `DateLessThan` (or `...Equals`) a date already past

@@ -77,6 +77,8 @@ fn shape_of(node: &Node) -> Option<String> {
             if raw.starts_with('"') && raw.ends_with('"') && raw.len() >= 2 {
                 // A Terraform template string with interpolations.
                 template_shape(&raw[1..raw.len() - 1])
+            } else if is_resource_arn_reference(raw) {
+                one_arn()
             } else {
                 return None;
             }
@@ -84,6 +86,16 @@ fn shape_of(node: &Node) -> Option<String> {
         Kind::Map(entries) if entries.len() == 1 => {
             let (key, value) = &entries[0];
             match (key.as_str(), &value.kind) {
+                // `!GetAtt Queue.Arn`: the ARN of one resource of the template.
+                ("Fn::GetAtt", Kind::List(parts))
+                    if parts
+                        .get(1)
+                        .and_then(Node::as_str)
+                        .is_some_and(|a| a.ends_with("Arn")) =>
+                {
+                    one_arn()
+                }
+                ("Fn::GetAtt", Kind::Str(path)) if path.ends_with("Arn") => one_arn(),
                 ("Fn::Sub", Kind::Str(s)) => template_shape(s),
                 ("Fn::Sub", Kind::List(items)) => template_shape(items.first()?.as_str()?),
                 ("Fn::Join", Kind::List(items)) if items.len() == 2 => {
@@ -105,6 +117,24 @@ fn shape_of(node: &Node) -> Option<String> {
         .chars()
         .any(|c| c != UNKNOWN && c.is_alphanumeric() || c == '*')
         .then_some(shape)
+}
+
+/// The shape of the ARN of one resource known only at deployment.
+fn one_arn() -> String {
+    format!("arn:{UNKNOWN}")
+}
+
+/// A Terraform reference to a resource's ARN (`aws_sqs_queue.jobs.arn`,
+/// `data.aws_s3_bucket.logs.arn`, `aws_iam_role.r[0].arn`): one resource, or those a splat
+/// lists, never a pattern. Variables, locals and module outputs may hold anything.
+fn is_resource_arn_reference(raw: &str) -> bool {
+    let parts: Vec<&str> = raw.split('.').collect();
+    parts.len() >= 3
+        && parts.last() == Some(&"arn")
+        && !matches!(parts[0], "var" | "local" | "module" | "each" | "count")
+        && raw
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '[' | ']' | '*'))
 }
 
 /// `s` with every `${...}` that is not an IAM policy variable replaced by `UNKNOWN`.

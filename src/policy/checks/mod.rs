@@ -188,16 +188,36 @@ pub fn run(extracted: &Extracted, today: &str) -> Judged {
                         if raws.is_empty() {
                             continue;
                         }
+                        let document: Vec<&Statement> =
+                            expanded.iter().map(|e| e.statement).collect();
                         let cleared = match conditions {
                             Conditions::Clear { keys, audience } => clearing(s, *keys, *audience)
                                 .map(|c| {
                                     format!("cleared by condition {}", conditions::describe(c))
+                                })
+                                .or_else(|| {
+                                    let c = conditions::denied_unless(
+                                        s,
+                                        &st.granted,
+                                        &document,
+                                        *audience,
+                                    )?;
+                                    keys.is_none_or(|keys| {
+                                        keys.iter().any(|k| k.eq_ignore_ascii_case(&c.key))
+                                    })
+                                    .then(|| {
+                                        format!(
+                                            "cleared by a Deny unless {}",
+                                            conditions::describe(&c)
+                                        )
+                                    })
                                 }),
                             _ => None,
                         };
                         for mut r in raws.drain(..) {
                             if let Conditions::Lower = conditions {
-                                (r.severity, r.message) = weigh(s, r.severity, r.message);
+                                (r.severity, r.message) =
+                                    weigh_in(s, &st.granted, &document, r.severity, r.message);
                             }
                             r.related.extend(repeats(expanded, st));
                             if let Some(branch) = &s.branch {
@@ -350,6 +370,30 @@ pub fn weigh(st: &Statement, severity: Severity, message: String) -> (Severity, 
     }
 }
 
+/// `weigh`, and a `Deny` of the same document that allows the statement only where a
+/// restricting condition holds counts as that condition.
+fn weigh_in(
+    st: &Statement,
+    granted: &super::actions::ActionSet,
+    document: &[&Statement],
+    severity: Severity,
+    message: String,
+) -> (Severity, String) {
+    if conditions::narrowing(st, Audience::Attached).is_some() {
+        return weigh(st, severity, message);
+    }
+    match conditions::denied_unless(st, granted, document, Audience::Attached) {
+        Some(c) => (
+            severity.lower(),
+            format!(
+                "{message} (lowered: a Deny allows it only under {})",
+                conditions::describe(&c)
+            ),
+        ),
+        None => (severity, message),
+    }
+}
+
 pub fn raw(severity: Severity, at: (usize, usize), message: String) -> Raw {
     Raw {
         severity,
@@ -425,6 +469,67 @@ mod tests {
             }
         }
         assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    fn severities(name: &str, text: &str, id: &str) -> Vec<Severity> {
+        let extracted = crate::policy::extract::extract(name, text, false, &Default::default())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        run(&extracted, "2026-11-30")
+            .hits
+            .iter()
+            .filter(|h| h.check.id == id && h.cleared_by.is_none())
+            .map(|h| h.severity)
+            .collect()
+    }
+
+    #[test]
+    fn a_resource_known_to_be_one_arn_is_scoped() {
+        let template = |resource: &str| {
+            format!("Resources:\n  Jobs:\n    Type: AWS::SQS::Queue\n  Worker:\n    Type: AWS::IAM::Role\n    Properties:\n      Policies:\n        - PolicyName: q\n          PolicyDocument:\n            Statement:\n              - Effect: Allow\n                Action: sqs:*\n                Resource: {resource}\n")
+        };
+        let id = "policy.service-wildcard";
+        assert_eq!(
+            severities("t.yaml", &template("!GetAtt Jobs.Arn"), id),
+            [Severity::Low]
+        );
+        assert_eq!(
+            severities("t.yaml", &template("'*'"), id),
+            [Severity::Medium]
+        );
+        // `!Ref` of a parameter may be anything.
+        assert_eq!(
+            severities("t.yaml", &template("!Ref QueueArn"), id),
+            [Severity::Medium]
+        );
+        let tf = |resource: &str| {
+            format!("resource \"aws_iam_role_policy\" \"p\" {{\n  role = \"r\"\n  policy = jsonencode({{ Statement = [{{ Effect = \"Allow\", Action = \"sqs:*\", Resource = {resource} }}] }})\n}}\n")
+        };
+        assert_eq!(
+            severities("p.tf", &tf("aws_sqs_queue.jobs.arn"), id),
+            [Severity::Low]
+        );
+        assert_eq!(
+            severities("p.tf", &tf("var.queue_arn"), id),
+            [Severity::Medium]
+        );
+    }
+
+    #[test]
+    fn public_reads_of_data_are_high_and_of_metadata_medium() {
+        let doc = |action: &str| {
+            format!(
+                r#"{{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow", "Principal": "*", "Action": "{action}", "Resource": "arn:aws:s3:::site/*"}}]}}"#
+            )
+        };
+        let id = "policy.resource-public";
+        assert_eq!(
+            severities("b.json", &doc("s3:GetObject"), id),
+            [Severity::High]
+        );
+        assert_eq!(
+            severities("b.json", &doc("s3:GetObjectTagging"), id),
+            [Severity::Medium]
+        );
     }
 
     #[test]

@@ -1,14 +1,34 @@
-//! `Resource: "*"` on actions that could be scoped. Actions that only take `*` (such as
-//! `s3:ListAllMyBuckets`) never fire: that is the most common false alarm of other scanners.
+//! `Resource: "*"` on writes that could be scoped. Actions that only take `*` (such as
+//! `s3:ListAllMyBuckets`) never fire: that is the most common false alarm of other scanners; nor
+//! do the actions AWS's own execution-role policies grant on `*` (the service scopes them).
+
+use std::collections::HashSet;
+use std::sync::OnceLock;
 
 use super::prelude::*;
+
+const SERVICE_SCOPED: &str = include_str!("../../../patterns/service-scoped-actions.txt");
+
+/// An action (lower case) that AWS's execution-role managed policies grant on `*`: a function's
+/// own log stream, the network interfaces of the VPC it runs in, the agents' channels.
+fn service_scoped(action: &str) -> bool {
+    static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    SET.get_or_init(|| {
+        SERVICE_SCOPED
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.split('\t').next())
+            .collect()
+    })
+    .contains(action)
+}
 
 pub static CHECK: Check = Check {
     id: "policy.resource-wildcard",
     title: "Scopable actions allowed on every resource",
     severity: Severity::Medium,
     cwe: 732,
-    rationale: "The statement's actions accept resource ARNs, yet it allows them on `*`: every bucket, table, key or function of the account, including ones created later.",
+    rationale: "The statement's writes (and permission or tag changes) accept resource ARNs, yet it allows them on `*`: every bucket, table, topic or function of the account, including ones created later. Not reported: actions that take only `*`; the actions AWS's own execution-role policies (`AWSLambdaBasicExecutionRole`, `AWSLambdaVPCAccessExecutionRole`, `AmazonSSMManagedInstanceCore`, `AmazonEKS_CNI_Policy`, ...) grant on `*`, which the service scopes itself (`patterns/service-scoped-actions.txt`); reads, except the data and secret reads the data-exfiltration and credentials-exposure checks name.",
     remediation: "Scope `Resource` to the ARNs the workload uses (`arn:aws:s3:::my-bucket/*`). Keep `*` only for actions that accept nothing else, in a statement of their own.",
     fires: &[
         (
@@ -24,11 +44,23 @@ pub static CHECK: Check = Check {
             r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["lambda:CreateFunction", "lambda:InvokeFunction", "ec2:RunInstances", "cloudformation:CreateStack"], "Resource": "*"}]}"#,
         ),
         (
+            "log-deletion-beside-the-boilerplate.json",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DeleteLogGroup"], "Resource": "*"}]}"#,
+        ),
+        (
             "pass-any-role-alone.json",
             r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}]}"#,
         ),
     ],
     quiet: &[
+        (
+            "lambda-basic-and-vpc-execution.json",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface", "xray:PutTraceSegments"], "Resource": "*"}]}"#,
+        ),
+        (
+            "metadata-reads.json",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["kafka:DescribeClusterV2", "mq:DescribeBroker", "translate:TranslateText"], "Resource": "*"}]}"#,
+        ),
         (
             "list-buckets.json",
             r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}]}"#,
@@ -69,12 +101,13 @@ fn predicate(doc: &PolicyDoc, st: &Expanded, all: &[Expanded], out: &mut Vec<Raw
     let scopable: Vec<&str> = st
         .granted
         .iter()
-        .filter(|a| a.scopable && matches!(a.level, 'W' | 'P' | 'R' | 'T'))
+        .filter(|a| a.scopable && matches!(a.level, 'W' | 'P' | 'T'))
         .map(|a| a.name)
         .filter(|name| {
             let lower = name.to_ascii_lowercase();
             !whole.iter().any(|w| lower.starts_with(w.as_str()))
                 && !named.contains(&lower)
+                && !service_scoped(&lower)
                 && !super::credentials_exposure::EXPOSING.iter().any(|e| e.eq_ignore_ascii_case(name))
                 && !super::data_exfiltration::READING.iter().any(|e| e.eq_ignore_ascii_case(name))
         })

@@ -384,8 +384,13 @@ pub fn guess_kind(doc: &Node) -> DocKind {
     let assumes = |s: &&Node| {
         s.get("Action").is_some_and(|a| {
             a.items().iter().all(|a| {
-                a.as_str()
-                    .is_some_and(|t| t.to_ascii_lowercase().starts_with("sts:assumerole"))
+                a.as_str().is_some_and(|t| {
+                    let t = t.to_ascii_lowercase();
+                    // What a role's trust policy grants beside assuming it.
+                    t.starts_with("sts:assumerole")
+                        || ["sts:tagsession", "sts:setsourceidentity", "sts:setcontext"]
+                            .contains(&t.as_str())
+                })
             })
         })
     };
