@@ -3,8 +3,7 @@
 //! the statement or element at fault. A value keyrot cannot resolve (a variable, an intrinsic
 //! function) is `Unknown`: never assumed to be `*`, never dropped.
 
-use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser, Tag};
-use yaml_rust2::scanner::Marker;
+use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Span, SpannedEventReceiver, Tag};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Kind {
@@ -328,6 +327,28 @@ pub fn yaml(text: &str) -> Result<Node, (usize, String)> {
                 if inserted.len() >= REPAIRS || !message.contains("indentation") {
                     return Err((original, message));
                 }
+                // A multi-line quoted scalar continued at (or left of) its key's indentation:
+                // every such line of it at once, one column past the key.
+                let quoted = message
+                    .contains("quoted scalar")
+                    .then(|| quoted_continuations(&repaired, at))
+                    .filter(|lines| !lines.is_empty());
+                if let Some(lines) = quoted {
+                    let mut next = String::with_capacity(repaired.len() + lines.len() * 8);
+                    let mut from = 0;
+                    let mut now = Vec::with_capacity(lines.len());
+                    for &(start, spaces) in &lines {
+                        next.push_str(&repaired[from..start]);
+                        next.extend(std::iter::repeat_n(' ', spaces));
+                        from = start;
+                        now.push((original_offset(start, &inserted), spaces));
+                    }
+                    next.push_str(&repaired[from..]);
+                    inserted.extend(now);
+                    inserted.sort_unstable();
+                    repaired = std::borrow::Cow::Owned(next);
+                    continue;
+                }
                 // The under-indented line is the error's or one of the next few (a quoted
                 // scalar's error points at where it began).
                 let Some((start, spaces)) =
@@ -345,6 +366,56 @@ pub fn yaml(text: &str) -> Result<Node, (usize, String)> {
             }
         }
     }
+}
+
+/// For a quoted scalar that begins on the line of `at`: the continuation lines of it indented
+/// no further than its key (where each starts, and the spaces that take it one column past).
+/// Leading white space of a quoted scalar's continuation line is folded away, so the value is
+/// unchanged.
+fn quoted_continuations(text: &str, at: usize) -> Vec<(usize, usize)> {
+    let at = at.min(text.len());
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[line_start..]
+        .find('\n')
+        .map_or(text.len(), |i| line_start + i);
+    let line = &text[line_start..line_end];
+    // The key's column: the line's indentation, past any `- ` of sequence entries.
+    let mut key = line.bytes().take_while(|b| *b == b' ').count();
+    while line[key..].starts_with("- ") {
+        key += 2 + line[key + 2..].bytes().take_while(|b| *b == b' ').count();
+    }
+    let from = at.max(line_start);
+    let Some(open) = text[from..line_end].find(['\'', '"']).map(|i| from + i) else {
+        return Vec::new();
+    };
+    let quote = text.as_bytes()[open];
+    let bytes = text.as_bytes();
+    let mut i = open + 1;
+    let mut out = Vec::new();
+    while i < bytes.len() {
+        let b = bytes[i];
+        if quote == b'"' && b == b'\\' {
+            i += 2;
+            continue;
+        }
+        if b == quote {
+            if quote == b'\'' && bytes.get(i + 1) == Some(&b'\'') {
+                i += 2;
+                continue;
+            }
+            break;
+        }
+        if b == b'\n' {
+            let start = i + 1;
+            let indent = bytes[start..].iter().take_while(|b| **b == b' ').count();
+            let blank = matches!(bytes.get(start + indent), Some(b'\n') | None);
+            if !blank && indent <= key {
+                out.push((start, key + 1 - indent));
+            }
+        }
+        i += 1;
+    }
+    out
 }
 
 /// Where line `line` (1-based) starts, and how many spaces take it one column past the
@@ -391,8 +462,8 @@ fn unshift(node: &mut Node, inserted: &[(usize, usize)]) {
 }
 
 /// An upper bound of how deep a YAML text can nest: a block collection needs one more column
-/// of indentation (or of `- `) per level, a flow collection one more bracket. yaml-rust2's
-/// loader recurses once per level, so text that could nest past the budget is refused before
+/// of indentation (or of `- `) per level, a flow collection one more bracket. a loader
+/// that recursed once per level would be at risk, so text that could nest past the budget is refused before
 /// it is parsed, and the stack is never at risk.
 fn nesting_bound(text: &str) -> (usize, usize) {
     let mut worst = (0, 0);
@@ -459,11 +530,14 @@ fn yaml_once(text: &str) -> Result<Node, (usize, String)> {
     if let Some(over) = builder.over {
         return Err(over);
     }
-    builder.root.ok_or((0, "no document".to_string()))
+    // A stream of comments or directives only is valid YAML with nothing in it.
+    Ok(builder
+        .root
+        .unwrap_or_else(|| Node::new(Kind::Map(Vec::new()), 0, 0)))
 }
 
-/// Byte offset of every char index (yaml-rust2 marks positions in chars).
-/// Byte offsets of line starts, for text that is not ASCII: yaml-rust2's character index
+/// Byte offsets of line starts, for text that is not ASCII: the parser marks positions in
+/// characters, and its character index
 /// drifts after a block scalar holding multi-byte characters (it advances by the bytes of each
 /// content line), while its line and column stay right, so positions are rebuilt from those.
 fn char_offsets(text: &str) -> Option<Vec<usize>> {
@@ -575,7 +649,7 @@ impl YamlBuilder<'_> {
     }
 }
 
-fn tag_name(tag: &Option<Tag>) -> Option<String> {
+fn tag_name(tag: &Option<std::borrow::Cow<'_, Tag>>) -> Option<String> {
     tag.as_ref()
         .filter(|t| t.handle == "!")
         .map(|t| t.suffix.clone())
@@ -611,8 +685,9 @@ fn tagged(tag: Option<String>, node: Node, text: &str) -> Node {
     }
 }
 
-impl MarkedEventReceiver for YamlBuilder<'_> {
-    fn on_event(&mut self, ev: Event, mark: Marker) {
+impl<'input> SpannedEventReceiver<'input> for YamlBuilder<'_> {
+    fn on_event(&mut self, ev: Event<'input>, span: Span) {
+        let mark = span.start;
         if self.over.is_some() {
             return;
         }
@@ -622,7 +697,8 @@ impl MarkedEventReceiver for YamlBuilder<'_> {
                 if !self.count(1, 1, at) {
                     return;
                 }
-                let quoted = !matches!(style, yaml_rust2::scanner::TScalarStyle::Plain);
+                let quoted = !matches!(style, ScalarStyle::Plain);
+                let value = value.into_owned();
                 let end = scalar_end(self.text, at, &value, quoted);
                 let kind = if quoted || !looks_scalar(&value) {
                     Kind::Str(value)
@@ -745,6 +821,39 @@ mod tests {
             .unwrap();
         assert_eq!(&text[action.start..action.end], "\"*\"");
         assert!(parse_json("{not json").is_none());
+    }
+
+    #[test]
+    fn single_pair_mappings_in_flow_sequences_hold_flow_collections() {
+        let text =
+            "Name: !Sub [ \"x-${ID}\", ID: !Select [2, !Split [\"/\", !Ref AWS::StackId]] ]\n";
+        let node = yaml(text).unwrap();
+        let sub = node.get("Name").unwrap().get("Fn::Sub").unwrap().items();
+        assert_eq!(sub[0].as_str(), Some("x-${ID}"));
+        assert!(sub[1].get("ID").unwrap().get("Fn::Select").is_some());
+        // Its twin with a stray `]` is still not YAML.
+        assert!(yaml("Name: !Sub [ \"x\", ID: [2]] ]\n").is_err());
+    }
+
+    #[test]
+    fn a_quoted_scalar_continued_at_its_keys_column_reads_as_pyyaml_does() {
+        let text = "P:\n  - Name: A\n    Doc: '{\n        \"a\": 1\n    }'\n  - Name: B\n";
+        let node = yaml(text).unwrap();
+        let items = node.get("P").unwrap().items();
+        assert_eq!(items[0].get("Doc").unwrap().as_str(), Some("{ \"a\": 1 }"));
+        assert_eq!(items[1].get("Name").unwrap().as_str(), Some("B"));
+        // Spans stay in the original text.
+        let b = items[1].get("Name").unwrap();
+        assert_eq!(&text[b.start..b.end], "B");
+        // PyYAML reads a continuation even at column 0; a scalar never closed is no YAML.
+        assert!(yaml("P:\n  - Name: A\n    Doc: '{\n\"a\": 1 }'\n").is_ok());
+        assert!(yaml("P:\n  - Name: A\n    Doc: '{\n\"a\": 1 }\n  - Name: B\n").is_err());
+    }
+
+    #[test]
+    fn a_stream_with_no_document_is_empty() {
+        assert_eq!(yaml("# nothing\n").unwrap().entries().len(), 0);
+        assert!(yaml("a: [\n").is_err());
     }
 
     #[test]

@@ -80,7 +80,7 @@ fn main() {
         .map(str::to_string)
         .collect();
     let parsers: [(&str, Accepts); 5] = [
-        ("keyrot (yaml-rust2 0.10 + repairs)", keyrot),
+        ("keyrot (saphyr-parser 0.3 + repairs)", keyrot),
         ("yaml-rust2 0.10", yaml_rust2_010),
         ("yaml-rust2 0.13", yaml_rust2_013),
         ("saphyr-parser 0.3", saphyr),

@@ -249,10 +249,19 @@ pub fn extract_as(
 ) -> Result<Extracted, ExtractError> {
     match format {
         Format::Terraform => terraform::extract(text, module),
-        Format::Serverless => Ok(serverless::extract(&yaml(text)?)),
-        Format::CloudFormationYaml => Ok(cloudformation::extract(&yaml(text)?)),
+        Format::Serverless => {
+            let mut root = yaml(text)?;
+            embedded_documents(&mut root, text, 0);
+            Ok(serverless::extract(&root))
+        }
+        Format::CloudFormationYaml => {
+            let mut root = yaml(text)?;
+            embedded_documents(&mut root, text, 0);
+            Ok(cloudformation::extract(&root))
+        }
         Format::CloudFormationJson => {
-            let root = json(text)?;
+            let mut root = json(text)?;
+            embedded_documents(&mut root, text, 0);
             Ok(cloudformation::extract(&root))
         }
         Format::TerraformPlan => {
@@ -260,6 +269,89 @@ pub fn extract_as(
             Ok(plan::extract(&root))
         }
         Format::PolicyJson => policy_json(path, text, anywhere),
+    }
+}
+
+/// Template keys whose value is a policy document.
+const TEMPLATE_DOCUMENTS: &[&str] = &[
+    "PolicyDocument",
+    "AssumeRolePolicyDocument",
+    "KeyPolicy",
+    "PolicyText",
+];
+
+/// A template's policy document written as a JSON string (`PolicyDocument: !Sub '{...}'`, a
+/// string in a JSON template), replaced by the document it spells. A single-quoted YAML scalar
+/// is JSON as written, so its statements keep their own spans; any other spelling is read from
+/// the string's value, every span then the string's.
+fn embedded_documents(node: &mut Node, text: &str, depth: usize) {
+    if depth > crate::node::YAML_DEPTH_BUDGET {
+        return;
+    }
+    if let crate::node::Kind::Map(entries) = &mut node.kind {
+        for (key, value) in entries.iter_mut() {
+            if TEMPLATE_DOCUMENTS.contains(&key.as_str()) {
+                if let Some(doc) = spelled_document(value, text) {
+                    *value = doc;
+                    continue;
+                }
+            }
+            embedded_documents(value, text, depth + 1);
+        }
+    } else if let crate::node::Kind::List(items) = &mut node.kind {
+        items
+            .iter_mut()
+            .for_each(|v| embedded_documents(v, text, depth + 1));
+    }
+}
+
+fn spelled_document(value: &Node, text: &str) -> Option<Node> {
+    // `!Sub '{...}'`, `{"Fn::Sub": "{...}"}`, `!Sub ['{...}', {vars}]`: the template is the
+    // document, its `${...}` unknown until deployment (the shapes say so).
+    let string = match value.get("Fn::Sub") {
+        Some(sub) => match &sub.kind {
+            crate::node::Kind::List(items) => items.first()?,
+            _ => sub,
+        },
+        None => value,
+    };
+    let spelled = string.as_str()?;
+    if !spelled.trim_start().starts_with('{') {
+        return None;
+    }
+    // A scalar's span starts at its tag (`!Sub '{`).
+    let quote = text.get(string.start..).and_then(|r| {
+        let tag = if r.starts_with('!') {
+            r.find([' ', '\t', '\n'])?
+        } else {
+            0
+        };
+        let skip = tag + r[tag..].len() - r[tag..].trim_start().len();
+        r[skip..].starts_with('\'').then_some(string.start + skip)
+    });
+    if let Some(open) = quote {
+        let raw = &text[open..];
+        let close = raw[1..].find('\'').map(|i| i + 1)?;
+        if !raw[close..].starts_with("''") {
+            if let Some(node) = crate::node::parse_json_at(&raw[1..close], open + 1) {
+                return Some(node);
+            }
+        }
+    }
+    let mut node = crate::node::parse_json(spelled)?;
+    at_span(&mut node, string.start, string.end);
+    Some(node)
+}
+
+fn at_span(node: &mut Node, start: usize, end: usize) {
+    node.start = start;
+    node.end = end;
+    match &mut node.kind {
+        crate::node::Kind::Map(entries) => {
+            entries.iter_mut().for_each(|(_, v)| at_span(v, start, end))
+        }
+        crate::node::Kind::List(items) => items.iter_mut().for_each(|v| at_span(v, start, end)),
+        _ => {}
     }
 }
 
@@ -415,6 +507,23 @@ pub fn is_admin_managed_policy(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::{format_of, Format};
+
+    #[test]
+    fn a_document_spelled_as_a_json_string_is_read_with_its_spans() {
+        let text = "Resources:\n  R:\n    Type: AWS::IAM::Role\n    Properties:\n      Policies:\n        - PolicyName: A\n          PolicyDocument: !Sub '{\n              \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"mq:*\", \"Resource\": \"${Broker}\"}]\n          }'\n        - PolicyName: B\n          PolicyDocument: \"{\\\"Statement\\\": [{\\\"Effect\\\": \\\"Allow\\\", \\\"Action\\\": \\\"s3:*\\\", \\\"Resource\\\": \\\"*\\\"}]}\"\n";
+        let out = super::extract("t.yaml", text, false, &Default::default()).unwrap();
+        assert_eq!(out.docs.len(), 2, "{text}");
+        let action = &out.docs[0].statements[0].actions[0];
+        assert_eq!(&text[action.start..action.end], "\"mq:*\"");
+        // Double-quoted: read from its value, at the string's place.
+        let action = &out.docs[1].statements[0].actions[0];
+        assert_eq!(action.text.as_deref(), Some("s3:*"));
+        assert!(text[action.start..].starts_with("\"{"));
+        // A string that is not a document is left alone.
+        let plain = text.replace("'{", "'x{");
+        let out = super::extract("t.yaml", &plain, false, &Default::default()).unwrap();
+        assert_eq!(out.docs.len(), 1);
+    }
 
     #[test]
     fn a_json_template_needs_a_resource_type_member() {
