@@ -834,3 +834,30 @@ fn plan_findings_are_reported_at_the_resource_block_that_produced_them() {
         "{found:#?}"
     );
 }
+
+#[test]
+fn opentofu_is_read_and_forms_not_read_are_named_at_the_worst_they_could_hold() {
+    let admin = r#"resource "aws_iam_role_policy" "p" {
+  role   = "r"
+  policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "*", Resource = "*" }] })
+}
+"#;
+    let full = vec![("policy.full-admin".to_string(), "critical".to_string(), 0)];
+    assert_eq!(findings_in("main.tofu", admin), full);
+    assert_eq!(findings_in("main.tf", admin), full);
+    let unread = vec![("policy.unanalysed".to_string(), "high".to_string(), 0)];
+    let tf_json = r#"{"resource": {"aws_iam_role_policy": {"p": {"role": "r", "policy": "{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"*\", \"Resource\": \"*\"}]}"}}}}"#;
+    assert_eq!(findings_in("main.tf.json", tf_json), unread);
+    assert_eq!(findings_in("main.tofu.json", tf_json), unread);
+    let pulumi = "name: app\nruntime: yaml\nresources:\n  p:\n    type: aws:iam:RolePolicy\n    properties:\n      role: r\n      policy:\n        fn::toJSON:\n          Statement: [{Effect: Allow, Action: '*', Resource: '*'}]\n";
+    assert_eq!(findings_in("Pulumi.yaml", pulumi), unread);
+    // The same forms with no IAM in them are not named.
+    assert_eq!(
+        findings_in("vars.tf.json", r#"{"variable": {"region": {}}}"#),
+        []
+    );
+    assert_eq!(
+        findings_in("Pulumi.dev.yaml", "config:\n  aws:region: eu-west-1\n"),
+        []
+    );
+}

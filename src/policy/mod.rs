@@ -223,6 +223,14 @@ impl Detector for Policies {
                 out.push(match &err {
                     // A budget (nesting, aliases) stopped a reading that may hold any grant.
                     extract::ExtractError::Budget { message, .. } => hidden(cx, at, message),
+                    // A form keyrot does not read may declare any grant: a way around the gate
+                    // unless it counts as the worst it could hold.
+                    extract::ExtractError::Unread { .. } => unanalysed_at(
+                        cx,
+                        at,
+                        checks::HIDDEN_SEVERITY,
+                        format!("{err}; it may grant anything, so it counts as high"),
+                    ),
                     _ => unanalysed(cx, at, &err.to_string()),
                 });
                 return;

@@ -1,7 +1,9 @@
 //! Policies keyrot saw and could not analyse: a file that looks like IaC and does not parse, a
 //! statement that is an intrinsic function resolved only at deployment (`Fn::Transform`, a
-//! `Ref` to a parameter), an `Effect` known only at deployment. Reported low: it reaches code
-//! scanning and the summary, and is never a silent loss.
+//! `Ref` to a parameter), an `Effect` known only at deployment: reported low, so that it
+//! reaches code scanning and the summary and is never a silent loss. What a budget stopped, and
+//! a form keyrot does not read that declares IAM (Terraform JSON syntax, `.tf.json` and
+//! `.tofu.json`; Pulumi YAML programs), is high: it may hold any grant.
 
 use super::prelude::*;
 
@@ -10,7 +12,7 @@ pub static CHECK: Check = Check {
     title: "Policy keyrot could not analyse",
     severity: Severity::Low,
     cwe: 1059,
-    rationale: "A policy keyrot cannot read is a policy nobody has checked: a file that does not parse, a statement produced by a macro or a parameter at deployment, or an Effect chosen at deployment may hide `*` on `*`. Rather than drop it, keyrot reports where it stopped.",
+    rationale: "A policy keyrot cannot read is a policy nobody has checked: a file that does not parse, a statement produced by a macro or a parameter at deployment, or an Effect chosen at deployment may hide `*` on `*`. Rather than drop it, keyrot reports where it stopped. Forms keyrot does not read (Terraform's JSON syntax, `.tf.json` and `.tofu.json`; Pulumi YAML programs) are named when they mention IAM, at high: they could hold any grant. OpenTofu's `.tofu` files are read as Terraform.",
     remediation: "Write the policy so that it can be read before deployment (literal statements; `Fn::If` around whole statements is read, both branches), or check it after deployment (`keyrot scan` on `terraform show -json` output, or `aws iam get-policy-version`). Fix files that do not parse.",
     fires: &[(
         "macro.yaml",

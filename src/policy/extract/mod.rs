@@ -56,7 +56,7 @@ pub struct Extracted {
 /// Whether a file's name allows it to be IaC at all: the check every file pays.
 pub fn may_be_iac(path: &str) -> bool {
     let ext = path.rsplit_once('.').map_or("", |(_, e)| e);
-    ["tf", "yml", "yaml", "template", "json"]
+    ["tf", "tofu", "yml", "yaml", "template", "json"]
         .iter()
         .any(|e| ext.eq_ignore_ascii_case(e))
 }
@@ -69,7 +69,9 @@ pub fn path_class(path: &str) -> u8 {
     }
     let (name, mut buf) = (file_name(path), [0; 8]);
     match lower_ext(name, &mut buf) {
-        "tf" => 1,
+        "tf" | "tofu" => 1,
+        "json" if unread_form(name).is_some() => 7,
+        "yml" | "yaml" if unread_form(name).is_some() => 8,
         "yml" | "yaml" if is_serverless(name) => 2,
         "yml" | "yaml" => 3,
         "template" => 4,
@@ -110,6 +112,22 @@ pub enum Format {
     /// `terraform show -json` output.
     TerraformPlan,
     PolicyJson,
+    /// A form that declares IAM but that keyrot does not read: named, never silently passed.
+    Unread(&'static str),
+}
+
+/// The IaC forms keyrot names as not analysed, by file name: Terraform's JSON syntax and
+/// Pulumi's YAML programs.
+fn unread_form(name: &str) -> Option<&'static str> {
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".tf.json") || lower.ends_with(".tofu.json") {
+        Some("Terraform JSON syntax")
+    } else if lower.starts_with("pulumi.") && (lower.ends_with(".yaml") || lower.ends_with(".yml"))
+    {
+        Some("a Pulumi YAML program")
+    } else {
+        None
+    }
 }
 
 /// Why a file that looks like IaC gave no documents.
@@ -120,7 +138,9 @@ impl ExtractError {
             ExtractError::NotYaml { at, .. }
             | ExtractError::Budget { at, .. }
             | ExtractError::NotJson { at } => *at,
-            ExtractError::Grammar(_) | ExtractError::ParserGaveUp => 0,
+            ExtractError::Grammar(_) | ExtractError::ParserGaveUp | ExtractError::Unread { .. } => {
+                0
+            }
         }
     }
 }
@@ -138,6 +158,8 @@ pub enum ExtractError {
     Grammar(String),
     #[error("HCL parser gave up")]
     ParserGaveUp,
+    #[error("keyrot does not read {what}: the IAM it declares is not checked")]
+    Unread { what: &'static str },
 }
 
 /// Which format a file is, from its name and a look at its text.
@@ -147,7 +169,15 @@ pub fn format_of(path: &str, text: impl AsRef<[u8]>) -> Option<Format> {
     match lower_ext(name, &mut buf) {
         // Only what can declare a policy or an IAM fact: a policy argument or document, an
         // IAM resource, a Lambda permission. Other Terraform costs a look, not a parse.
-        "tf" if terraform::may_declare(text) => Some(Format::Terraform),
+        "tf" | "tofu" if terraform::may_declare(text) => Some(Format::Terraform),
+        // Forms not read, named when they may declare IAM (a policy, a role, a user).
+        "json" | "yml" | "yaml" if unread_form(name).is_some() => {
+            let iam = has(text, "aws_iam_")
+                || has(text, "aws:iam:")
+                || has(text, "\"policy\"")
+                || has(text, "policy:");
+            iam.then(|| Format::Unread(unread_form(name).unwrap_or("IaC")))
+        }
         "yml" | "yaml" if is_serverless(name) => Some(Format::Serverless),
         // Only a template naming a resource type keyrot reads (or spelling one with escapes,
         // `AWS::` included): others are not parsed.
@@ -269,6 +299,7 @@ pub fn extract_as(
             Ok(plan::extract(&root))
         }
         Format::PolicyJson => policy_json(path, text, anywhere),
+        Format::Unread(what) => Err(ExtractError::Unread { what }),
     }
 }
 
