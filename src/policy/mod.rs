@@ -10,6 +10,7 @@ pub mod checks;
 pub mod conditions;
 pub mod eval;
 pub mod extract;
+pub mod managed;
 pub mod model;
 
 use std::collections::HashMap;

@@ -233,6 +233,9 @@ pub struct PolicyDoc {
     pub id: Option<String>,
     /// The users, roles and groups the file attaches it to directly (`aws_iam_role.app`).
     pub attached_to: Vec<String>,
+    /// One of AWS's own policies (an AWS-managed policy attached, a SAM policy template):
+    /// judged for what it grants, not for how it is written.
+    pub aws_owned: bool,
     /// Parts keyrot saw and could not analyse: (start, end, why). Each is a
     /// `policy.unanalysed` finding, never a silent loss.
     pub unanalysed: Vec<(usize, usize, String)>,
@@ -254,6 +257,7 @@ pub fn doc_from_node(node: &Node, kind: DocKind, context: String) -> Option<Poli
         uses_variables: uses_policy_variables(statement),
         id: None,
         attached_to: Vec::new(),
+        aws_owned: false,
         unanalysed,
         statements,
         start: node.start,

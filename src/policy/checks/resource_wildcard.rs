@@ -54,6 +54,10 @@ pub static CHECK: Check = Check {
     ],
     quiet: &[
         (
+            "aws-execution-roles.yaml",
+            "Resources:\n  Role:\n    Type: AWS::IAM::Role\n    Properties:\n      ManagedPolicyArns:\n        - arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole\n        - !Sub arn:${AWS::Partition}:iam::aws:policy/AmazonSSMManagedInstanceCore\n",
+        ),
+        (
             "lambda-basic-and-vpc-execution.json",
             r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface", "xray:PutTraceSegments"], "Resource": "*"}]}"#,
         ),
@@ -85,7 +89,9 @@ pub static CHECK: Check = Check {
 
 fn predicate(doc: &PolicyDoc, st: &Expanded, all: &[Expanded], out: &mut Vec<Raw>) {
     let s = st.statement;
-    if !s.on_any_resource() || st.is_everything() || !s.not_actions.is_empty() {
+    // AWS's own policies cannot name the customer's resources: they are judged for the power
+    // they grant (service wildcards, escalation, secrets and data), not for their `*`.
+    if doc.aws_owned || !s.on_any_resource() || st.is_everything() || !s.not_actions.is_empty() {
         return;
     }
     // Services granted whole (`s3:*`) are the service-wildcard check's; the escalation paths

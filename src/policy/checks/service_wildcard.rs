@@ -7,13 +7,23 @@ pub static CHECK: Check = Check {
     title: "Policy allows every action of a service",
     severity: Severity::Medium,
     cwe: 732,
-    rationale: "`service:*` grants every action of the service, today's and tomorrow's. On iam, sts, kms, organizations, s3, secretsmanager, ssm or lambda that includes changing permissions, reading secrets or running code as other roles: high there, medium elsewhere; on resources the policy names, medium on those services (it can still rewrite those resources' policies) and low elsewhere.",
+    rationale: "`service:*` grants every action of the service, today's and tomorrow's. On iam, sts, kms, organizations, s3, secretsmanager, ssm or lambda that includes changing permissions, reading secrets or running code as other roles: high there, medium elsewhere; on resources the policy names, medium on those services (it can still rewrite those resources' policies) and low elsewhere. AWS-managed policies attached (`AmazonS3FullAccess`) are judged by their documents (`patterns/aws-managed-policies.tsv.gz`).",
     remediation: "Replace the wildcard with the actions used (for example `s3:GetObject` and `s3:PutObject` instead of `s3:*`), scoped to the resources used.",
-    fires: &[(
-        "s3-all.json",
-        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::reports/*"}]}"#,
-    )],
+    fires: &[
+        (
+            "s3-all.json",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::reports/*"}]}"#,
+        ),
+        (
+            "aws-managed-full-access.tf",
+            "resource \"aws_iam_role_policy_attachment\" \"s3\" {\n  role       = \"app\"\n  policy_arn = \"arn:aws:iam::aws:policy/AmazonS3FullAccess\"\n}\n",
+        ),
+    ],
     quiet: &[
+        (
+            "aws-managed-read-only.tf",
+            "resource \"aws_iam_role_policy_attachment\" \"s3\" {\n  role       = \"app\"\n  policy_arn = \"arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess\"\n}\n",
+        ),
         (
             "allow-then-deny.json",
             r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}, {"Effect": "Deny", "Action": "iam:*", "Resource": "*"}]}"#,

@@ -1,6 +1,6 @@
 //! CloudFormation (YAML with short-form tags, or JSON, CDK output included) and SAM.
 
-use super::{is_admin_managed_policy, Extracted, FactKind, IacFact};
+use super::{Extracted, FactKind, IacFact};
 use crate::node::{Kind, Node};
 use crate::policy::model::{doc_from_node, DocKind};
 
@@ -167,6 +167,30 @@ pub fn extract(root: &Node) -> Extracted {
                 if let Some(policies) = props.and_then(|p| p.get("Policies")) {
                     for policy in policies.items() {
                         match &policy.kind {
+                            // A policy template: `S3CrudPolicy: {BucketName: ...}`.
+                            Kind::Map(entries)
+                                if entries.len() == 1 && policy.get("Statement").is_none() =>
+                            {
+                                let (template, parameters) = &entries[0];
+                                let Some((mut node, ..)) = crate::policy::managed::sam_template(
+                                    template,
+                                    Some(parameters),
+                                ) else {
+                                    continue;
+                                };
+                                crate::policy::managed::at_span(
+                                    &mut node,
+                                    policy.start,
+                                    policy.end,
+                                );
+                                let what = format!(" Policies {template}");
+                                if let Some(mut d) =
+                                    doc_from_node(&node, DocKind::Identity, ctx(&what))
+                                {
+                                    d.aws_owned = true;
+                                    out.docs.push(d);
+                                }
+                            }
                             Kind::Map(_) => {
                                 // SAM writes the document around these statements.
                                 if let Some(mut d) =
@@ -176,14 +200,11 @@ pub fn extract(root: &Node) -> Extracted {
                                     out.docs.push(d);
                                 }
                             }
-                            Kind::Str(name) if is_admin_managed_policy(name) => {
-                                out.facts.push(fact(
-                                    FactKind::ManagedPolicy(name.clone()),
-                                    policy,
-                                    " Policies",
-                                ));
-                            }
-                            _ => {}
+                            _ => out.facts.extend(super::attached_managed(
+                                policy,
+                                true,
+                                &ctx(" Policies"),
+                            )),
                         }
                     }
                 }
@@ -219,13 +240,7 @@ fn refs(node: &Node) -> Vec<String> {
 
 fn managed(arns: Option<&Node>, context: &str, out: &mut Extracted) {
     for arn in arns.map(Node::items).unwrap_or_default() {
-        if let Some(name) = arn.as_str().filter(|n| is_admin_managed_policy(n)) {
-            out.facts.push(IacFact {
-                kind: FactKind::ManagedPolicy(name.to_string()),
-                context: context.to_string(),
-                start: arn.start,
-                end: arn.end,
-            });
-        }
+        out.facts
+            .extend(super::attached_managed(arn, false, context));
     }
 }

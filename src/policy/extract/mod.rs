@@ -18,6 +18,8 @@ pub enum FactKind {
     UserPolicy,
     /// An AWS-managed policy attached, by its ARN or name.
     ManagedPolicy(String),
+    /// Another AWS-managed policy attached, by name: judged by its document.
+    AwsManaged(String),
     /// A Lambda permission for any principal; whether a source ARN or account restricts it.
     LambdaPublic { restricted: bool },
     /// A Lambda permission for an AWS service with no source ARN or account: any account's
@@ -277,6 +279,24 @@ pub fn extract_as(
     anywhere: bool,
     module: &terraform::ModuleView,
 ) -> Result<Extracted, ExtractError> {
+    let mut out = extract_format(format, path, text, anywhere, module)?;
+    if out
+        .facts
+        .iter()
+        .any(|f| matches!(f.kind, FactKind::AwsManaged(_)))
+    {
+        managed_documents(&mut out);
+    }
+    Ok(out)
+}
+
+fn extract_format(
+    format: Format,
+    path: &str,
+    text: &str,
+    anywhere: bool,
+    module: &terraform::ModuleView,
+) -> Result<Extracted, ExtractError> {
     match format {
         Format::Terraform => terraform::extract(text, module),
         Format::Serverless => {
@@ -523,6 +543,47 @@ pub fn guess_kind(doc: &Node) -> DocKind {
         DocKind::Resource
     } else {
         DocKind::Identity
+    }
+}
+
+/// An AWS-managed policy attached at `arn`: the administrator ones as the managed-admin fact,
+/// any other the table knows as a document to judge (`FactKind::AwsManaged`). `bare` where a
+/// plain name is accepted (SAM's `Policies`).
+pub fn attached_managed(arn: &Node, bare: bool, context: &str) -> Option<IacFact> {
+    let fact = |kind| IacFact {
+        kind,
+        context: context.to_string(),
+        start: arn.start,
+        end: arn.end,
+    };
+    if let Some(text) = arn.as_str().filter(|n| is_admin_managed_policy(n)) {
+        return Some(fact(FactKind::ManagedPolicy(text.to_string())));
+    }
+    let name = super::managed::name_of(arn, bare)?;
+    Some(fact(if is_admin_managed_policy(&name) {
+        FactKind::ManagedPolicy(name)
+    } else {
+        FactKind::AwsManaged(name)
+    }))
+}
+
+/// AWS-managed policies attached (`FactKind::AwsManaged`) become the documents they are,
+/// placed at the attachment: judged as any identity policy is.
+fn managed_documents(out: &mut Extracted) {
+    let facts = std::mem::take(&mut out.facts);
+    for fact in facts {
+        let FactKind::AwsManaged(name) = &fact.kind else {
+            out.facts.push(fact);
+            continue;
+        };
+        let Some(node) = super::managed::document(name, fact.start, fact.end) else {
+            continue;
+        };
+        let context = format!("{} attaches AWS-managed {name}", fact.context);
+        if let Some(mut doc) = doc_from_node(&node, DocKind::Identity, context) {
+            doc.aws_owned = true;
+            out.docs.push(doc);
+        }
     }
 }
 

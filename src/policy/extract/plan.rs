@@ -4,7 +4,7 @@
 //! by the resource's address. Values known only after apply are absent from `values`: they stay
 //! unknown, never `*`.
 
-use super::{is_admin_managed_policy, Extracted, FactKind, IacFact};
+use super::{Extracted, FactKind, IacFact};
 use crate::node::{Kind, Node};
 use crate::policy::model::{doc_from_node, DocKind};
 
@@ -192,14 +192,8 @@ fn resource_policies(resource: &Node, out: &mut Extracted) {
     }
     if rtype.ends_with("_policy_attachment") {
         if let Some(arn) = values.get("policy_arn") {
-            if let Some(name) = arn.as_str().filter(|n| is_admin_managed_policy(n)) {
-                out.facts.push(IacFact {
-                    kind: FactKind::ManagedPolicy(name.to_string()),
-                    context: address.to_string(),
-                    start: arn.start,
-                    end: arn.end,
-                });
-            }
+            out.facts
+                .extend(super::attached_managed(arn, false, address));
         }
     }
     if rtype == "aws_iam_access_key" {

@@ -5,7 +5,7 @@
 //! resources the file embeds (`resources.Resources`). The framework writes the policy
 //! documents around the statements.
 
-use super::{cloudformation, is_admin_managed_policy, Extracted, FactKind, IacFact};
+use super::{cloudformation, Extracted};
 use crate::node::{Kind, Node};
 use crate::policy::model::{collect_statements, DocKind, PolicyDoc};
 
@@ -36,14 +36,11 @@ pub fn extract(root: &Node) -> Extracted {
         }
         if let Some(managed) = role.and_then(|r| r.get("managedPolicies")) {
             for arn in managed.items() {
-                if let Some(name) = arn.as_str().filter(|n| is_admin_managed_policy(n)) {
-                    out.facts.push(IacFact {
-                        kind: FactKind::ManagedPolicy(name.to_string()),
-                        context: "provider.iam.role.managedPolicies".into(),
-                        start: arn.start,
-                        end: arn.end,
-                    });
-                }
+                out.facts.extend(super::attached_managed(
+                    arn,
+                    false,
+                    "provider.iam.role.managedPolicies",
+                ));
             }
         }
     }
@@ -73,6 +70,7 @@ fn statements(node: Option<&Node>, context: &str, role: &str, out: &mut Extracte
         uses_variables: false,
         id: None,
         attached_to: vec![role.to_string()],
+        aws_owned: false,
         unanalysed,
         statements,
         start: list.start,

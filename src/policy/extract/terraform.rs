@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use tree_sitter::{Node as TsNode, Parser};
 
-use super::{is_admin_managed_policy, ExtractError, Extracted, FactKind, IacFact};
+use super::{ExtractError, Extracted, FactKind, IacFact};
 use crate::node::{parse_json_at, Kind, Node};
 use crate::policy::model::{doc_from_node, DocKind, PolicyDoc};
 
@@ -642,14 +642,8 @@ fn fact(kind: FactKind, context: String, at: TsNode) -> IacFact {
 fn managed(hcl: &Hcl, expr: TsNode, context: String, out: &mut Extracted) {
     let node = hcl.value(expr);
     for arn in node.items() {
-        if let Some(name) = arn.as_str().filter(|n| is_admin_managed_policy(n)) {
-            out.facts.push(IacFact {
-                kind: FactKind::ManagedPolicy(name.to_string()),
-                context: context.clone(),
-                start: arn.start,
-                end: arn.end,
-            });
-        }
+        out.facts
+            .extend(super::attached_managed(arn, false, &context));
     }
 }
 
