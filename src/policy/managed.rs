@@ -13,9 +13,9 @@ const MANAGED: &[u8] = include_bytes!("../../patterns/aws-managed-policies.tsv.g
 const SAM: &str = include_str!("../../patterns/sam-policy-templates.json");
 const SERVICE_SCOPED: &str = include_str!("../../patterns/service-scoped-actions.txt");
 
-/// Name to document (JSON text): the decompressed table, split once.
-fn managed() -> &'static HashMap<&'static str, &'static str> {
-    static TABLE: OnceLock<HashMap<&'static str, &'static str>> = OnceLock::new();
+/// Name to (path, document as JSON text): the decompressed table, split once.
+fn managed() -> &'static HashMap<&'static str, (&'static str, &'static str)> {
+    static TABLE: OnceLock<HashMap<&'static str, (&'static str, &'static str)>> = OnceLock::new();
     TABLE.get_or_init(|| {
         let mut text = String::new();
         // The table is ours, built into the binary: a failure here is a build defect, and
@@ -32,8 +32,8 @@ fn managed() -> &'static HashMap<&'static str, &'static str> {
             .filter_map(|l| {
                 let mut parts = l.splitn(3, '\t');
                 let name = parts.next()?;
-                let _path = parts.next()?;
-                Some((name, parts.next()?))
+                let path = parts.next()?;
+                Some((name, (path, parts.next()?)))
             })
             .collect()
     })
@@ -76,13 +76,16 @@ pub fn name_of(node: &Node, bare: bool) -> Option<String> {
 }
 
 /// The document of an AWS-managed policy, every span at `(start, end)` (where it is attached);
-/// `None` for the execution-role policies the service scopes (their grants are not weaknesses)
-/// and for names the table does not hold.
+/// `None` for the execution-role policies the service scopes, and for the policies AWS writes
+/// for a service's own role (path `/service-role/`, `/aws-service-role/`: the service assumes
+/// that role, nobody else), whose grants are not weaknesses; `None` too for names the table
+/// does not hold.
 pub fn document(name: &str, start: usize, end: usize) -> Option<Node> {
-    if execution_role(name) {
+    let (path, document) = managed().get(name)?;
+    if execution_role(name) || path.contains("service-role/") {
         return None;
     }
-    let mut node = parse_json(managed().get(name)?)?;
+    let mut node = parse_json(document)?;
     at_span(&mut node, start, end);
     Some(node)
 }

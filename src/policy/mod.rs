@@ -250,6 +250,18 @@ impl Detector for Policies {
                 unanalysed(cx, at, why)
             });
         }
+        for doc in &extracted.docs {
+            for (start, _, why) in &doc.unanalysed {
+                if why == model::SUPPLIED {
+                    let line = cx.location(*start, *start).line;
+                    cx.note(format!(
+                        "{}:{line}: {}: {why}; judge it where its values are known (`keyrot scan` on `terraform show -json` output)",
+                        cx.origin().display(),
+                        doc.context
+                    ));
+                }
+            }
+        }
         if extracted.docs.is_empty() && extracted.facts.is_empty() {
             return;
         }

@@ -267,6 +267,11 @@ pub fn doc_from_node(node: &Node, kind: DocKind, context: String) -> Option<Poli
 /// The statements of a `Statement` value: a list, one statement, or CloudFormation's
 /// `Fn::If` around either (both branches are read, each knowing which it is).
 /// `{"Ref": "AWS::NoValue"}` is no statement; anything else is noted as unanalysed.
+/// A statement wholly supplied at deployment (Effect and actions from a module's inputs): a
+/// note of the scan, not a finding of the file that passes it through.
+pub const SUPPLIED: &str =
+    "a statement wholly supplied by inputs (its Effect and actions are known only at deployment)";
+
 /// Why statements past the nesting budget were not read (a budget: judged high).
 pub const TOO_DEEP: &str = "statements nested deeper than the budget of 16 levels";
 
@@ -324,11 +329,19 @@ pub fn collect_statements(
             let mut st = statement_from_node(node);
             st.branch = branch.map(str::to_string);
             if st.effect.as_ref().is_some_and(|e| e.text.is_none()) {
-                unanalysed.push((
-                    node.start,
-                    node.end,
-                    "its Effect is known only at deployment".into(),
-                ));
+                // Effect and actions all from inputs (`dynamic "statement"` over a module's
+                // variable): the module's caller writes this statement, not its author.
+                let supplied = st
+                    .actions
+                    .iter()
+                    .chain(&st.not_actions)
+                    .all(|a| a.text.is_none() && a.shape.is_none());
+                let why = if supplied {
+                    SUPPLIED
+                } else {
+                    "its Effect is known only at deployment"
+                };
+                unanalysed.push((node.start, node.end, why.into()));
             }
             out.push(st);
         }

@@ -62,6 +62,10 @@ pub static CHECK: Check = Check {
             r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface", "xray:PutTraceSegments"], "Resource": "*"}]}"#,
         ),
         (
+            "service-linked-role.json",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:CreateServiceLinkedRole", "Resource": "*"}]}"#,
+        ),
+        (
             "metadata-reads.json",
             r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["kafka:DescribeClusterV2", "mq:DescribeBroker", "translate:TranslateText"], "Resource": "*"}]}"#,
         ),
@@ -114,6 +118,9 @@ fn predicate(doc: &PolicyDoc, st: &Expanded, all: &[Expanded], out: &mut Vec<Raw
             !whole.iter().any(|w| lower.starts_with(w.as_str()))
                 && !named.contains(&lower)
                 && !service_scoped(&lower)
+                // The role it makes trusts only its service and carries AWS's fixed policy:
+                // the caller gains nothing.
+                && lower != "iam:createservicelinkedrole"
                 && !super::credentials_exposure::EXPOSING.iter().any(|e| e.eq_ignore_ascii_case(name))
                 && !super::data_exfiltration::READING.iter().any(|e| e.eq_ignore_ascii_case(name))
         })
