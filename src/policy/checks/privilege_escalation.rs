@@ -23,6 +23,10 @@ pub static CHECK: Check = Check {
     remediation: "Scope `iam:PassRole` to the role ARNs the workload passes, with an `iam:PassedToService` condition; keep policy-editing and credential-creating IAM actions out of workload roles; scope them to the principal's own user (`${aws:username}`) where self-service is intended; scope code-running actions to the instances, functions and projects the workload owns.",
     fires: &[
         (
+            "pass-role-to-lambda-by-condition.json",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["lambda:CreateFunction", "lambda:InvokeFunction"], "Resource": "*"}, {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*", "Condition": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}}]}"#,
+        ),
+        (
             "pass-and-run.json",
             r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["iam:PassRole", "ec2:RunInstances"], "Resource": "*"}]}"#,
         ),
@@ -68,6 +72,10 @@ pub static CHECK: Check = Check {
         ),
     ],
     quiet: &[
+        (
+            "pass-role-to-another-service.json",
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["lambda:CreateFunction", "lambda:InvokeFunction"], "Resource": "arn:aws:lambda:eu-west-1:123456789012:function:app"}, {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*", "Condition": {"StringLike": {"iam:PassedToService": ["application-autoscaling.amazonaws.com", "dax.amazonaws.com"]}}}]}"#,
+        ),
         (
             "pass-one-role.json",
             r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["iam:PassRole", "ec2:RunInstances"], "Resource": "arn:aws:iam::123456789012:role/app"}]}"#,
@@ -178,6 +186,44 @@ fn tag_gated(statements: &[(&PolicyDoc, &Expanded)]) -> bool {
     })
 }
 
+/// The services a path passes a role to: the prefixes of its other actions (`lambda`, `ec2`).
+fn services_of(path: &Path) -> Vec<&str> {
+    path.actions
+        .iter()
+        .flat_map(|a| a.split('|'))
+        .filter(|a| !a.eq_ignore_ascii_case("iam:PassRole"))
+        .filter_map(|a| a.split(':').next())
+        .collect()
+}
+
+/// Whether a statement granting `iam:PassRole` lets the role be passed to one of `services`:
+/// an `iam:PassedToService` condition naming only other services (`dax.amazonaws.com` in
+/// `AmazonDynamoDBFullAccess`) does not.
+fn passes_to(st: &crate::policy::model::Statement, services: &[&str]) -> bool {
+    let positive = |op: &str| {
+        let op = op.rsplit(':').next().unwrap_or(op).to_ascii_lowercase();
+        let op = op.strip_suffix("ifexists").unwrap_or(&op).to_string();
+        matches!(op.as_str(), "stringequals" | "stringlike" | "stringequalsignorecase")
+    };
+    st.conditions
+        .iter()
+        .filter(|c| c.key.eq_ignore_ascii_case("iam:PassedToService") && positive(&c.operator))
+        .all(|c| {
+            c.values.iter().any(|v| match v.as_deref() {
+                // Known only at deployment: it may name the service.
+                None => true,
+                Some(v) => {
+                    let v = v.to_ascii_lowercase();
+                    v.starts_with('*')
+                        || services.iter().any(|s| {
+                            let s = s.to_ascii_lowercase();
+                            v.starts_with(&format!("{s}.")) || v.starts_with(&format!("{s}-"))
+                        })
+                }
+            })
+        })
+}
+
 /// Each path these statements satisfy, with the statements that give it (the last completes it).
 fn satisfied(g: &Grants) -> Vec<(&'static Path, Vec<usize>)> {
     let mut found: Vec<(&Path, Vec<usize>)> = Vec::new();
@@ -187,11 +233,15 @@ fn satisfied(g: &Grants) -> Vec<(&'static Path, Vec<usize>)> {
             continue;
         }
         let mut used = Vec::new();
+        let services = services_of(path);
         let complete = path.needs.iter().all(|need| {
-            let hit = g
-                .statements
-                .iter()
-                .position(|(_, st)| need.iter().any(|&action| grants_index(st, action)));
+            let hit = g.statements.iter().position(|(_, st)| {
+                need.iter().any(|&action| {
+                    grants_index(st, action)
+                        && (Some(action) != db().index("iam:PassRole")
+                            || passes_to(st.statement, &services))
+                })
+            });
             if let Some(i) = hit {
                 used.push(i);
             }

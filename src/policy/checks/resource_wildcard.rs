@@ -28,7 +28,7 @@ pub static CHECK: Check = Check {
     title: "Scopable actions allowed on every resource",
     severity: Severity::Medium,
     cwe: 732,
-    rationale: "The statement's writes (and permission or tag changes) accept resource ARNs, yet it allows them on `*`: every bucket, table, topic or function of the account, including ones created later. Not reported: actions that take only `*`; the actions AWS's own execution-role policies (`AWSLambdaBasicExecutionRole`, `AWSLambdaVPCAccessExecutionRole`, `AmazonSSMManagedInstanceCore`, `AmazonEKS_CNI_Policy`, ...) grant on `*`, which the service scopes itself (`patterns/service-scoped-actions.txt`); reads, except the data and secret reads the data-exfiltration and credentials-exposure checks name.",
+    rationale: "The statement's writes and permission changes accept resource ARNs, yet it allows them on `*`: every bucket, table, topic or function of the account, including ones created later. Not reported: actions that take only `*`; the actions AWS's own execution-role policies (`AWSLambdaBasicExecutionRole`, `AWSLambdaVPCAccessExecutionRole`, `AmazonSSMManagedInstanceCore`, `AmazonEKS_CNI_Policy`, ...) grant on `*`, which the service scopes itself (`patterns/service-scoped-actions.txt`); reads (except the data and secret reads the data-exfiltration and credentials-exposure checks name) and tagging; `iam:CreateServiceLinkedRole` (the role trusts only its service).",
     remediation: "Scope `Resource` to the ARNs the workload uses (`arn:aws:s3:::my-bucket/*`). Keep `*` only for actions that accept nothing else, in a statement of their own.",
     fires: &[
         (
@@ -111,7 +111,7 @@ fn predicate(doc: &PolicyDoc, st: &Expanded, all: &[Expanded], out: &mut Vec<Raw
     let scopable: Vec<&str> = st
         .granted
         .iter()
-        .filter(|a| a.scopable && matches!(a.level, 'W' | 'P' | 'T'))
+        .filter(|a| a.scopable && matches!(a.level, 'W' | 'P'))
         .map(|a| a.name)
         .filter(|name| {
             let lower = name.to_ascii_lowercase();
