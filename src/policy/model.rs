@@ -75,8 +75,13 @@ fn shape_of(node: &Node) -> Option<String> {
         Kind::Unknown(raw) => {
             let raw = raw.trim();
             if raw.starts_with('"') && raw.ends_with('"') && raw.len() >= 2 {
-                // A Terraform template string with interpolations.
-                template_shape(&raw[1..raw.len() - 1])
+                // A Terraform template string with interpolations: `"${aws_sqs_queue.q.arn}"`
+                // alone is that one resource's ARN.
+                let inner = &raw[1..raw.len() - 1];
+                match inner.strip_prefix("${").and_then(|i| i.strip_suffix('}')) {
+                    Some(reference) if is_resource_arn_reference(reference.trim()) => one_arn(),
+                    _ => template_shape(inner),
+                }
             } else if is_resource_arn_reference(raw) {
                 one_arn()
             } else {
@@ -125,13 +130,16 @@ fn one_arn() -> String {
 }
 
 /// A Terraform reference to a resource's ARN (`aws_sqs_queue.jobs.arn`,
-/// `data.aws_s3_bucket.logs.arn`, `aws_iam_role.r[0].arn`): one resource, or those a splat
-/// lists, never a pattern. Variables, locals and module outputs may hold anything.
+/// `data.aws_s3_bucket.logs.arn`, `aws_iam_role.r[0].arn`, a module's output
+/// `module.backend.table_arn`): one resource, or those a splat lists, never a pattern.
+/// Variables and locals may hold anything.
 fn is_resource_arn_reference(raw: &str) -> bool {
     let parts: Vec<&str> = raw.split('.').collect();
+    let last = parts.last().copied().unwrap_or("");
+    let arn = last == "arn" || (parts[0] == "module" && last.ends_with("_arn"));
     parts.len() >= 3
-        && parts.last() == Some(&"arn")
-        && !matches!(parts[0], "var" | "local" | "module" | "each" | "count")
+        && arn
+        && !matches!(parts[0], "var" | "local" | "each" | "count")
         && raw
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '[' | ']' | '*'))

@@ -508,6 +508,10 @@ mod tests {
             severities("p.tf", &tf("aws_sqs_queue.jobs.arn"), id),
             [Severity::Low]
         );
+        let module = tf("\"${module.queue.queue_arn}\"");
+        assert_eq!(severities("p.tf", &module, id), [Severity::Low]);
+        let variable = tf("\"${var.queue_arn}\"");
+        assert_eq!(severities("p.tf", &variable, id), [Severity::Medium]);
         assert_eq!(
             severities("p.tf", &tf("var.queue_arn"), id),
             [Severity::Medium]

@@ -66,6 +66,8 @@ pub const DEPUTIES: &[&str] = &[
     "config",
     "delivery.logs",
     "elasticloadbalancing",
+    // OpenSearch publishing its logs to a log group.
+    "es",
     "events",
     "firehose",
     "guardduty",
@@ -75,13 +77,17 @@ pub const DEPUTIES: &[&str] = &[
     "logging.s3",
     "logs",
     "macie",
+    "opensearchservice",
     "pipes",
+    // Query logging to a log group.
+    "route53",
     "s3",
     "scheduler",
     "securityhub",
     "ses",
     "sns",
     "ssm",
+    "vpc-flow-logs",
 ];
 
 /// The service a principal names (`logs` for `logs.eu-west-1.amazonaws.com` or
