@@ -401,6 +401,19 @@ fn policies_nested_in_recorded_data_are_counted_not_reported() {
     );
     let ids: Vec<String> = rows(&run.json()).into_iter().map(|r| r.2).collect();
     assert_eq!(ids, vec!["policy.full-admin"]);
+    // The same carrier in an SDK's recorded response (boto3's `ResponseMetadata`): data.
+    let response = r#"{"UserName": "test", "PolicyName": "test", "PolicyDocument": {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}, "ResponseMetadata": {"RequestId": "5a2702d5"}}"#;
+    dir.write("tests/fixtures/recorded.json", response);
+    let run = keyrot_in(
+        dir.path(),
+        &["scan", "--format", "json", "--fail-on", "none"],
+    );
+    assert!(rows(&run.json()).is_empty(), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("1 policy document nested"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
