@@ -874,3 +874,66 @@ fn opentofu_is_read_and_forms_not_read_are_named_at_the_worst_they_could_hold() 
         []
     );
 }
+
+#[test]
+fn assuming_any_role_is_judged_by_the_roles_it_reaches() {
+    let iac = |trusted: &str| {
+        format!(
+            r#"resource "aws_iam_user" "chris" {{
+  name = "chris"
+}}
+resource "aws_iam_policy" "chris" {{
+  policy = jsonencode({{ Version = "2012-10-17", Statement = [{{ Effect = "Allow", Action = ["sts:AssumeRole", "iam:List*"], Resource = "*" }}] }})
+}}
+resource "aws_iam_user_policy_attachment" "chris" {{
+  user       = aws_iam_user.chris.name
+  policy_arn = aws_iam_policy.chris.arn
+}}
+resource "aws_iam_role" "manager" {{
+  name               = "manager"
+  assume_role_policy = jsonencode({{ Version = "2012-10-17", Statement = [{{ Effect = "Allow", Action = "sts:AssumeRole", Principal = {trusted} }}] }})
+}}
+resource "aws_iam_policy" "manager" {{
+  policy = jsonencode({{ Version = "2012-10-17", Statement = [{{ Effect = "Allow", Action = ["lambda:CreateFunction", "lambda:InvokeFunction", "iam:PassRole"], Resource = "*" }}] }})
+}}
+resource "aws_iam_role_policy_attachment" "manager" {{
+  role       = aws_iam_role.manager.name
+  policy_arn = aws_iam_policy.manager.arn
+}}
+"#
+        )
+    };
+    let rules = |trusted: &str| -> Vec<(String, String)> {
+        findings_in("iam.tf", &iac(trusted))
+            .into_iter()
+            .map(|(rule, severity, _)| (rule, severity))
+            .collect()
+    };
+    let chained = rules("{ AWS = aws_iam_user.chris.arn }");
+    assert_eq!(
+        chained
+            .iter()
+            .filter(|(r, s)| r == "policy.privilege-escalation" && s == "critical")
+            .count(),
+        2,
+        "{chained:?}"
+    );
+    assert!(
+        !chained.iter().any(|(r, _)| r == "policy.resource-wildcard"),
+        "{chained:?}"
+    );
+    // The role trusts only Lambda: assuming it is not open to chris, the grant stays generic.
+    let service = rules("{ Service = \"lambda.amazonaws.com\" }");
+    assert_eq!(
+        service
+            .iter()
+            .filter(|(r, _)| r == "policy.privilege-escalation")
+            .count(),
+        1,
+        "{service:?}"
+    );
+    assert!(
+        service.contains(&("policy.resource-wildcard".to_string(), "medium".to_string())),
+        "{service:?}"
+    );
+}

@@ -240,6 +240,7 @@ pub fn run(extracted: &Extracted, today: &str) -> Judged {
         }
     }
     grants(extracted, &evaluated, &reach, &mut out.hits);
+    assume_chains(extracted, &evaluated, &reach, &mut out.hits);
     for fact in &extracted.facts {
         for check in ALL {
             if let Scope::Fact(predicate) = &check.scope {
@@ -307,6 +308,117 @@ fn grants(
                 let context = format!("{principal} (through {})", names.join(", "));
                 out.push(hit(check, &context, r));
             }
+        }
+    }
+}
+
+/// `sts:AssumeRole` on every role, judged by the roles of the same IaC it can reach: a role
+/// whose trust policy lets in an IAM principal of an account (a user or role it names, the
+/// account, anyone) and whose own policies escalate makes the grant that escalation, reported
+/// at the assuming statement with the role's policies related. The resource-wildcard finding
+/// for `sts:AssumeRole` alone there gives way to it.
+fn assume_chains(
+    extracted: &Extracted,
+    evaluated: &[Vec<Expanded>],
+    reach: &Principals,
+    out: &mut Vec<Hit>,
+) {
+    // Roles assumable by an IAM principal: (role address, trust document).
+    let assumable: Vec<(String, &PolicyDoc)> = extracted
+        .docs
+        .iter()
+        .filter(|d| d.kind == DocKind::Trust)
+        .filter(|d| {
+            d.statements.iter().any(|s| {
+                s.allows()
+                    && s.principals
+                        .iter()
+                        .any(|p| p.kind == "AWS" || p.kind == "*")
+            })
+        })
+        .filter_map(|d| Some((d.context.split(" (").next()?.to_string(), d)))
+        .collect();
+    if assumable.is_empty() {
+        return;
+    }
+    let identity = |d: usize| extracted.docs[d].kind == DocKind::Identity;
+    // What each assumable role escalates to, through its own policies.
+    let mut escalating = Vec::new();
+    for (role, trust) in &assumable {
+        let Some(docs) = reach.get(role) else {
+            continue;
+        };
+        let grants = Grants {
+            statements: docs
+                .iter()
+                .copied()
+                .filter(|&d| identity(d))
+                .flat_map(|d| evaluated[d].iter().map(move |e| (&extracted.docs[d], e)))
+                .collect(),
+        };
+        if let Some((severity, paths)) = privilege_escalation::escalates(&grants) {
+            escalating.push((role.as_str(), *trust, severity, paths));
+        }
+    }
+    if escalating.is_empty() {
+        return;
+    }
+    for (doc, expanded) in extracted.docs.iter().zip(evaluated) {
+        if doc.kind != DocKind::Identity {
+            continue;
+        }
+        for st in expanded {
+            let s = st.statement;
+            if !s.allows() || st.dead.is_some() || st.is_everything() || !broad_resource(s) {
+                continue;
+            }
+            let Some(assume) = st.allows_any(&["sts:AssumeRole"]) else {
+                continue;
+            };
+            // A role does not reach itself through its own grant.
+            let others: Vec<_> = escalating
+                .iter()
+                .filter(|(role, ..)| !doc.attached_to.iter().any(|a| a == role))
+                .collect();
+            let Some(severity) = others.iter().map(|(_, _, sev, _)| *sev).max() else {
+                continue;
+            };
+            let names: Vec<String> = others
+                .iter()
+                .map(|(role, _, _, paths)| {
+                    let shown: Vec<&str> = paths.iter().take(2).map(String::as_str).collect();
+                    format!("{role}, which can escalate: {}", list(&shown, 2))
+                        + &match paths.len().saturating_sub(2) {
+                            0 => String::new(),
+                            more => format!(" and {more} more"),
+                        }
+                })
+                .collect();
+            let raw = Raw {
+                severity,
+                at: st.at(assume),
+                message: format!("{assume} on every role reaches {}", names.join("; and ")),
+                related: others
+                    .iter()
+                    .map(|(role, trust, ..)| {
+                        (trust.start, trust.start + 1, format!("{role}'s trust policy lets IAM principals assume it"))
+                    })
+                    .collect(),
+                remedy: Some(format!(
+                    "Scope `{assume}` to the ARNs of the roles this principal is meant to assume, and narrow the trust policies of {} to the principals that need them.",
+                    others.iter().map(|(role, ..)| format!("`{role}`")).collect::<Vec<_>>().join(", ")
+                )),
+            };
+            let (start, end) = (s.start, s.end);
+            // The generic finding for this statement gives way when sts:AssumeRole was all of it.
+            out.retain(|h| {
+                !(h.check.id == "policy.resource-wildcard"
+                    && h.start >= start
+                    && h.end <= end
+                    && h.message
+                        .ends_with(": sts:AssumeRole allowed on Resource *"))
+            });
+            out.push(hit(&privilege_escalation::CHECK, &doc.context, raw));
         }
     }
 }

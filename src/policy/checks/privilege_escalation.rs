@@ -20,7 +20,7 @@ pub static CHECK: Check = Check {
     severity: Severity::High,
     cwe: 269,
     rationale: "Some actions let a principal give itself more than it was granted: passing any role to new compute (`iam:PassRole` with `ec2:RunInstances`, `lambda:CreateFunction`, ...), running code on compute that already has a role (`ssm:SendCommand`, `lambda:UpdateFunctionCode`, ...), rewriting or attaching policies, creating keys or passwords for other users, editing trust policies, or setting the tags that other grants depend on.",
-    remediation: "Scope `iam:PassRole` to the role ARNs the workload passes, with an `iam:PassedToService` condition; keep policy-editing and credential-creating IAM actions out of workload roles; scope them to the principal's own user (`${aws:username}`) where self-service is intended; scope code-running actions to the instances, functions and projects the workload owns.",
+    remediation: "Scope `sts:AssumeRole` to the roles meant to be assumed (an assume-anything grant is judged by the roles of the same IaC whose trust lets IAM principals in: when one of them escalates, so does the grant). Scope `iam:PassRole` to the role ARNs the workload passes, with an `iam:PassedToService` condition; keep policy-editing and credential-creating IAM actions out of workload roles; scope them to the principal's own user (`${aws:username}`) where self-service is intended; scope code-running actions to the instances, functions and projects the workload owns.",
     fires: &[
         (
             "pass-role-to-lambda-by-condition.json",
@@ -260,6 +260,18 @@ fn satisfied(g: &Grants) -> Vec<(&'static Path, Vec<usize>)> {
 /// satisfies by itself, as granted, lower-cased. The other grant checks leave exactly these
 /// to it, so that a code-running action without `iam:PassRole` (`lambda:CreateFunction` on
 /// `*`) is still judged, by the resource-wildcard check, and `iam:PassRole` once.
+/// The escalation paths the statements of one principal satisfy together: their explanations,
+/// and the worst severity.
+pub(super) fn escalates(g: &Grants) -> Option<(Severity, Vec<String>)> {
+    let found = satisfied(g);
+    let severity = found.iter().map(|(p, _)| p.severity).max()?;
+    let described = found
+        .iter()
+        .map(|(p, used)| format!("{} ({})", action_list(p, g, *used.last().unwrap_or(&0)), p.explains))
+        .collect();
+    Some((severity, described))
+}
+
 pub(super) fn claimed(doc: &PolicyDoc, statements: &[Expanded]) -> BTreeSet<String> {
     let g = Grants {
         statements: statements.iter().map(|e| (doc, e)).collect(),
