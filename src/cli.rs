@@ -151,6 +151,17 @@ pub struct AuditArgs {
     #[arg(long, value_name = "SECS", default_value_t = 120)]
     pub report_timeout: u64,
 
+    /// CloudTrail's record of each reported key's use (LookupEvents, with the first
+    /// profile's credentials: an organization trail answers for every account).
+    #[arg(long)]
+    pub cloudtrail: bool,
+    /// The same from the log files a trail delivers to S3 (s3://bucket/prefix).
+    #[arg(long, value_name = "URL")]
+    pub cloudtrail_s3: Option<String>,
+    /// How many days back CloudTrail is searched.
+    #[arg(long, value_name = "DAYS", default_value_t = 90)]
+    pub cloudtrail_days: u32,
+
     /// Read this configuration instead of the nearest `.keyrot.toml` (`max-key-age`,
     /// `fail-on`, `disable`, `severity` and `allow` apply to audits as to scans).
     #[arg(long, value_name = "FILE")]

@@ -2458,3 +2458,60 @@ fn audit_reads_the_configuration_and_several_profiles() {
         scan.stderr
     );
 }
+
+#[test]
+fn audit_adds_cloudtrail_evidence_to_the_keys_it_reports() {
+    let key = create_key(None, "audit-trail");
+    let later = date_in(200);
+    let as_of = keyrot::time::parse_date(&later).unwrap();
+    let mut pages = std::collections::HashMap::new();
+    pages.insert(
+        key.0.clone(),
+        vec![vec![trail_event(
+            as_of - 3 * 86_400,
+            "ListBuckets",
+            "203.0.113.9",
+        )]],
+    );
+    let (url, seen) = cloudtrail_stand_in(pages);
+    let dir = crate::util::Dir::new();
+    let run_with = |more: &[&str]| {
+        let mut args = vec![
+            "audit",
+            "--as-of",
+            later.as_str(),
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+        ];
+        args.extend_from_slice(more);
+        keyrot_aws_env(dir.path(), &[("AWS_ENDPOINT_URL_CLOUDTRAIL", &url)], &args)
+    };
+    let run = run_with(&["--cloudtrail"]);
+    assert!(run.code <= 1, "{}", run.stderr);
+    let report = run.json();
+    let f = finding_for(&report, &key.0);
+    assert_eq!(f["rule_id"], "iam.key-too-old", "{f:#}");
+    assert_eq!(f["facts"]["iam"]["usage"]["events"], 1, "{f:#}");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("CloudTrail: 1 calls"),
+        "{f:#}"
+    );
+    assert!(seen
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|r| r["LookupAttributes"][0]["AttributeValue"] == key.0.as_str()));
+    // Its twin without the flag asks CloudTrail nothing.
+    let asked = seen.lock().unwrap().len();
+    let plain = run_with(&[]);
+    assert!(plain.code <= 1, "{}", plain.stderr);
+    let report = plain.json();
+    let f = finding_for(&report, &key.0);
+    assert!(f["facts"]["iam"]["usage"].is_null(), "{f:#}");
+    assert_eq!(seen.lock().unwrap().len(), asked);
+}

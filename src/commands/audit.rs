@@ -56,6 +56,28 @@ pub(super) fn audit(args: AuditArgs) -> Result<u8, CommandError> {
     };
     let mut audited = crate::iam::audit::run(&catalog, &opts)?;
     crate::suppress::Policy::of(&config, Default::default()).apply(&mut audited.findings);
+    // CloudTrail's record of the keys the findings are about, by account.
+    let mut by_account: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for f in &audited.findings {
+        let account = f.facts.iam.as_ref().and_then(|k| k.account.clone());
+        if let (Some(key), Some(account)) =
+            (&f.facts.key_id, account.or(f.facts.account_id.clone()))
+        {
+            by_account.entry(account).or_default().push(key.clone());
+        }
+    }
+    let trail = super::scan::Trail {
+        s3: args.cloudtrail_s3.as_deref(),
+        lookup: args.cloudtrail,
+        days: args.cloudtrail_days,
+        as_of: opts.as_of,
+    };
+    trail.evidence(
+        &opts.aws,
+        by_account,
+        &mut audited.findings,
+        &mut audited.problems,
+    )?;
     let keys: usize = audited.metrics.iter().map(|m| m.keys).sum();
     let accounts = audited.metrics.len();
     let label = args.label.clone().unwrap_or_else(|| {
