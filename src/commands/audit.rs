@@ -66,7 +66,7 @@ pub(super) fn audit(args: AuditArgs) -> Result<u8, CommandError> {
             by_account.entry(account).or_default().push(key.clone());
         }
     }
-    let trail = super::scan::Trail {
+    let trail = super::trail::Trail {
         s3: args.cloudtrail_s3.as_deref(),
         lookup: args.cloudtrail,
         days: args.cloudtrail_days,

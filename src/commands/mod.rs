@@ -8,6 +8,8 @@ mod merge;
 mod rotate;
 mod rules;
 mod scan;
+#[cfg(feature = "aws")]
+mod trail;
 
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::Path;
