@@ -1,81 +1,56 @@
-//! Dates without a calendar crate: the civil date of a Unix time (Howard Hinnant's algorithm).
+//! Dates and instants, through jiff: parsing rejects what is not a date (`2026-02-31`), and
+//! formatting is the calendar's, not arithmetic of our own. Instants are Unix seconds (`i64`)
+//! everywhere else in keyrot.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use jiff::civil::{Date, DateTime};
+use jiff::Timestamp;
 
 /// Now, as `YYYY-MM-DDTHH:MM:SSZ`.
 pub fn now_rfc3339() -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    rfc3339(secs as i64)
+    rfc3339(now())
 }
 
+/// `YYYY-MM-DDTHH:MM:SSZ` of a Unix time (UTC); instants outside jiff's range (years -9999 to
+/// 9999) are clamped to its ends.
 pub fn rfc3339(unix: i64) -> String {
-    let days = unix.div_euclid(86_400);
-    let rem = unix.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    let at = Timestamp::from_second(unix).unwrap_or(if unix < 0 {
+        Timestamp::MIN
+    } else {
+        Timestamp::MAX
+    });
+    at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-/// `YYYY-MM-DD` (UTC midnight) as seconds since the epoch.
+/// `YYYY-MM-DD` (UTC midnight) as seconds since the epoch; the date part of a timestamp
+/// (`2026-11-29T08:00:00Z`) is read as its date. `None` for anything that is not a real date
+/// (`2026-02-31`, `2026-13-01`).
 pub fn parse_date(text: &str) -> Option<i64> {
-    let mut parts = text.trim().splitn(3, '-');
-    let y: i64 = parts.next()?.parse().ok()?;
-    let m: i64 = parts.next()?.parse().ok()?;
-    let d: i64 = parts.next()?.get(..2)?.parse().ok()?;
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = if m > 2 { m - 3 } else { m + 9 };
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some((era * 146_097 + doe - 719_468) * 86_400)
+    let text = text.trim();
+    let day = match text.as_bytes().get(10) {
+        Some(b'T' | b't' | b' ') => text.get(..10)?,
+        Some(_) => return None,
+        None => text,
+    };
+    let date: Date = day.parse().ok()?;
+    let at = date.to_zoned(jiff::tz::TimeZone::UTC).ok()?;
+    Some(at.timestamp().as_second())
 }
 
-/// `YYYY-MM-DDTHH:MM:SS[.fff]Z` (UTC, as CloudTrail writes `eventTime`) as seconds since the
-/// epoch.
+/// An RFC 3339 instant (`2026-11-29T08:00:00Z`, `...08:00:00.123+02:00`, as CloudTrail and
+/// IAM write them) as seconds since the epoch; one with no offset is taken as UTC.
 pub fn parse_rfc3339(text: &str) -> Option<i64> {
-    let day = parse_date(text.get(..10)?)?;
-    let time = text.get(11..19)?;
-    if text.as_bytes().get(10) != Some(&b'T') {
-        return None;
+    let text = text.trim();
+    if let Ok(at) = text.parse::<Timestamp>() {
+        return Some(at.as_second());
     }
-    let mut parts = time.split(':');
-    let h: i64 = parts.next()?.parse().ok()?;
-    let m: i64 = parts.next()?.parse().ok()?;
-    let s: i64 = parts.next()?.parse().ok()?;
-    if h > 23 || m > 59 || s > 60 {
-        return None;
-    }
-    Some(day + h * 3600 + m * 60 + s)
+    let civil: DateTime = text.parse().ok()?;
+    let at = civil.to_zoned(jiff::tz::TimeZone::UTC).ok()?;
+    Some(at.timestamp().as_second())
 }
 
 /// Now, seconds since the epoch.
 pub fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
+    Timestamp::now().as_second()
 }
 
 #[cfg(test)]
@@ -91,5 +66,25 @@ mod tests {
             Some(1_795_910_400)
         );
         assert_eq!(super::parse_date("2026-13-01"), None);
+    }
+
+    #[test]
+    fn dates_that_do_not_exist_are_refused() {
+        assert_eq!(super::parse_date("2026-02-31"), None);
+        assert_eq!(super::parse_date("2025-02-29"), None);
+        assert!(super::parse_date("2024-02-29").is_some());
+        assert_eq!(super::parse_date("2026-11-29junk"), None);
+        assert_eq!(super::parse_rfc3339("2026-02-30T00:00:00Z"), None);
+        assert_eq!(super::parse_rfc3339("N/A"), None);
+    }
+
+    #[test]
+    fn instants_keep_their_offsets() {
+        let utc = super::parse_rfc3339("2026-11-29T08:00:00Z").unwrap();
+        assert_eq!(super::parse_rfc3339("2026-11-29T10:00:00+02:00"), Some(utc));
+        assert_eq!(super::parse_rfc3339("2026-11-29T08:00:00.250Z"), Some(utc));
+        assert_eq!(super::parse_rfc3339("2026-11-29T08:00:00+00:00"), Some(utc));
+        assert_eq!(super::parse_rfc3339("2026-11-29T08:00:00"), Some(utc));
+        assert_eq!(super::rfc3339(i64::MAX).len(), 20);
     }
 }

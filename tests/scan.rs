@@ -1074,3 +1074,21 @@ fn progress_reaches_a_pipe_only_when_asked_for() {
         shown.stderr
     );
 }
+
+#[test]
+fn a_date_that_does_not_exist_is_refused() {
+    let dir = crate::util::Dir::new();
+    dir.write("a.txt", "nothing here\n");
+    for bad in ["2026-02-31", "2025-02-29", "2026-13-01"] {
+        let run = crate::util::keyrot_in(dir.path(), &["scan", ".", "--iam", "--as-of", bad]);
+        assert_eq!(run.code, 2, "{bad}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("is not a date"),
+            "{bad}: {}",
+            run.stderr
+        );
+    }
+    // Its twin, a real leap day, is a date: the scan runs (offline: no key to look up).
+    let run = crate::util::keyrot_in(dir.path(), &["scan", ".", "--iam", "--as-of", "2024-02-29"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
