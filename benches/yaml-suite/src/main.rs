@@ -51,7 +51,9 @@ fn keyrot(text: &str) -> bool {
 }
 
 fn cases(dir: &Path, out: &mut Vec<(PathBuf, bool)>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     // `name/` and `tags/` hold links to the same cases: follow real folders only.
     let mut entries: Vec<_> = entries
         .filter_map(Result::ok)
@@ -104,7 +106,9 @@ fn main() {
             }
         };
         for (path, is_error) in &suite_cases {
-            let Ok(text) = std::fs::read_to_string(path) else { continue };
+            let Ok(text) = std::fs::read_to_string(path) else {
+                continue;
+            };
             match (run(&text), is_error) {
                 (Some(true), false) => ok_valid += 1,
                 (Some(false), true) => ok_invalid += 1,
@@ -115,9 +119,14 @@ fn main() {
             }
         }
         for path in &templates {
-            let Ok(text) = std::fs::read_to_string(path) else { continue };
+            let Ok(text) = std::fs::read_to_string(path) else {
+                continue;
+            };
             if run(&text) != Some(true) {
                 rejected += 1;
+                if std::env::var_os("SUITE_VERBOSE").is_some() {
+                    eprintln!("{name}: template rejected: {path}");
+                }
             }
         }
         println!("| {name} | {ok_valid} | {ok_invalid} | {rejected} | {panics} |");
