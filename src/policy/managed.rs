@@ -17,7 +17,14 @@ const SERVICE_SCOPED: &str = include_str!("../../patterns/service-scoped-actions
 fn managed() -> &'static HashMap<&'static str, (&'static str, &'static str)> {
     static TABLE: OnceLock<HashMap<&'static str, (&'static str, &'static str)>> = OnceLock::new();
     TABLE.get_or_init(|| {
-        let mut text = String::new();
+        // gzip's trailer holds the decompressed size: one allocation of exactly that, never
+        // grown by doubling (3.6 MB, not the 14 MB of peak memory growth costs).
+        let size = MANAGED
+            .len()
+            .checked_sub(4)
+            .and_then(|at| MANAGED.get(at..))
+            .map_or(0, |t| u32::from_le_bytes([t[0], t[1], t[2], t[3]]) as usize);
+        let mut text = String::with_capacity(size + 1);
         // The table is ours, built into the binary: a failure here is a build defect, and
         // leaves every managed policy unjudged rather than stopping a scan.
         if flate2::read::GzDecoder::new(MANAGED)
@@ -26,7 +33,7 @@ fn managed() -> &'static HashMap<&'static str, (&'static str, &'static str)> {
         {
             return HashMap::new();
         }
-        let text: &'static str = Box::leak(text.into_boxed_str());
+        let text: &'static str = text.leak();
         text.lines()
             .filter(|l| !l.starts_with('#'))
             .filter_map(|l| {
