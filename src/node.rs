@@ -57,6 +57,22 @@ impl Node {
             _ => &[],
         }
     }
+
+    /// Every span of the tree, `(start, end)`, replaced by what `f` makes of it: moved into a
+    /// larger text, mapped back past repairs, or pinned to one place.
+    pub fn respan(&mut self, f: &impl Fn(usize, usize) -> (usize, usize)) {
+        (self.start, self.end) = f(self.start, self.end);
+        match &mut self.kind {
+            Kind::Map(entries) => entries.iter_mut().for_each(|(_, v)| v.respan(f)),
+            Kind::List(items) => items.iter_mut().for_each(|v| v.respan(f)),
+            _ => {}
+        }
+    }
+
+    /// Every span of the tree set to `start..end` (a document that stands for one place).
+    pub fn pin(&mut self, start: usize, end: usize) {
+        self.respan(&|_, _| (start, end));
+    }
 }
 
 impl Node {
@@ -137,18 +153,8 @@ pub fn json_within_budget(text: &str) -> Result<Node, JsonStop> {
 /// Parses JSON that starts at `offset` of a larger text, with spans in that text's offsets.
 pub fn parse_json_at(text: &str, offset: usize) -> Option<Node> {
     let mut node = parse_json(text)?;
-    shift(&mut node, offset);
+    node.respan(&|start, end| (start + offset, end + offset));
     Some(node)
-}
-
-fn shift(node: &mut Node, by: usize) {
-    node.start += by;
-    node.end += by;
-    match &mut node.kind {
-        Kind::Map(entries) => entries.iter_mut().for_each(|(_, v)| shift(v, by)),
-        Kind::List(items) => items.iter_mut().for_each(|v| shift(v, by)),
-        _ => {}
-    }
 }
 
 struct JsonParser<'a> {
@@ -317,7 +323,12 @@ pub fn yaml(text: &str) -> Result<Node, (usize, String)> {
         match yaml_once(&repaired) {
             Ok(mut node) => {
                 if !inserted.is_empty() {
-                    unshift(&mut node, &inserted);
+                    node.respan(&|start, end| {
+                        (
+                            original_offset(start, &inserted),
+                            original_offset(end, &inserted),
+                        )
+                    });
                 }
                 return Ok(node);
             }
@@ -451,20 +462,9 @@ fn original_offset(at: usize, inserted: &[(usize, usize)]) -> usize {
     at - shift
 }
 
-fn unshift(node: &mut Node, inserted: &[(usize, usize)]) {
-    node.start = original_offset(node.start, inserted);
-    node.end = original_offset(node.end, inserted);
-    match &mut node.kind {
-        Kind::Map(entries) => entries.iter_mut().for_each(|(_, v)| unshift(v, inserted)),
-        Kind::List(items) => items.iter_mut().for_each(|v| unshift(v, inserted)),
-        _ => {}
-    }
-}
-
 /// An upper bound of how deep a YAML text can nest: a block collection needs one more column
-/// of indentation (or of `- `) per level, a flow collection one more bracket. a loader
-/// that recursed once per level would be at risk, so text that could nest past the budget is refused before
-/// it is parsed, and the stack is never at risk.
+/// of indentation (or of `- `) per level, a flow collection one more bracket. Text that could
+/// nest past the budget is refused before it is parsed, so no reader's recursion is at risk.
 fn nesting_bound(text: &str) -> (usize, usize) {
     let mut worst = (0, 0);
     let mut flow: usize = 0;

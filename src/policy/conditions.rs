@@ -169,13 +169,13 @@ const POSITIVE: &[(&str, &str)] = &[
 /// (`Deny execute-api:Invoke` when `StringNotEquals aws:SourceVpce`, beside
 /// `Allow * execute-api:Invoke`, AWS's private API policy). The allow is then as narrow as that
 /// condition with its operator made positive, which is returned.
-pub fn denied_unless(
+pub fn denied_unless<'a>(
     allow: &Statement,
     granted: &ActionSet,
-    document: &[&Statement],
+    mut document: impl Iterator<Item = &'a Statement>,
     audience: Audience,
 ) -> Option<Condition> {
-    document.iter().find_map(|deny| {
+    document.find_map(|deny| {
         let denies = deny.effect.as_ref().is_some_and(|e| e.is("Deny"));
         if !denies
             || !deny.not_actions.is_empty()

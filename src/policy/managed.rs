@@ -17,22 +17,11 @@ const SERVICE_SCOPED: &str = include_str!("../../patterns/service-scoped-actions
 fn managed() -> &'static HashMap<&'static str, (&'static str, &'static str)> {
     static TABLE: OnceLock<HashMap<&'static str, (&'static str, &'static str)>> = OnceLock::new();
     TABLE.get_or_init(|| {
-        // gzip's trailer holds the decompressed size: one allocation of exactly that, never
-        // grown by doubling (3.6 MB, not the 14 MB of peak memory growth costs).
-        let size = MANAGED
-            .len()
-            .checked_sub(4)
-            .and_then(|at| MANAGED.get(at..))
-            .map_or(0, |t| u32::from_le_bytes([t[0], t[1], t[2], t[3]]) as usize);
-        let mut text = String::with_capacity(size + 1);
-        // The table is ours, built into the binary: a failure here is a build defect, and
-        // leaves every managed policy unjudged rather than stopping a scan.
-        if flate2::read::GzDecoder::new(MANAGED)
+        let mut text = String::new();
+        // Data built into the binary: unreadable, it is a defect of the build, not of the input.
+        flate2::read::GzDecoder::new(MANAGED)
             .read_to_string(&mut text)
-            .is_err()
-        {
-            return HashMap::new();
-        }
+            .expect("patterns/aws-managed-policies.tsv.gz is gzip of UTF-8");
         let text: &'static str = text.leak();
         text.lines()
             .filter(|l| !l.starts_with('#'))
@@ -46,13 +35,34 @@ fn managed() -> &'static HashMap<&'static str, (&'static str, &'static str)> {
     })
 }
 
+/// `patterns/service-scoped-actions.txt`: each action (lower case) AWS's execution-role
+/// policies grant on `*`, with the policies that grant it.
+fn service_scoped_table() -> &'static HashMap<&'static str, Vec<&'static str>> {
+    static TABLE: OnceLock<HashMap<&'static str, Vec<&'static str>>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        SERVICE_SCOPED
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| {
+                let (action, policies) = l.split_once('\t')?;
+                Some((action, policies.split(',').collect()))
+            })
+            .collect()
+    })
+}
+
+/// An action (lower case) that AWS's execution-role policies grant on `*`: a function's own
+/// log stream, the network interfaces of the VPC it runs in, the agents' channels. The service
+/// scopes it: not a weakness.
+pub fn service_scoped(action: &str) -> bool {
+    service_scoped_table().contains_key(action)
+}
+
 /// The execution-role policies whose grants the service scopes itself: judged as nothing.
 fn execution_role(name: &str) -> bool {
-    SERVICE_SCOPED
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| l.split('\t').nth(1))
-        .any(|names| names.split(',').any(|n| n == name))
+    service_scoped_table()
+        .values()
+        .any(|policies| policies.contains(&name))
 }
 
 /// The name of the AWS-managed policy an ARN (any partition, any spelling of it: a literal, a
@@ -93,7 +103,7 @@ pub fn document(name: &str, start: usize, end: usize) -> Option<Node> {
         return None;
     }
     let mut node = parse_json(document)?;
-    at_span(&mut node, start, end);
+    node.pin(start, end);
     Some(node)
 }
 
@@ -101,12 +111,11 @@ pub fn document(name: &str, start: usize, end: usize) -> Option<Node> {
 fn sam() -> &'static HashMap<String, (Vec<String>, serde_json::Value)> {
     static TABLE: OnceLock<HashMap<String, (Vec<String>, serde_json::Value)>> = OnceLock::new();
     TABLE.get_or_init(|| {
-        let Ok(all) = serde_json::from_str::<serde_json::Value>(SAM) else {
-            return HashMap::new();
-        };
-        let Some(templates) = all["templates"].as_object() else {
-            return HashMap::new();
-        };
+        let all: serde_json::Value =
+            serde_json::from_str(SAM).expect("patterns/sam-policy-templates.json is JSON");
+        let templates = all["templates"]
+            .as_object()
+            .expect("patterns/sam-policy-templates.json has `templates`");
         templates
             .iter()
             .map(|(name, t)| {
@@ -125,89 +134,69 @@ fn sam() -> &'static HashMap<String, (Vec<String>, serde_json::Value)> {
 }
 
 /// A SAM policy template (`S3CrudPolicy: {BucketName: !Ref Bucket}`) as the document SAM
-/// writes for it: each parameter replaced by its value when the template gives it literally
-/// (`BucketName: "*"` is every bucket), unknown until deployment otherwise. Every span is the
-/// template's place.
-pub fn sam_template(name: &str, parameters: Option<&Node>) -> Option<(Node, usize, usize)> {
+/// writes for it, every span at `(start, end)`: each parameter replaced by its value when the
+/// template gives it literally (`BucketName: "*"` is every bucket), unknown until deployment
+/// otherwise.
+pub fn sam_template(name: &str, parameters: &Node, start: usize, end: usize) -> Option<Node> {
     let (names, statements) = sam().get(name)?;
-    let value = |param: &str| -> String {
-        match parameters.and_then(|p| p.get(param)).map(|v| &v.kind) {
-            Some(Kind::Str(s)) | Some(Kind::Scalar(s)) => s.clone(),
-            // `${...}` reads as a part unknown until deployment.
-            _ => format!("${{{param}}}"),
-        }
-    };
-    let values: HashMap<&str, String> = names.iter().map(|n| (n.as_str(), value(n))).collect();
+    let values: HashMap<&str, String> = names
+        .iter()
+        .filter_map(|n| match &parameters.get(n)?.kind {
+            Kind::Str(s) | Kind::Scalar(s) => Some((n.as_str(), s.clone())),
+            _ => None,
+        })
+        .collect();
     let mut statements = statements.clone();
     substitute(&mut statements, &values);
     let doc = serde_json::json!({"Version": "2012-10-17", "Statement": statements});
-    let node = parse_json(&doc.to_string())?;
-    let (start, end) = parameters.map_or((0, 0), |p| (p.start, p.end));
-    Some((node, start, end))
+    let mut node = parse_json(&doc.to_string())?;
+    node.pin(start, end);
+    Some(node)
 }
 
-/// `{"Fn::Sub": ["arn:...:${bucketName}", {"bucketName": {"Ref": "BucketName"}}]}` and
-/// `{"Ref": "BucketName"}` with the parameters' values, as strings.
+/// A parameter's value, or `${Name}`: a part unknown until deployment, as shapes read it.
+fn value_of(params: &HashMap<&str, String>, name: &str) -> String {
+    params
+        .get(name)
+        .cloned()
+        .unwrap_or_else(|| format!("${{{name}}}"))
+}
+
+/// `{"Ref": "BucketName"}` and `{"Fn::Sub": ["arn:...:${bucketName}", {"bucketName":
+/// {"Ref": "BucketName"}}]}` as the strings the parameters' values make of them.
 fn substitute(value: &mut serde_json::Value, params: &HashMap<&str, String>) {
     use serde_json::Value;
-    let replaced = match value {
-        Value::Object(map) if map.len() == 1 => {
-            if let Some(Value::String(p)) = map.get("Ref") {
-                Some(
-                    params
-                        .get(p.as_str())
-                        .cloned()
-                        .unwrap_or_else(|| format!("${{{p}}}")),
-                )
-            } else if let Some(Value::Array(sub)) = map.get("Fn::Sub") {
-                let template = sub
-                    .first()
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string();
-                let mut out = template;
-                if let Some(Value::Object(vars)) = sub.get(1) {
-                    for (var, v) in vars {
-                        let text = match v {
-                            Value::Object(r) => match r.get("Ref").and_then(Value::as_str) {
-                                Some(p) => params
-                                    .get(p)
-                                    .cloned()
-                                    .unwrap_or_else(|| format!("${{{p}}}")),
-                                None => format!("${{{var}}}"),
-                            },
-                            Value::String(s) => s.clone(),
-                            _ => format!("${{{var}}}"),
-                        };
-                        out = out.replace(&format!("${{{var}}}"), &text);
-                    }
-                }
-                Some(out)
-            } else if let Some(Value::String(template)) = map.get("Fn::Sub") {
-                Some(template.clone())
-            } else {
-                None
+    let reference = |v: &Value| {
+        v.get("Ref")
+            .and_then(Value::as_str)
+            .map(|p| value_of(params, p))
+    };
+    // Intrinsic functions are objects of one key.
+    let single = value.as_object().is_some_and(|m| m.len() == 1);
+    let replaced = match value.get("Fn::Sub").filter(|_| single) {
+        Some(Value::String(template)) => Some(template.clone()),
+        Some(Value::Array(sub)) => {
+            let mut out = sub
+                .first()
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            for (var, v) in sub.get(1).and_then(Value::as_object).into_iter().flatten() {
+                let text = match v {
+                    Value::String(s) => s.clone(),
+                    _ => reference(v).unwrap_or_else(|| format!("${{{var}}}")),
+                };
+                out = out.replace(&format!("${{{var}}}"), &text);
             }
+            Some(out)
         }
+        _ if single => reference(value),
         _ => None,
     };
-    if let Some(text) = replaced {
-        *value = Value::String(text);
-        return;
-    }
-    match value {
-        Value::Object(map) => map.values_mut().for_each(|v| substitute(v, params)),
-        Value::Array(items) => items.iter_mut().for_each(|v| substitute(v, params)),
-        _ => {}
-    }
-}
-
-pub fn at_span(node: &mut Node, start: usize, end: usize) {
-    node.start = start;
-    node.end = end;
-    match &mut node.kind {
-        Kind::Map(entries) => entries.iter_mut().for_each(|(_, v)| at_span(v, start, end)),
-        Kind::List(items) => items.iter_mut().for_each(|v| at_span(v, start, end)),
+    match (replaced, value) {
+        (Some(text), value) => *value = Value::String(text),
+        (None, Value::Object(map)) => map.values_mut().for_each(|v| substitute(v, params)),
+        (None, Value::Array(items)) => items.iter_mut().for_each(|v| substitute(v, params)),
         _ => {}
     }
 }
@@ -252,12 +241,12 @@ mod tests {
     #[test]
     fn sam_templates_take_their_parameters() {
         let params = crate::node::parse_json(r#"{"BucketName": "*"}"#).unwrap();
-        let (doc, ..) = sam_template("S3CrudPolicy", Some(&params)).unwrap();
+        let doc = sam_template("S3CrudPolicy", &params, 0, 0).unwrap();
         let text = format!("{doc:?}");
         assert!(text.contains("arn:${AWS::Partition}:s3:::*/*"), "{text}");
         let params = crate::node::parse_json(r#"{"BucketName": {"Ref": "B"}}"#).unwrap();
-        let (doc, ..) = sam_template("S3CrudPolicy", Some(&params)).unwrap();
+        let doc = sam_template("S3CrudPolicy", &params, 0, 0).unwrap();
         assert!(format!("{doc:?}").contains("s3:::${BucketName}"));
-        assert!(sam_template("NoSuchPolicy", None).is_none());
+        assert!(sam_template("NoSuchPolicy", &params, 0, 0).is_none());
     }
 }

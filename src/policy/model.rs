@@ -272,9 +272,6 @@ pub fn doc_from_node(node: &Node, kind: DocKind, context: String) -> Option<Poli
     })
 }
 
-/// The statements of a `Statement` value: a list, one statement, or CloudFormation's
-/// `Fn::If` around either (both branches are read, each knowing which it is).
-/// `{"Ref": "AWS::NoValue"}` is no statement; anything else is noted as unanalysed.
 /// A statement wholly supplied at deployment (Effect and actions from a module's inputs): a
 /// note of the scan, not a finding of the file that passes it through.
 pub const SUPPLIED: &str =
@@ -283,6 +280,9 @@ pub const SUPPLIED: &str =
 /// Why statements past the nesting budget were not read (a budget: judged high).
 pub const TOO_DEEP: &str = "statements nested deeper than the budget of 16 levels";
 
+/// The statements of a `Statement` value: a list, one statement, or CloudFormation's
+/// `Fn::If` around either (both branches are read, each knowing which it is).
+/// `{"Ref": "AWS::NoValue"}` is no statement; anything else is noted as unanalysed.
 pub fn collect_statements(
     node: &Node,
     branch: Option<&str>,

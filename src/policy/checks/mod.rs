@@ -188,36 +188,22 @@ pub fn run(extracted: &Extracted, today: &str) -> Judged {
                         if raws.is_empty() {
                             continue;
                         }
-                        let document: Vec<&Statement> =
-                            expanded.iter().map(|e| e.statement).collect();
-                        let cleared = match conditions {
-                            Conditions::Clear { keys, audience } => clearing(s, *keys, *audience)
-                                .map(|c| {
-                                    format!("cleared by condition {}", conditions::describe(c))
-                                })
-                                .or_else(|| {
-                                    let c = conditions::denied_unless(
-                                        s,
-                                        &st.granted,
-                                        &document,
-                                        *audience,
-                                    )?;
-                                    keys.is_none_or(|keys| {
-                                        keys.iter().any(|k| k.eq_ignore_ascii_case(&c.key))
-                                    })
-                                    .then(|| {
-                                        format!(
-                                            "cleared by a Deny unless {}",
-                                            conditions::describe(&c)
-                                        )
-                                    })
-                                }),
-                            _ => None,
+                        // What narrows the statement: counted once for all its findings.
+                        let (cleared, lowered) = match conditions {
+                            Conditions::Clear { keys, audience } => (
+                                restriction(st, expanded, *keys, *audience)
+                                    .map(|r| format!("cleared by {r}")),
+                                None,
+                            ),
+                            Conditions::Lower => {
+                                (None, restriction(st, expanded, None, Audience::Attached))
+                            }
+                            Conditions::Own => (None, None),
                         };
                         for mut r in raws.drain(..) {
-                            if let Conditions::Lower = conditions {
-                                (r.severity, r.message) =
-                                    weigh_in(s, &st.granted, &document, r.severity, r.message);
+                            if let Some(by) = &lowered {
+                                r.severity = r.severity.lower();
+                                r.message = format!("{} (lowered: restricted by {by})", r.message);
                             }
                             r.related.extend(repeats(expanded, st));
                             if let Some(branch) = &s.branch {
@@ -409,15 +395,13 @@ fn assume_chains(
                     others.iter().map(|(role, ..)| format!("`{role}`")).collect::<Vec<_>>().join(", ")
                 )),
             };
-            let (start, end) = (s.start, s.end);
             // The generic finding for this statement gives way when sts:AssumeRole was all of it.
-            out.retain(|h| {
-                !(h.check.id == "policy.resource-wildcard"
-                    && h.start >= start
-                    && h.end <= end
-                    && h.message
-                        .ends_with(": sts:AssumeRole allowed on Resource *"))
-            });
+            if resource_wildcard::unjudged(doc, st, expanded) == [assume] {
+                let at = star_resource(s);
+                out.retain(|h| {
+                    !(std::ptr::eq(h.check, &resource_wildcard::CHECK) && (h.start, h.end) == at)
+                });
+            }
             out.push(hit(&privilege_escalation::CHECK, &doc.context, raw));
         }
     }
@@ -441,15 +425,27 @@ fn repeats(expanded: &[Expanded], st: &Expanded) -> Vec<(usize, usize, String)> 
         .collect()
 }
 
-fn clearing<'s>(
-    st: &'s Statement,
+/// What narrows a statement, for messages: one of its own conditions (on one of `keys`, or
+/// any), or a `Deny` of the same document that allows it only under a restricting condition.
+fn restriction(
+    st: &Expanded,
+    document: &[Expanded],
     keys: Option<&[&str]>,
     audience: Audience,
-) -> Option<&'s super::model::Condition> {
-    st.conditions.iter().find(|c| {
-        keys.is_none_or(|keys| keys.iter().any(|k| k.eq_ignore_ascii_case(&c.key)))
-            && conditions::narrows(c, audience)
-    })
+) -> Option<String> {
+    let counts =
+        |key: &str| keys.is_none_or(|keys| keys.iter().any(|k| k.eq_ignore_ascii_case(key)));
+    let s = st.statement;
+    if let Some(c) = s
+        .conditions
+        .iter()
+        .find(|c| counts(&c.key) && conditions::narrows(c, audience))
+    {
+        return Some(format!("condition {}", conditions::describe(c)));
+    }
+    let all = document.iter().map(|e| e.statement);
+    let c = conditions::denied_unless(s, &st.granted, all, audience)?;
+    counts(&c.key).then(|| format!("a Deny unless {}", conditions::describe(&c)))
 }
 
 /// A predicate's find as a finding of `check` in the document or principal `context`.
@@ -464,45 +460,6 @@ fn hit(check: &'static Check, context: &str, r: Raw) -> Hit {
         related: r.related,
         remedy: r.remedy,
         cleared_by: None,
-    }
-}
-
-/// For identity statements a narrowing condition lowers the severity one step, and the
-/// message says which condition was weighed.
-pub fn weigh(st: &Statement, severity: Severity, message: String) -> (Severity, String) {
-    match conditions::narrowing(st, Audience::Attached) {
-        Some(c) => (
-            severity.lower(),
-            format!(
-                "{message} (lowered: restricted by condition {})",
-                conditions::describe(c)
-            ),
-        ),
-        None => (severity, message),
-    }
-}
-
-/// `weigh`, and a `Deny` of the same document that allows the statement only where a
-/// restricting condition holds counts as that condition.
-fn weigh_in(
-    st: &Statement,
-    granted: &super::actions::ActionSet,
-    document: &[&Statement],
-    severity: Severity,
-    message: String,
-) -> (Severity, String) {
-    if conditions::narrowing(st, Audience::Attached).is_some() {
-        return weigh(st, severity, message);
-    }
-    match conditions::denied_unless(st, granted, document, Audience::Attached) {
-        Some(c) => (
-            severity.lower(),
-            format!(
-                "{message} (lowered: a Deny allows it only under {})",
-                conditions::describe(&c)
-            ),
-        ),
-        None => (severity, message),
     }
 }
 
@@ -551,12 +508,7 @@ mod tests {
     use super::*;
 
     fn fires(check: &Check, name: &str, text: &str) -> bool {
-        let extracted = crate::policy::extract::extract(name, text, false, &Default::default())
-            .unwrap_or_else(|e| panic!("{}: example {name} does not parse: {e}", check.id));
-        run(&extracted, "2026-11-30")
-            .hits
-            .iter()
-            .any(|h| h.check.id == check.id && h.cleared_by.is_none())
+        !severities(name, text, check.id).is_empty()
     }
 
     #[test]
@@ -583,9 +535,10 @@ mod tests {
         assert!(problems.is_empty(), "{}", problems.join("\n"));
     }
 
+    /// The severities of `id`'s uncleared findings on one example file.
     fn severities(name: &str, text: &str, id: &str) -> Vec<Severity> {
         let extracted = crate::policy::extract::extract(name, text, false, &Default::default())
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+            .unwrap_or_else(|e| panic!("{id}: example {name} does not parse: {e}"));
         run(&extracted, "2026-11-30")
             .hits
             .iter()

@@ -234,11 +234,12 @@ fn satisfied(g: &Grants) -> Vec<(&'static Path, Vec<usize>)> {
         }
         let mut used = Vec::new();
         let services = services_of(path);
+        let pass_role = db().index("iam:PassRole");
         let complete = path.needs.iter().all(|need| {
             let hit = g.statements.iter().position(|(_, st)| {
                 need.iter().any(|&action| {
                     grants_index(st, action)
-                        && (Some(action) != db().index("iam:PassRole")
+                        && (Some(action) != pass_role
                             || passes_to(st.statement, &services))
                 })
             });

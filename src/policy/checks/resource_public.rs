@@ -87,13 +87,11 @@ fn predicate(_: &PolicyDoc, st: &Expanded, _: &[Expanded], out: &mut Vec<Raw>) {
         return;
     };
     let names = |levels: &[char]| -> Vec<&str> {
-        let found: Vec<&str> = st
-            .granted
+        st.granted
             .iter()
             .filter(|a| levels.contains(&a.level))
             .map(|a| a.name)
-            .collect();
-        found
+            .collect()
     };
     let unknown = s.actions.iter().any(|a| a.text.is_none());
     let secrets = st

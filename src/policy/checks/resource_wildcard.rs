@@ -2,26 +2,8 @@
 //! `s3:ListAllMyBuckets`) never fire: that is the most common false alarm of other scanners; nor
 //! do the actions AWS's own execution-role policies grant on `*` (the service scopes them).
 
-use std::collections::HashSet;
-use std::sync::OnceLock;
-
 use super::prelude::*;
-
-const SERVICE_SCOPED: &str = include_str!("../../../patterns/service-scoped-actions.txt");
-
-/// An action (lower case) that AWS's execution-role managed policies grant on `*`: a function's
-/// own log stream, the network interfaces of the VPC it runs in, the agents' channels.
-fn service_scoped(action: &str) -> bool {
-    static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
-    SET.get_or_init(|| {
-        SERVICE_SCOPED
-            .lines()
-            .filter(|l| !l.starts_with('#'))
-            .filter_map(|l| l.split('\t').next())
-            .collect()
-    })
-    .contains(action)
-}
+use crate::policy::managed::service_scoped;
 
 pub static CHECK: Check = Check {
     id: "policy.resource-wildcard",
@@ -92,23 +74,34 @@ pub static CHECK: Check = Check {
 };
 
 fn predicate(doc: &PolicyDoc, st: &Expanded, all: &[Expanded], out: &mut Vec<Raw>) {
+    let unjudged = unjudged(doc, st, all);
+    if !unjudged.is_empty() {
+        out.push(raw(
+            CHECK.severity,
+            star_resource(st.statement),
+            format!("{} allowed on Resource *", list(&unjudged, 4)),
+        ));
+    }
+}
+
+/// The scopable writes a statement allows on `*` that no other check judges: what this check
+/// reports for it.
+pub(super) fn unjudged(doc: &PolicyDoc, st: &Expanded, all: &[Expanded]) -> Vec<&'static str> {
     let s = st.statement;
     // AWS's own policies cannot name the customer's resources: they are judged for the power
     // they grant (service wildcards, escalation, secrets and data), not for their `*`.
     if doc.aws_owned || !s.on_any_resource() || st.is_everything() || !s.not_actions.is_empty() {
-        return;
+        return Vec::new();
     }
-    // Services granted whole (`s3:*`) are the service-wildcard check's; the escalation paths
-    // this document completes, and the secrets and data reads other checks name, are theirs:
-    // one finding per problem, and no granted action left unjudged.
+    // Services granted whole (`s3:*`) are the service-wildcard check's; the secrets and data
+    // reads other checks name are theirs.
     let whole: Vec<String> = s
         .actions
         .iter()
         .filter_map(|a| a.text.as_deref()?.strip_suffix(":*"))
         .map(|service| format!("{}:", service.to_ascii_lowercase()))
         .collect();
-    let named = super::privilege_escalation::claimed(doc, all);
-    let scopable: Vec<&str> = st
+    let candidates: Vec<&'static str> = st
         .granted
         .iter()
         .filter(|a| a.scopable && matches!(a.level, 'W' | 'P'))
@@ -116,7 +109,6 @@ fn predicate(doc: &PolicyDoc, st: &Expanded, all: &[Expanded], out: &mut Vec<Raw
         .filter(|name| {
             let lower = name.to_ascii_lowercase();
             !whole.iter().any(|w| lower.starts_with(w.as_str()))
-                && !named.contains(&lower)
                 && !service_scoped(&lower)
                 // The role it makes trusts only its service and carries AWS's fixed policy:
                 // the caller gains nothing.
@@ -125,11 +117,14 @@ fn predicate(doc: &PolicyDoc, st: &Expanded, all: &[Expanded], out: &mut Vec<Raw
                 && !super::data_exfiltration::READING.iter().any(|e| e.eq_ignore_ascii_case(name))
         })
         .collect();
-    if !scopable.is_empty() {
-        out.push(raw(
-            CHECK.severity,
-            star_resource(s),
-            format!("{} allowed on Resource *", list(&scopable, 4)),
-        ));
+    if candidates.is_empty() {
+        return candidates;
     }
+    // The escalation paths this document completes are that check's: one finding per problem,
+    // and no granted action left unjudged. Weighed only for a statement that has candidates.
+    let claimed = super::privilege_escalation::claimed(doc, all);
+    candidates
+        .into_iter()
+        .filter(|name| !claimed.contains(&name.to_ascii_lowercase()))
+        .collect()
 }

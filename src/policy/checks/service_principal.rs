@@ -117,13 +117,15 @@ fn predicate(_: &PolicyDoc, st: &Expanded, _: &[Expanded], out: &mut Vec<Raw>) {
     if key_policy {
         return;
     }
-    for p in s.principals.iter().filter(|p| p.kind == "Service") {
-        let Some(service) = p.value.shape.as_deref().and_then(service_of) else {
-            continue;
-        };
-        if !DEPUTIES.iter().any(|d| d.eq_ignore_ascii_case(service)) {
-            continue;
-        }
+    // The first deputy the statement names.
+    let deputy = s.principals.iter().filter(|p| p.kind == "Service").find_map(|p| {
+        let service = p.value.shape.as_deref().and_then(service_of)?;
+        DEPUTIES
+            .iter()
+            .any(|d| d.eq_ignore_ascii_case(service))
+            .then_some((p, service))
+    });
+    if let Some((p, service)) = deputy {
         out.push(raw(
             CHECK.severity,
             (p.value.start, p.value.end),
@@ -132,7 +134,6 @@ fn predicate(_: &PolicyDoc, st: &Expanded, _: &[Expanded], out: &mut Vec<Raw>) {
                 p.value.text.as_deref().unwrap_or(service)
             ),
         ));
-        return;
     }
 }
 

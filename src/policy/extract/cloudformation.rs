@@ -172,17 +172,14 @@ pub fn extract(root: &Node) -> Extracted {
                                 if entries.len() == 1 && policy.get("Statement").is_none() =>
                             {
                                 let (template, parameters) = &entries[0];
-                                let Some((mut node, ..)) = crate::policy::managed::sam_template(
+                                let Some(node) = crate::policy::managed::sam_template(
                                     template,
-                                    Some(parameters),
+                                    parameters,
+                                    policy.start,
+                                    policy.end,
                                 ) else {
                                     continue;
                                 };
-                                crate::policy::managed::at_span(
-                                    &mut node,
-                                    policy.start,
-                                    policy.end,
-                                );
                                 let what = format!(" Policies {template}");
                                 if let Some(mut d) =
                                     doc_from_node(&node, DocKind::Identity, ctx(&what))

@@ -120,12 +120,16 @@ pub enum Format {
 
 /// The IaC forms keyrot names as not analysed, by file name: Terraform's JSON syntax and
 /// Pulumi's YAML programs.
+/// Every file named `*.json`, `*.yml` or `*.yaml` passes here: no allocation.
 fn unread_form(name: &str) -> Option<&'static str> {
-    let lower = name.to_ascii_lowercase();
-    if lower.ends_with(".tf.json") || lower.ends_with(".tofu.json") {
+    let ends = |suffix: &str| {
+        name.len() >= suffix.len()
+            && name.as_bytes()[name.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+    };
+    let pulumi = name.len() > 7 && name.as_bytes()[..7].eq_ignore_ascii_case(b"pulumi.");
+    if ends(".tf.json") || ends(".tofu.json") {
         Some("Terraform JSON syntax")
-    } else if lower.starts_with("pulumi.") && (lower.ends_with(".yaml") || lower.ends_with(".yml"))
-    {
+    } else if pulumi && (ends(".yaml") || ends(".yml")) {
         Some("a Pulumi YAML program")
     } else {
         None
@@ -173,12 +177,12 @@ pub fn format_of(path: &str, text: impl AsRef<[u8]>) -> Option<Format> {
         // IAM resource, a Lambda permission. Other Terraform costs a look, not a parse.
         "tf" | "tofu" if terraform::may_declare(text) => Some(Format::Terraform),
         // Forms not read, named when they may declare IAM (a policy, a role, a user).
-        "json" | "yml" | "yaml" if unread_form(name).is_some() => {
+        "json" | "yml" | "yaml" if let Some(what) = unread_form(name) => {
             let iam = has(text, "aws_iam_")
                 || has(text, "aws:iam:")
                 || has(text, "\"policy\"")
                 || has(text, "policy:");
-            iam.then(|| Format::Unread(unread_form(name).unwrap_or("IaC")))
+            iam.then_some(Format::Unread(what))
         }
         "yml" | "yaml" if is_serverless(name) => Some(Format::Serverless),
         // Only a template naming a resource type keyrot reads (or spelling one with escapes,
@@ -390,20 +394,8 @@ fn spelled_document(value: &Node, text: &str) -> Option<Node> {
         }
     }
     let mut node = crate::node::parse_json(spelled)?;
-    at_span(&mut node, string.start, string.end);
+    node.pin(string.start, string.end);
     Some(node)
-}
-
-fn at_span(node: &mut Node, start: usize, end: usize) {
-    node.start = start;
-    node.end = end;
-    match &mut node.kind {
-        crate::node::Kind::Map(entries) => {
-            entries.iter_mut().for_each(|(_, v)| at_span(v, start, end))
-        }
-        crate::node::Kind::List(items) => items.iter_mut().for_each(|v| at_span(v, start, end)),
-        _ => {}
-    }
 }
 
 /// A policy document anywhere in a JSON file: the root, or any object with `Statement`

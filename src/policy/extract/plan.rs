@@ -138,7 +138,7 @@ fn resource_policies(resource: &Node, out: &mut Extracted) {
         match crate::node::json(text) {
             Ok(mut doc) => {
                 // The document is a string inside the plan: its parts point at the string.
-                pin(&mut doc, node.start, node.end);
+                doc.pin(node.start, node.end);
                 if let Some(mut d) = doc_from_node(&doc, kind, format!("{address}{what}")) {
                     if rtype == "aws_iam_policy" {
                         d.id = values.get("arn").and_then(Node::as_str).map(str::to_string);
@@ -203,16 +203,5 @@ fn resource_policies(resource: &Node, out: &mut Extracted) {
             start: resource.start,
             end: resource.end,
         });
-    }
-}
-
-/// Every span of `node` set to `start..end`.
-fn pin(node: &mut Node, start: usize, end: usize) {
-    node.start = start;
-    node.end = end;
-    match &mut node.kind {
-        Kind::Map(entries) => entries.iter_mut().for_each(|(_, v)| pin(v, start, end)),
-        Kind::List(items) => items.iter_mut().for_each(|v| pin(v, start, end)),
-        _ => {}
     }
 }
