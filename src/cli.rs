@@ -50,6 +50,15 @@ pub enum Command {
     Revoke(RevokeArgs),
     /// Merge the JSON reports of many scans and audits into one JSON, HTML, Markdown or SARIF report.
     Report(ReportArgs),
+    /// Print the JSON Schema of `--format json` reports (`--merged`: of `keyrot report --format json`).
+    Schema(SchemaArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// The schema of a merged report.
+    #[arg(long)]
+    pub merged: bool,
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -124,16 +125,17 @@ impl Origin {
 }
 
 /// What to do about a finding: one line to act on, then the ordered steps.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Remedy {
     pub summary: String,
     pub steps: Vec<Step>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Step {
     pub text: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The command that does it, with placeholders in capitals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
 }
 
@@ -146,23 +148,75 @@ impl Step {
     }
 }
 
-/// Why a finding is suppressed; `kind` follows SARIF (`inSource` or `external`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// Why a finding is suppressed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Suppression {
-    pub kind: &'static str,
-    /// `inline`, `config`, `baseline` or `condition`.
-    pub by: &'static str,
+    pub kind: SuppressionKind,
+    pub by: SuppressedBy,
     /// SARIF's status: `accepted`, or `underReview` for an allow comment that the change
     /// under scan adds itself.
-    #[serde(skip_serializing_if = "is_accepted")]
-    pub status: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "SuppressionStatus::is_accepted")]
+    pub status: SuppressionStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub justification: Option<String>,
 }
 
+/// Where a suppression is written, as SARIF names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum SuppressionKind {
+    /// In the scanned file: an allow comment, or a condition of the policy itself.
+    InSource,
+    /// Outside it: the configuration or a baseline.
+    External,
+}
+
+/// What suppressed a finding.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum SuppressedBy {
+    /// A `keyrot:allow` comment.
+    Inline,
+    /// `.keyrot.toml`'s allow-list.
+    Config,
+    /// A baseline file.
+    Baseline,
+    /// A condition of the policy statement that restricts it.
+    Condition,
+}
+
+impl SuppressedBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuppressedBy::Inline => "inline",
+            SuppressedBy::Config => "config",
+            SuppressedBy::Baseline => "baseline",
+            SuppressedBy::Condition => "condition",
+        }
+    }
+}
+
+/// SARIF's suppression status.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum SuppressionStatus {
+    #[default]
+    Accepted,
+    /// An allow comment the change under scan adds itself: a reviewer must look at it.
+    UnderReview,
+}
+
+impl SuppressionStatus {
+    fn is_accepted(&self) -> bool {
+        *self == SuppressionStatus::Accepted
+    }
+}
+
 /// A span inside a blob: byte offsets plus the 1-based line and column (UTF-16 code units,
-/// as SARIF counts them by default) of both ends.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// as SARIF counts them by default) of both ends. The byte offsets stay in the process.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Location {
     #[serde(skip)]
     pub start: usize,
@@ -175,7 +229,7 @@ pub struct Location {
 }
 
 /// A second place that belongs to a finding, e.g. the secret paired with a key ID.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Related {
     /// What this place holds: "secret access key", "session token".
     pub role: String,
@@ -186,26 +240,71 @@ pub struct Related {
 }
 
 /// What is known about the credential behind a finding.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Facts {
     /// The access key ID; not a secret, it names the key to rotate.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_id: Option<String>,
-    /// "long-term", "temporary", ... from the key ID's prefix.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub key_type: Option<&'static str>,
+    /// What kind of key, from the key ID's prefix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_type: Option<KeyType>,
     /// The AWS account, decoded offline from the key ID.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
     /// The account is a known canary-token account: any use of the key alerts its owner.
+    #[serde(default)]
     pub canary: bool,
     /// What live IAM says about the key (`scan --iam`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iam: Option<KeyFacts>,
 }
 
+/// An AWS key ID's kind, by its prefix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum KeyType {
+    /// `AKIA`: an IAM user's access key.
+    #[serde(rename = "long-term")]
+    LongTerm,
+    /// `ASIA`: STS session credentials.
+    #[serde(rename = "temporary")]
+    Temporary,
+    /// `ABIA`: an AWS STS service bearer token.
+    #[serde(rename = "service bearer token")]
+    ServiceBearerToken,
+    /// `ACCA`: a context-specific credential.
+    #[serde(rename = "context-specific")]
+    ContextSpecific,
+    /// `A3T`: the older long-term form.
+    #[serde(rename = "long-term (legacy)")]
+    LongTermLegacy,
+}
+
+impl KeyType {
+    /// The kind of the key `key_id` names, if it names one.
+    pub fn of(key_id: &str) -> Option<KeyType> {
+        match key_id.get(..4)? {
+            "AKIA" => Some(KeyType::LongTerm),
+            "ASIA" => Some(KeyType::Temporary),
+            "ABIA" => Some(KeyType::ServiceBearerToken),
+            "ACCA" => Some(KeyType::ContextSpecific),
+            p if p.starts_with("A3T") => Some(KeyType::LongTermLegacy),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyType::LongTerm => "long-term",
+            KeyType::Temporary => "temporary",
+            KeyType::ServiceBearerToken => "service bearer token",
+            KeyType::ContextSpecific => "context-specific",
+            KeyType::LongTermLegacy => "long-term (legacy)",
+        }
+    }
+}
+
 /// Where a key stands in IAM.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum KeyState {
     Active,
@@ -218,23 +317,78 @@ pub enum KeyState {
     Unknown,
 }
 
+impl KeyState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyState::Active => "active",
+            KeyState::Inactive => "inactive",
+            KeyState::Deleted => "deleted",
+            KeyState::OtherAccount => "other-account",
+            KeyState::Unknown => "unknown",
+        }
+    }
+}
+
 /// The last recorded use of a key.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct LastUse {
     pub date: String,
     pub service: String,
     pub region: String,
 }
 
+/// How far a principal reaches, least first.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum AccessLevel {
+    /// Granted nothing by any policy.
+    None,
+    /// Can only read and list.
+    ReadOnly,
+    /// Can change data.
+    CanWriteData,
+    /// Can read secrets (credentials, parameters, keys).
+    CanReadSecrets,
+    /// Has a known path to administrator.
+    CanEscalate,
+    /// Everything on every resource.
+    Admin,
+}
+
+impl AccessLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessLevel::None => "none",
+            AccessLevel::ReadOnly => "read-only",
+            AccessLevel::CanWriteData => "can-write-data",
+            AccessLevel::CanReadSecrets => "can-read-secrets",
+            AccessLevel::CanEscalate => "can-escalate",
+            AccessLevel::Admin => "admin",
+        }
+    }
+
+    /// Administrator, or a path to it.
+    pub fn takes_over(self) -> bool {
+        self >= AccessLevel::CanEscalate
+    }
+}
+
+impl std::fmt::Display for AccessLevel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What a key's owner may do in AWS, from the user's effective policies (its blast radius).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Access {
-    /// `admin`, `can-escalate`, `can-read-secrets`, `can-write-data`, `read-only` or `none`.
-    pub level: String,
+    pub level: AccessLevel,
     /// One sentence: what it can do and through which policy.
     pub summary: String,
     /// The escalation path, when `can-escalate`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     /// Every policy read, by how it reaches the user (`attached AdministratorAccess`,
     /// `group deployers: inline deploy`, `permissions boundary Boundary`).
@@ -260,12 +414,12 @@ impl Access {
     /// Whether the key can take over the account (administrator, or a path to it), or AWS
     /// has already found it exposed.
     pub fn is_critical(&self) -> bool {
-        matches!(self.level.as_str(), "admin" | "can-escalate") || self.quarantine.is_some()
+        self.level.takes_over() || self.quarantine.is_some()
     }
 }
 
 /// What CloudTrail recorded of a key's use.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct Usage {
     /// `cloudtrail` (LookupEvents) or `cloudtrail-s3` (delivered log files).
@@ -274,9 +428,9 @@ pub struct Usage {
     pub from: String,
     pub to: String,
     pub events: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last: Option<String>,
     pub source_ips: Vec<String>,
     pub user_agents: Vec<String>,
@@ -284,13 +438,13 @@ pub struct Usage {
     pub top_events: Vec<(String, usize)>,
     /// When the finding came from git history: whether the key was used after the commit
     /// that leaked it.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub used_after_leak: Option<bool>,
     /// Addresses that used the key after the leak and never before it.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub new_ips_after_leak: Vec<String>,
     /// Why the evidence is incomplete, when it is.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
 
@@ -302,27 +456,27 @@ impl Usage {
 }
 
 /// What IAM says about one key.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct KeyFacts {
     pub state: KeyState,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
     /// Creation date, RFC 3339.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub age_days: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_used: Option<LastUse>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// What the key can do (blast radius): its user's effective policies, evaluated.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access: Option<Access>,
     /// What CloudTrail recorded of its use (`--cloudtrail`, `--cloudtrail-s3`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<Usage>,
     /// Creation date, seconds since the epoch.
     #[serde(skip)]
@@ -425,10 +579,6 @@ pub fn value_digest(values: &[&[u8]]) -> [u8; 32] {
         hash.update(value);
     }
     hash.finalize().into()
-}
-
-fn is_accepted(status: &&'static str) -> bool {
-    *status == "accepted"
 }
 
 /// A content-based identity: the rule, the normalized path and the digest of the values.

@@ -5,10 +5,11 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use crate::context::Drop;
-use crate::finding::Finding;
+use crate::finding::{AccessLevel, Finding, KeyState};
 
 /// How many candidates were dropped for one reason, with a few of them (redacted).
 #[derive(Clone, Debug, Default)]
@@ -18,7 +19,7 @@ pub struct Dropped {
 }
 
 /// Figures for one audited account.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct AccountMetrics {
     pub account: String,
     pub users: usize,
@@ -43,24 +44,32 @@ pub struct AccountMetrics {
 }
 
 /// One access key of an audited account, whatever its findings: the audit's inventory.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct InventoryKey {
     pub account: String,
     pub user: String,
     pub key_id: String,
     /// `active` or `inactive`.
-    pub state: String,
+    pub state: KeyState,
+    #[serde(default)]
     pub created: Option<String>,
+    #[serde(default)]
     pub age_days: Option<i64>,
     /// `YYYY-MM-DD` of the last recorded use, with its service and region.
+    #[serde(default)]
     pub last_used: Option<String>,
+    #[serde(default)]
     pub last_used_service: Option<String>,
+    #[serde(default)]
     pub last_used_region: Option<String>,
-    /// The user's blast radius (`admin`, `can-escalate`, ...), when it was judged.
-    pub access: Option<String>,
+    /// The user's blast radius, when it was judged.
+    #[serde(default)]
+    pub access: Option<AccessLevel>,
     /// How it gets there (`user/frank -> sts:AssumeRole -> role/ops`).
+    #[serde(default)]
     pub path: Option<String>,
     /// AWS's quarantine policy on the user, if any.
+    #[serde(default)]
     pub quarantine: Option<String>,
 }
 
@@ -88,13 +97,13 @@ impl InventoryKey {
             field(&self.account),
             field(&self.user),
             field(&self.key_id),
-            field(&self.state),
+            field(self.state.as_str()),
             opt(&self.created),
             self.age_days.map(|d| d.to_string()).unwrap_or_default(),
             opt(&self.last_used),
             opt(&self.last_used_service),
             opt(&self.last_used_region),
-            opt(&self.access),
+            field(self.access.map_or("", AccessLevel::as_str)),
             opt(&self.path),
             opt(&self.quarantine),
         ]
@@ -154,7 +163,7 @@ impl ScanOutcome {
             .filter(|f| {
                 f.suppression
                     .as_ref()
-                    .is_some_and(|s| s.status == "underReview")
+                    .is_some_and(|s| s.status == crate::finding::SuppressionStatus::UnderReview)
             })
             .map(|f| {
                 format!(

@@ -24,7 +24,7 @@ pub fn for_key(facts: &Facts, exposed: bool) -> Remedy {
             steps: vec![step("Remove the token from the code if it is not meant to be a tripwire here.", None)],
         };
     }
-    if facts.key_type == Some("temporary") {
+    if facts.key_type == Some(crate::finding::KeyType::Temporary) {
         return temporary(key, exposed);
     }
     let known_user = facts.iam.as_ref().and_then(|i| i.user.as_deref());

@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::context::BlobContext;
 use crate::error::FileError;
-use crate::finding::{Finding, Severity, Suppression};
+use crate::finding::{
+    Finding, Severity, SuppressedBy, Suppression, SuppressionKind, SuppressionStatus,
+};
 
 /// Comment markers other scanners honour, accepted as they are.
 const FOREIGN_MARKERS: &[&str] = &[
@@ -55,9 +57,9 @@ pub fn inline(cx: &BlobContext, findings: &mut [Finding]) {
                 .or_else(|| previous.and_then(|p| judge(p, true, &finding.rule_id)));
             if let Some(justification) = verdict {
                 finding.suppression = Some(Suppression {
-                    kind: "inSource",
-                    status: "accepted",
-                    by: "inline",
+                    kind: SuppressionKind::InSource,
+                    status: SuppressionStatus::Accepted,
+                    by: SuppressedBy::Inline,
                     justification,
                 });
                 break;
@@ -118,7 +120,7 @@ fn reason(text: &str) -> Option<String> {
 pub fn by_fingerprint(
     findings: &mut [Finding],
     allowed: &HashMap<String, Option<String>>,
-    by: &'static str,
+    by: SuppressedBy,
 ) {
     for finding in findings.iter_mut().filter(|f| f.suppression.is_none()) {
         let known = allowed.get(&finding.fingerprint).or_else(|| {
@@ -128,8 +130,8 @@ pub fn by_fingerprint(
         });
         if let Some(reason) = known {
             finding.suppression = Some(Suppression {
-                kind: "external",
-                status: "accepted",
+                kind: SuppressionKind::External,
+                status: SuppressionStatus::Accepted,
                 by,
                 justification: reason.clone(),
             });
@@ -172,8 +174,8 @@ impl Policy {
                 finding.severity = severity;
             }
         }
-        by_fingerprint(findings, &self.allowed, "config");
-        by_fingerprint(findings, &self.baseline, "baseline");
+        by_fingerprint(findings, &self.allowed, SuppressedBy::Config);
+        by_fingerprint(findings, &self.baseline, SuppressedBy::Baseline);
     }
 }
 

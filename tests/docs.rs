@@ -34,6 +34,26 @@ fn rule_pages_exist_and_are_fresh() {
 }
 
 #[test]
+fn the_published_report_schemas_are_the_ones_the_types_generate() {
+    for (file, args) in [
+        ("schemas/report.schema.json", &["schema"][..]),
+        (
+            "schemas/merged-report.schema.json",
+            &["schema", "--merged"][..],
+        ),
+    ] {
+        let run = keyrot(args);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let published = std::fs::read_to_string(file).unwrap_or_default();
+        assert!(
+            published == run.stdout,
+            "{file} is stale; regenerate with: cargo run -- {} > {file}",
+            args.join(" ")
+        );
+    }
+}
+
+#[test]
 fn the_action_uploads_sarif_even_when_findings_fail_the_step() {
     let text = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("action.yml"),

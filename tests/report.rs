@@ -142,10 +142,7 @@ fn the_html_report_masks_secrets_lists_every_finding_loads_nothing_and_is_html5(
     let json = keyrot(&["scan", "fixtures", "--format", "json", "--fail-on", "none"]).json();
     let findings = json["findings"].as_array().unwrap();
     assert!(findings.len() > 20);
-    assert_eq!(
-        html.matches("<tr class=\"finding\"").count(),
-        findings.len()
-    );
+    assert_eq!(html.matches("<tr class=\"finding").count(), findings.len());
     for f in findings {
         let uri = f["uri"].as_str().unwrap();
         assert!(
@@ -252,7 +249,7 @@ fn report_refuses_what_it_cannot_merge_and_says_why() {
     assert_eq!(old.code, 2);
     assert!(
         old.stderr
-            .contains("JSON report version 0; this keyrot reads version 1"),
+            .contains("JSON report schema version 0; this keyrot reads version 2"),
         "{}",
         old.stderr
     );
@@ -262,5 +259,130 @@ fn report_refuses_what_it_cannot_merge_and_says_why() {
         other.stderr.contains("not a keyrot JSON report"),
         "{}",
         other.stderr
+    );
+}
+
+/// The published schema (`schemas/NAME`), compiled.
+fn published(name: &str) -> jsonschema::Validator {
+    let text = std::fs::read_to_string(root().join("schemas").join(name)).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
+    jsonschema::validator_for(&schema).expect("the published schema compiles")
+}
+
+fn schema_errors(validator: &jsonschema::Validator, doc: &serde_json::Value) -> Vec<String> {
+    validator
+        .iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}
+
+#[test]
+fn reports_validate_against_the_published_schema_and_round_trip_through_keyrot_report() {
+    let dir = Dir::new();
+    let single = published("report.schema.json");
+    let merged_schema = published("merged-report.schema.json");
+    // A tree with suppressed findings shown, and a history scan with commits.
+    let tree = dir.join("tree.json");
+    let run = keyrot(&[
+        "scan",
+        "fixtures",
+        "--format",
+        "json",
+        "--fail-on",
+        "none",
+        "--show-suppressed",
+        "--label",
+        "fixtures",
+        "-o",
+        tree.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let repo = crate::util::Repo::new();
+    repo.write(
+        "deploy.env",
+        "AWS_ACCESS_KEY_ID=AKIAY34FZKBOKMUTVV7A\nAWS_SECRET_ACCESS_KEY=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\n",
+    )
+    .commit("add deploy settings");
+    let history = dir.join("history.json");
+    let run = repo.keyrot(&[
+        "scan",
+        "--git",
+        "--format",
+        "json",
+        "--fail-on",
+        "none",
+        "--label",
+        "history",
+        "-o",
+        history.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for file in [&tree, &history] {
+        let text = std::fs::read_to_string(file).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert!(!doc["findings"].as_array().unwrap().is_empty(), "{text}");
+        assert_eq!(
+            schema_errors(&single, &doc),
+            Vec::<String>::new(),
+            "{}",
+            file.display()
+        );
+    }
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&history).unwrap()).unwrap();
+    assert!(doc["findings"][0]["commit"]["id"].is_string(), "{doc:#}");
+    // Merged: valid, and each part is the report it read, byte for byte once pretty-printed.
+    let out = keyrot(&[
+        "report",
+        tree.to_str().unwrap(),
+        history.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let merged = out.json();
+    assert_eq!(schema_errors(&merged_schema, &merged), Vec::<String>::new());
+    for (i, file) in [&tree, &history].iter().enumerate() {
+        let written: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+        assert_eq!(
+            merged["reports"][i],
+            written,
+            "{} did not round-trip",
+            file.display()
+        );
+    }
+    // Text drawn from the JSON report is the scan's own text.
+    let text = keyrot(&["scan", "fixtures", "--fail-on", "none", "--show-suppressed"]).stdout;
+    let drawn = keyrot(&["report", tree.to_str().unwrap(), "--format", "text"]).stdout;
+    assert_eq!(drawn, format!("# fixtures\n{text}"));
+    // Merging a merged report gives the same parts again.
+    let again = dir.join("merged.json");
+    std::fs::write(&again, &out.stdout).unwrap();
+    let twice = keyrot(&["report", again.to_str().unwrap(), "--format", "json"]).json();
+    assert_eq!(twice["reports"], merged["reports"]);
+    // SARIF drawn from the JSON report has the results SARIF of the scan has.
+    let direct = keyrot(&["scan", "fixtures", "--format", "sarif", "--fail-on", "none"]).json();
+    let drawn = keyrot(&["report", tree.to_str().unwrap(), "--format", "sarif"]).json();
+    // (The session-revoking command names the second it was written in.)
+    let instant = regex::Regex::new(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ").unwrap();
+    let results = |doc: &serde_json::Value| {
+        instant
+            .replace_all(&doc["runs"][0]["results"].to_string(), "INSTANT")
+            .into_owned()
+    };
+    assert_eq!(results(&drawn), results(&direct));
+    // The twins: a report with a severity the schema does not know is refused by both.
+    let mut bad = doc.clone();
+    bad["findings"][0]["severity"] = serde_json::json!("urgent");
+    assert!(!schema_errors(&single, &bad).is_empty());
+    let bad_file = dir.join("bad.json");
+    std::fs::write(&bad_file, serde_json::to_string(&bad).unwrap()).unwrap();
+    let refused = keyrot(&["report", bad_file.to_str().unwrap()]);
+    assert_eq!(refused.code, 2);
+    assert!(
+        refused.stderr.contains("not a valid keyrot report"),
+        "{}",
+        refused.stderr
     );
 }

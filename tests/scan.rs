@@ -156,7 +156,7 @@ fn decoys_give_no_findings_and_the_summary_says_what_was_dropped() {
 #[test]
 fn the_json_report_carries_facts_related_locations_and_remedy() {
     let report = keyrot(&["scan", "fixtures/leaks/.env", "--format", "json"]).json();
-    assert_eq!(report["version"], 1);
+    assert_eq!(report["schema_version"], 2);
     assert_eq!(report["tool"]["name"], "keyrot");
     let f = &report["findings"][0];
     assert_eq!(f["rule_id"], "aws.access-key-pair");

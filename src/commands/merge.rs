@@ -8,7 +8,7 @@ use super::{io_error, write_atomically, CommandError};
 use crate::catalog::Catalog;
 use crate::cli::{Format, ReportArgs};
 use crate::detect::RuleSet;
-use crate::report::{self, merge, sarif::SarifOptions};
+use crate::report::{self, merge, model::MergedReport, sarif::SarifOptions};
 
 /// Inputs larger than this are refused (a JSON report of 100,000 findings is far smaller).
 const MAX_INPUT: u64 = 1 << 30;
@@ -38,7 +38,7 @@ pub(super) fn report(args: ReportArgs) -> Result<u8, CommandError> {
     let write = |out: &mut dyn Write| -> io::Result<()> {
         match args.format {
             Format::Json => {
-                serde_json::to_writer_pretty(&mut *out, &merge::merged(&docs))?;
+                serde_json::to_writer_pretty(&mut *out, &MergedReport::new(docs.clone()))?;
                 writeln!(out)?;
             }
             Format::Html => report::html::render(&docs, &args.title, out)?,
@@ -49,13 +49,11 @@ pub(super) fn report(args: ReportArgs) -> Result<u8, CommandError> {
                 let runs = docs
                     .iter()
                     .map(|d| {
-                        let outcome = merge::outcome_of(d);
-                        let category = d["label"].as_str().unwrap_or("scan").to_string();
                         report::sarif::run(
-                            &outcome,
+                            d,
                             &catalog,
                             &SarifOptions {
-                                category: Some(&category),
+                                category: Some(d.label()),
                                 max_results: report::sarif::GITHUB_MAX_RESULTS,
                             },
                         )
@@ -65,8 +63,8 @@ pub(super) fn report(args: ReportArgs) -> Result<u8, CommandError> {
             }
             Format::Text => {
                 for d in &docs {
-                    writeln!(out, "# {}", d["label"].as_str().unwrap_or("scan"))?;
-                    report::text::render(&merge::outcome_of(d), false, false, out)?;
+                    writeln!(out, "# {}", report::text::clean(d.label()))?;
+                    report::text::render(d, false, out)?;
                 }
             }
         }
@@ -77,14 +75,22 @@ pub(super) fn report(args: ReportArgs) -> Result<u8, CommandError> {
         None => write(&mut BufWriter::new(io::stdout().lock()))
             .map_err(io_error("cannot write the report"))?,
     }
-    let findings: usize = docs
-        .iter()
-        .map(|d| d["findings"].as_array().map_or(0, Vec::len))
-        .sum();
+    let findings: usize = docs.iter().map(|d| d.findings.len()).sum();
     eprintln!(
         "keyrot: merged {} {} ({findings} findings)",
         docs.len(),
         if docs.len() == 1 { "report" } else { "reports" }
     );
+    Ok(0)
+}
+
+/// `keyrot schema`: the published JSON Schema of reports, as generated from their types.
+pub(super) fn schema(args: crate::cli::SchemaArgs) -> Result<u8, CommandError> {
+    let schema = report::model::schema(!args.merged);
+    let mut out = io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, &schema)
+        .map_err(io::Error::from)
+        .and_then(|()| writeln!(out))
+        .map_err(io_error("cannot write the schema"))?;
     Ok(0)
 }

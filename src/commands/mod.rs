@@ -17,7 +17,7 @@ use std::path::Path;
 use crate::catalog::Catalog;
 use crate::cli::{Cli, ColorChoice, Command, FailOn, Format};
 use crate::outcome::ScanOutcome;
-use crate::report::{self, sarif::SarifOptions};
+use crate::report::{self, model::Report, sarif::SarifOptions};
 
 /// Why a command could not do its work.
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +68,7 @@ pub fn run(cli: Cli) -> Result<u8, CommandError> {
         Command::Rotate(args) => rotate::rotate(args),
         Command::Revoke(args) => rotate::revoke(args),
         Command::Report(args) => merge::report(args),
+        Command::Schema(args) => merge::schema(args),
     }
 }
 
@@ -107,16 +108,18 @@ fn report_outcome(
     } else {
         0
     };
-    match render(outcome, rules, how) {
+    let report = Report::new(outcome);
+    match render(&report, rules, how) {
         Err(CommandError::Io { source, .. }) if source.kind() == io::ErrorKind::BrokenPipe => {
             return Ok(exit)
         }
         other => other?,
     }
+    let report = report.without_suppressed();
     if let Some(path) = how.markdown_summary {
         let page = report::markdown::page(
-            &[report::json::document(outcome, false)],
-            &title(outcome),
+            std::slice::from_ref(&report),
+            &title(&report),
             report::markdown::LIMIT,
         );
         let mut file = std::fs::OpenOptions::new()
@@ -128,34 +131,37 @@ fn report_outcome(
             .map_err(io_error(format!("cannot write {}", path.display())))?;
     }
     if !how.quiet {
-        print_summary(outcome)?;
+        print_summary(&report)?;
     }
     Ok(exit)
 }
 
-/// The report itself, in its format, to its output.
-fn render(outcome: &ScanOutcome, rules: &Catalog, how: &Reporting) -> Result<(), CommandError> {
+/// The report itself, in its format, to its output. SARIF carries suppressed findings as
+/// suppressed results; the other formats only with `--show-suppressed`.
+fn render(full: &Report, rules: &Catalog, how: &Reporting) -> Result<(), CommandError> {
     let to_terminal = how.output.is_none() && io::stdout().is_terminal();
     let color = match how.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
     };
+    let shown = if how.show_suppressed || how.format == Format::Sarif {
+        std::borrow::Cow::Borrowed(full)
+    } else {
+        std::borrow::Cow::Owned(full.clone().without_suppressed())
+    };
+    let report = shown.as_ref();
     let write = |out: &mut dyn Write| -> io::Result<()> {
         match how.format {
-            Format::Text => report::text::render(outcome, color, how.show_suppressed, out)?,
-            Format::Json => report::json::render(outcome, how.show_suppressed, out)?,
-            Format::Sarif => report::sarif::render(outcome, rules, &how.sarif, out)?,
-            Format::Html => report::html::render(
-                &[report::json::document(outcome, how.show_suppressed)],
-                &title(outcome),
-                out,
-            )?,
-            Format::Markdown => report::markdown::render(
-                &[report::json::document(outcome, how.show_suppressed)],
-                &title(outcome),
-                out,
-            )?,
+            Format::Text => report::text::render(report, color, out)?,
+            Format::Json => report::json::render(report, out)?,
+            Format::Sarif => report::sarif::render(report, rules, &how.sarif, out)?,
+            Format::Html => {
+                report::html::render(std::slice::from_ref(report), &title(report), out)?
+            }
+            Format::Markdown => {
+                report::markdown::render(std::slice::from_ref(report), &title(report), out)?
+            }
         }
         out.flush()
     };
@@ -166,8 +172,8 @@ fn render(outcome: &ScanOutcome, rules: &Catalog, how: &Reporting) -> Result<(),
 }
 
 /// A report's title: `keyrot: LABEL`.
-fn title(outcome: &ScanOutcome) -> String {
-    match &outcome.label {
+fn title(report: &Report) -> String {
+    match &report.label {
         Some(label) => format!("keyrot: {label}"),
         None => "keyrot report".to_string(),
     }
@@ -266,9 +272,9 @@ fn print_notes(outcome: &ScanOutcome) -> io::Result<()> {
     Ok(())
 }
 
-fn print_summary(outcome: &ScanOutcome) -> io::Result<()> {
+fn print_summary(report: &Report) -> io::Result<()> {
     let mut stderr = io::stderr().lock();
-    for line in report::summary_lines(outcome) {
+    for line in report::summary_lines(report) {
         writeln!(stderr, "keyrot: {}", report::text::clean(&line))?;
     }
     Ok(())

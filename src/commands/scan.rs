@@ -245,13 +245,13 @@ fn review_added_allows(outcome: &mut ScanOutcome, strict: bool) {
         if finding
             .suppression
             .as_ref()
-            .is_some_and(|s| s.by == "inline")
+            .is_some_and(|s| s.by == crate::finding::SuppressedBy::Inline)
         {
             n += 1;
             if strict {
                 finding.suppression = None;
             } else if let Some(s) = &mut finding.suppression {
-                s.status = "underReview";
+                s.status = crate::finding::SuppressionStatus::UnderReview;
             }
         }
     }

@@ -4,15 +4,8 @@
 use std::collections::HashSet;
 
 /// The kind of credential a key ID prefix names, or `None` for identifiers that are never credentials.
-pub fn key_type(key_id: &str) -> Option<&'static str> {
-    match key_id.get(..4)? {
-        "AKIA" => Some("long-term"),
-        "ASIA" => Some("temporary"),
-        "ABIA" => Some("service bearer token"),
-        "ACCA" => Some("context-specific"),
-        p if p.starts_with("A3T") => Some("long-term (legacy)"),
-        _ => None,
-    }
+pub fn key_type(key_id: &str) -> Option<crate::finding::KeyType> {
+    crate::finding::KeyType::of(key_id)
 }
 
 /// The account that owns a key, decoded from its ID without any network call:
@@ -215,8 +208,14 @@ mod tests {
 
     #[test]
     fn prefixes_name_credentials_and_identifiers_apart() {
-        assert_eq!(key_type("AKIAY34FZKBOKMUTVV7A"), Some("long-term"));
-        assert_eq!(key_type("ASIAY34FZKBOKMUTVV7A"), Some("temporary"));
+        assert_eq!(
+            key_type("AKIAY34FZKBOKMUTVV7A"),
+            Some(crate::finding::KeyType::LongTerm)
+        );
+        assert_eq!(
+            key_type("ASIAY34FZKBOKMUTVV7A"),
+            Some(crate::finding::KeyType::Temporary)
+        );
         assert_eq!(key_type("AIDAY34FZKBOKMUTVV7A"), None);
         assert_eq!(key_type("AROAY34FZKBOKMUTVV7A"), None);
     }

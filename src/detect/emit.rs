@@ -4,7 +4,7 @@
 use super::aws;
 use super::rules::{RuleKind, RuleSet, RuleSpec};
 use crate::context::BlobContext;
-use crate::finding::{fingerprint, value_digest, Facts, Finding, Related, Severity};
+use crate::finding::{fingerprint, value_digest, Facts, Finding, KeyType, Related, Severity};
 use crate::remedy::{self, LoneValue};
 
 /// A pattern match: the rule (an index into the rule set) and the captured value's span.
@@ -84,9 +84,9 @@ impl Emitter<'_> {
             related.push(self.related("session token", t));
         }
         let what = match facts.key_type {
-            Some("temporary") => "temporary access key",
-            Some("service bearer token") => "STS service bearer token",
-            Some("context-specific") => "context-specific credential",
+            Some(KeyType::Temporary) => "temporary access key",
+            Some(KeyType::ServiceBearerToken) => "STS service bearer token",
+            Some(KeyType::ContextSpecific) => "context-specific credential",
             _ => "long-term access key",
         };
         let account = facts.account_id.as_ref().map_or_else(

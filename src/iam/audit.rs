@@ -546,17 +546,16 @@ async fn audit_account(
                 user: k.user.clone(),
                 key_id: k.key_id.clone(),
                 state: if k.facts.state == KeyState::Active {
-                    "active"
+                    KeyState::Active
                 } else {
-                    "inactive"
-                }
-                .into(),
+                    KeyState::Inactive
+                },
                 created: k.facts.created.clone(),
                 age_days: k.facts.age_days,
                 last_used: k.facts.last_used.as_ref().map(|u| u.date[..10].to_string()),
                 last_used_service: k.facts.last_used.as_ref().map(|u| u.service.clone()),
                 last_used_region: k.facts.last_used.as_ref().map(|u| u.region.clone()),
-                access: access.map(|a| a.level.clone()),
+                access: access.map(|a| a.level),
                 path: access.and_then(|a| a.path.clone()),
                 quarantine: access.and_then(|a| a.quarantine.clone()),
             }
@@ -719,7 +718,7 @@ fn finding(
     ]);
     let facts = Facts {
         key_id: key.map(|k| k.key_id.clone()),
-        key_type: key.map(|_| "long-term"),
+        key_type: key.map(|_| crate::finding::KeyType::LongTerm),
         account_id: Some(account.to_string()),
         canary: false,
         iam: key.map(|k| k.facts.clone()),

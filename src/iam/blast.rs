@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::{aws_error, paginate, IamError, Page};
-use crate::finding::Access;
+use crate::finding::{Access, AccessLevel};
 
 /// Managed policy documents already fetched in this run, by ARN (many users share a few),
 /// and the account's roles and users, listed once.
@@ -41,8 +41,8 @@ pub async fn access(
     let got = documents(iam, Target::User(user), cache).await?;
     let mut judged = crate::policy::access::judge(&got.docs, got.boundary.clone(), today);
     judged.unread.extend(got.unread.iter().cloned());
-    if !matches!(judged.level.as_str(), "admin" | "can-escalate") {
-        match become_others(iam, user, &got, rank(&judged.level), cache, today).await {
+    if !judged.level.takes_over() {
+        match become_others(iam, user, &got, judged.level, cache, today).await {
             Ok(Some(step)) => step.apply(&mut judged),
             Ok(None) => {}
             Err(e) => judged
@@ -393,11 +393,7 @@ pub(super) struct Become {
 
 impl Become {
     fn apply(self, access: &mut Access) {
-        let level = match self.reached.level.as_str() {
-            "admin" | "can-escalate" => "can-escalate",
-            other => other,
-        };
-        access.level = level.to_string();
+        access.level = self.reached.level.min(AccessLevel::CanEscalate);
         access.summary = format!(
             "can become {} ({}), which {}",
             self.target, self.path, self.reached.summary
@@ -409,17 +405,6 @@ impl Become {
                 .iter()
                 .map(|p| format!("{}: {p}", self.target)),
         );
-    }
-}
-
-fn rank(level: &str) -> u8 {
-    match level {
-        "admin" => 5,
-        "can-escalate" => 4,
-        "can-read-secrets" => 3,
-        "can-write-data" => 2,
-        "read-only" => 1,
-        _ => 0,
     }
 }
 
@@ -582,7 +567,7 @@ async fn become_others(
     iam: &aws_sdk_iam::Client,
     user: &str,
     own: &Documents,
-    own_rank: u8,
+    own_level: AccessLevel,
     cache: &PolicyCache,
     today: &str,
 ) -> Result<Option<Become>, IamError> {
@@ -609,9 +594,10 @@ async fn become_others(
             continue;
         }
         // A path to escalation found: only an administrator as near is worth more.
-        if best.as_ref().is_some_and(|(b, at)| {
-            rank(&b.reached.level) >= rank("can-escalate") && depth + 1 > *at
-        }) {
+        if best
+            .as_ref()
+            .is_some_and(|(b, at)| b.reached.level.takes_over() && depth + 1 > *at)
+        {
             return done(best);
         }
         let mut next: Vec<(String, String, String, Target)> = Vec::new();
@@ -645,13 +631,9 @@ async fn become_others(
             let got = documents(iam, target, cache).await?;
             let access = judge(&got.docs, got.boundary.clone(), today);
             let path = format!("{path} -> {how} -> {label}");
-            let r = rank(&access.level);
-            if r > own_rank
-                && best
-                    .as_ref()
-                    .is_none_or(|(b, _)| r > rank(&b.reached.level))
-            {
-                let top = r == rank("admin");
+            let r = access.level;
+            if r > own_level && best.as_ref().is_none_or(|(b, _)| r > b.reached.level) {
+                let top = r == AccessLevel::Admin;
                 best = Some((
                     Become {
                         path: path.clone(),

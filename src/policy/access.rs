@@ -2,7 +2,7 @@
 //! with its permissions boundary) judged by the same checks and evaluation as IaC, and summed
 //! up as one level (`finding::Access`).
 
-use crate::finding::Access;
+use crate::finding::{Access, AccessLevel};
 use crate::node::json;
 
 use super::checks;
@@ -89,19 +89,19 @@ fn judge_extracted(
     };
     let (level, summary, path) = if let Some(h) = live("policy.full-admin") {
         (
-            "admin",
+            AccessLevel::Admin,
             format!("is an administrator: {}", sentence(h)),
             None,
         )
     } else if let Some(h) = live("policy.privilege-escalation") {
         (
-            "can-escalate",
+            AccessLevel::CanEscalate,
             format!("can make itself administrator: {}", sentence(h)),
             Some(sentence(h)),
         )
     } else if let Some(h) = live("policy.credentials-exposure") {
         (
-            "can-read-secrets",
+            AccessLevel::CanReadSecrets,
             format!("can read secrets: {}", sentence(h)),
             None,
         )
@@ -122,18 +122,26 @@ fn judge_extracted(
         }
         if let Some(example) = example {
             (
-                "can-write-data",
+                AccessLevel::CanWriteData,
                 format!("can change data: {example}"),
                 None,
             )
         } else if !levels.is_empty() {
-            ("read-only", "can only read and list".to_string(), None)
+            (
+                AccessLevel::ReadOnly,
+                "can only read and list".to_string(),
+                None,
+            )
         } else {
-            ("none", "is granted nothing by any policy".to_string(), None)
+            (
+                AccessLevel::None,
+                "is granted nothing by any policy".to_string(),
+                None,
+            )
         }
     };
     Access {
-        level: level.to_string(),
+        level,
         summary,
         path,
         policies,
@@ -185,7 +193,7 @@ mod tests {
         format!(r#"{{"Version": "2012-10-17", "Statement": [{statements}]}}"#)
     }
 
-    fn level(docs: &[(&str, String)], boundary: Option<String>) -> String {
+    fn level(docs: &[(&str, String)], boundary: Option<String>) -> &'static str {
         let docs: Vec<(String, String)> = docs
             .iter()
             .map(|(v, d)| (v.to_string(), d.clone()))
@@ -196,6 +204,7 @@ mod tests {
             "2026-11-30",
         )
         .level
+        .as_str()
     }
 
     #[test]
@@ -237,7 +246,7 @@ mod tests {
             None,
             "2026-11-30",
         );
-        assert_eq!(access.level, "none");
+        assert_eq!(access.level, crate::finding::AccessLevel::None);
         assert_eq!(access.unread, vec!["inline broken".to_string()]);
     }
 }

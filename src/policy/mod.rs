@@ -485,9 +485,9 @@ fn finding(cx: &BlobContext, hit: checks::Hit) -> Finding {
         },
         present_at_head: None,
         suppression: hit.cleared_by.map(|why| Suppression {
-            kind: "inSource",
-            status: "accepted",
-            by: "condition",
+            kind: crate::finding::SuppressionKind::InSource,
+            status: crate::finding::SuppressionStatus::Accepted,
+            by: crate::finding::SuppressedBy::Condition,
             justification: Some(why),
         }),
     }

@@ -2,86 +2,69 @@
 //! for a pull request comment or `$GITHUB_STEP_SUMMARY`. GitHub caps a step summary at 1 MiB:
 //! past `LIMIT` the findings table stops and says how many it left out.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use serde_json::Value;
-
+use super::model::{BySeverity, Report, ReportFinding};
 use crate::finding::Severity;
 
 /// Below GitHub's 1 MiB step summary limit, with room for what follows the table.
 pub const LIMIT: usize = 1000 * 1024;
 
-pub fn render(reports: &[Value], title: &str, out: &mut dyn Write) -> io::Result<()> {
+pub fn render(reports: &[Report], title: &str, out: &mut dyn Write) -> io::Result<()> {
     out.write_all(page(reports, title, LIMIT).as_bytes())
 }
 
-pub fn page(reports: &[Value], title: &str, limit: usize) -> String {
+pub fn page(reports: &[Report], title: &str, limit: usize) -> String {
     let mut m = String::new();
     let _ = writeln!(m, "## {}\n", cell(title));
-    let mut totals: BTreeMap<usize, (&str, u64)> = BTreeMap::new();
-    for (i, sev) in Severity::ALL.iter().enumerate() {
-        totals.insert(i, (sev.as_str(), 0));
-    }
-    let all: Vec<(&Value, &Value)> = super::findings_of(reports)
-        .into_iter()
-        .filter(|(_, f)| f["suppression"].is_null())
+    let all: Vec<(&Report, &ReportFinding)> = reports
+        .iter()
+        .flat_map(|r| r.active().map(move |f| (r, f)))
         .collect();
-    for (_, f) in &all {
-        for (sev, n) in totals.values_mut() {
-            if f["severity"].as_str() == Some(*sev) {
-                *n += 1;
-            }
-        }
-    }
+    let totals = BySeverity::of(all.iter().map(|(_, f)| f.severity));
     m.push_str("| Severity | Findings |\n|---|---:|\n");
-    for (sev, n) in totals.values() {
-        let _ = writeln!(m, "| {sev} | {n} |");
+    for sev in Severity::ALL {
+        let _ = writeln!(m, "| {sev} | {} |", totals.get(sev));
     }
     m.push('\n');
-    if reports.len() > 1 || reports.iter().any(|r| !r["summary"]["metrics"].is_null()) {
+    if reports.len() > 1 || reports.iter().any(Report::is_audit) {
         m.push_str("| Scan | Scope | Files | Findings |\n|---|---|---:|---:|\n");
         for r in reports {
-            let s = &r["summary"];
+            let s = &r.summary;
             let _ = writeln!(
                 m,
                 "| {} | {} | {} | {} |",
-                cell(r["label"].as_str().unwrap_or("scan")),
-                cell(s["scope"].as_str().unwrap_or("working tree")),
-                s["files_scanned"].as_u64().unwrap_or(0),
-                s["findings"].as_u64().unwrap_or(0)
+                cell(r.label()),
+                cell(s.scope.as_deref().unwrap_or("working tree")),
+                s.files_scanned,
+                s.findings
             );
         }
         m.push('\n');
     }
-    for r in reports {
-        for a in r["summary"]["metrics"].as_array().into_iter().flatten() {
-            let a = super::account_metrics(a);
-            let _ = writeln!(
-                m,
-                "**Account {}**: {} keys ({} active), rotation compliance {:.0}% ({}-day policy), {} unused over {} days, {} users with two active keys, {} users with keys and no MFA.\n",
-                cell(&a.account),
-                a.keys,
-                a.active_keys,
-                a.rotation_compliance * 100.0,
-                a.max_key_age_days,
-                a.unused_keys,
-                a.max_unused_days,
-                a.users_two_active_keys,
-                a.users_without_mfa,
-            );
-        }
+    for a in reports
+        .iter()
+        .flat_map(|r| r.summary.metrics.iter().flatten())
+    {
+        let _ = writeln!(
+            m,
+            "**Account {}**: {} keys ({} active), rotation compliance {:.0}% ({}-day policy), {} unused over {} days, {} users with two active keys, {} users with keys and no MFA.\n",
+            cell(&a.account),
+            a.keys,
+            a.active_keys,
+            a.rotation_compliance * 100.0,
+            a.max_key_age_days,
+            a.unused_keys,
+            a.max_unused_days,
+            a.users_two_active_keys,
+            a.users_without_mfa,
+        );
     }
     let added: Vec<&str> = reports
         .iter()
-        .flat_map(|r| {
-            r["summary"]["added_suppressions"]
-                .as_array()
-                .into_iter()
-                .flatten()
-        })
-        .filter_map(Value::as_str)
+        .flat_map(|r| &r.summary.added_suppressions)
+        .map(String::as_str)
         .collect();
     if !added.is_empty() {
         let _ = writeln!(
@@ -104,25 +87,23 @@ pub fn page(reports: &[Value], title: &str, limit: usize) -> String {
     }
     // Most severe first.
     let mut sorted = all;
-    let rank = |f: &Value| std::cmp::Reverse(f["severity"].as_str().and_then(Severity::from_name));
-    sorted.sort_by_key(|(_, f)| rank(f));
+    sorted.sort_by_key(|(_, f)| std::cmp::Reverse(f.severity));
     m.push_str("| Severity | Scan | Where | Rule | Finding | Fix |\n|---|---|---|---|---|---|\n");
     let total = sorted.len();
     for (i, (r, f)) in sorted.iter().enumerate() {
-        let place = f["uri"]
-            .as_str()
-            .filter(|u| !u.is_empty())
-            .or_else(|| f["path"].as_str())
-            .unwrap_or("");
+        let place = if f.has_lines() {
+            format!("{}:{}", f.place(), f.location.line)
+        } else {
+            f.place().to_string()
+        };
         let row = format!(
-            "| {} | {} | `{}:{}` | `{}` | {} | {} |\n",
-            cell(f["severity"].as_str().unwrap_or("")),
-            cell(r["label"].as_str().unwrap_or("scan")),
-            cell(place).replace('`', "'"),
-            f["line"].as_u64().unwrap_or(0),
-            cell(f["rule_id"].as_str().unwrap_or("")),
-            cell(&short(f["message"].as_str().unwrap_or(""), 300)),
-            cell(&short(f["remedy"]["summary"].as_str().unwrap_or(""), 200)),
+            "| {} | {} | `{}` | `{}` | {} | {} |\n",
+            f.severity,
+            cell(r.label()),
+            cell(&place).replace('`', "'"),
+            cell(&f.rule_id),
+            cell(&short(&f.message, 300)),
+            cell(&short(&f.remedy.summary, 200)),
         );
         // Room for the note that says what was left out.
         if m.len() + row.len() + 200 > limit {

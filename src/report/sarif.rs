@@ -9,9 +9,9 @@ use std::io::{self, Write};
 use serde_json::{json, Value};
 use serde_sarif::sarif;
 
+use super::model::{Report, ReportFinding};
 use crate::catalog::Catalog;
-use crate::finding::{Finding, Location, Origin};
-use crate::outcome::ScanOutcome;
+use crate::finding::Location;
 use crate::rule::{Family, RuleMeta};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -33,12 +33,12 @@ pub struct SarifOptions<'a> {
 }
 
 pub fn render(
-    outcome: &ScanOutcome,
+    report: &Report,
     rules: &Catalog,
     opts: &SarifOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    write(vec![run(outcome, rules, opts)], out)
+    write(vec![run(report, rules, opts)], out)
 }
 
 /// A SARIF document of these runs (`keyrot report` writes one run per scan merged).
@@ -53,8 +53,9 @@ pub fn write(runs: Vec<sarif::Run>, out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// One scan's run: every rule, its results (at most `max_results`), its notifications.
-pub fn run(outcome: &ScanOutcome, rules: &Catalog, opts: &SarifOptions) -> sarif::Run {
-    let mut kept: Vec<&Finding> = outcome.findings.iter().collect();
+pub fn run(report: &Report, rules: &Catalog, opts: &SarifOptions) -> sarif::Run {
+    let summary = &report.summary;
+    let mut kept: Vec<&ReportFinding> = report.findings.iter().collect();
     let left_out = kept.len().saturating_sub(opts.max_results);
     if left_out > 0 {
         // Stable: within a severity, the report's order stands.
@@ -62,12 +63,12 @@ pub fn run(outcome: &ScanOutcome, rules: &Catalog, opts: &SarifOptions) -> sarif
         kept.truncate(opts.max_results);
     }
     let results: Vec<sarif::Result> = kept.iter().map(|f| result(f, rules)).collect();
-    let mut notifications: Vec<sarif::Notification> = outcome
-        .problems
+    let mut notifications: Vec<sarif::Notification> = summary
+        .errors
         .iter()
         .map(|p| notification(p.clone(), "warning"))
         .chain(
-            outcome
+            summary
                 .notes
                 .iter()
                 .map(|n| notification(n.clone(), "note")),
@@ -91,14 +92,13 @@ pub fn run(outcome: &ScanOutcome, rules: &Catalog, opts: &SarifOptions) -> sarif
         .build();
     let invocation = sarif::Invocation::builder()
         // A run that could not read all it was asked to did not succeed.
-        .execution_successful(!outcome.incomplete)
+        .execution_successful(!summary.incomplete)
         .tool_execution_notifications(notifications)
         .build();
     let automation = opts.category.map(|category| sarif::RunAutomationDetails {
         id: Some(format!("{}/", category.trim_end_matches('/'))),
         ..Default::default()
     });
-    let added = outcome.added_suppressions();
     let run = sarif::Run::builder()
         .tool(sarif::Tool::builder().driver(driver).build())
         .column_kind(json!("utf16CodeUnits"))
@@ -107,8 +107,11 @@ pub fn run(outcome: &ScanOutcome, rules: &Catalog, opts: &SarifOptions) -> sarif
         .properties(properties(
             Vec::new(),
             BTreeMap::from([
-                ("suppressionsAddedByChange".to_string(), json!(added)),
-                ("incomplete".to_string(), json!(outcome.incomplete)),
+                (
+                    "suppressionsAddedByChange".to_string(),
+                    json!(summary.added_suppressions),
+                ),
+                ("incomplete".to_string(), json!(summary.incomplete)),
             ]),
         ));
     match automation {
@@ -190,10 +193,10 @@ fn rule(s: &RuleMeta) -> sarif::ReportingDescriptor {
         .build()
 }
 
-fn result(f: &Finding, rules: &Catalog) -> sarif::Result {
-    let mut text = match f.origin.base() {
-        (_, Some(member)) => format!("In `{member}` (line {}): ", f.location.line),
-        _ => String::new(),
+fn result(f: &ReportFinding, rules: &Catalog) -> sarif::Result {
+    let mut text = match &f.member {
+        Some(member) => format!("In `{member}` (line {}): ", f.location.line),
+        None => String::new(),
     };
     text.push_str(f.message.trim_end_matches('.'));
     text.push_str(". ");
@@ -201,7 +204,7 @@ fn result(f: &Finding, rules: &Catalog) -> sarif::Result {
     text.push('.');
     let mut values = BTreeMap::from([
         ("severity".to_string(), json!(f.severity.as_str())),
-        ("value".to_string(), json!(f.redacted)),
+        ("value".to_string(), json!(f.value)),
         (
             "remediation".to_string(),
             json!(f
@@ -227,18 +230,18 @@ fn result(f: &Finding, rules: &Catalog) -> sarif::Result {
     if f.facts.canary {
         values.insert("canary".into(), json!(true));
     }
-    if let Some(commit) = super::json::commit_json(&f.origin) {
-        values.insert("commit".into(), commit);
+    if let Some(commit) = &f.commit {
+        values.insert("commit".into(), json!(commit));
     }
     if let Some(at_head) = f.present_at_head {
         values.insert("presentAtHead".into(), json!(at_head));
     }
-    let uri = f.origin.rel();
     let level = match f.severity.sarif_level() {
         "error" => sarif::ResultLevel::Error,
         "warning" => sarif::ResultLevel::Warning,
         _ => sarif::ResultLevel::Note,
     };
+    // A member's related places are in the member, not the archive: its logical place says so.
     let related: Vec<sarif::Location> = f
         .related
         .iter()
@@ -246,7 +249,7 @@ fn result(f: &Finding, rules: &Catalog) -> sarif::Result {
         .map(|(i, r)| sarif::Location {
             id: Some(i as i64 + 1),
             message: Some(message(format!("{} ({})", r.role, r.redacted))),
-            ..physical(uri, &r.location, None)
+            ..physical(&artifact(f), &r.location, None)
         })
         .collect();
     let suppressions: Vec<sarif::Suppression> = f
@@ -272,7 +275,8 @@ fn result(f: &Finding, rules: &Catalog) -> sarif::Result {
             (FINGERPRINT_KEY.to_string(), f.fingerprint.clone()),
             (
                 FINGERPRINT_KEY_V1.to_string(),
-                f.legacy_fingerprint()
+                f.legacy_fingerprint
+                    .clone()
                     .unwrap_or_else(|| f.fingerprint.clone()),
             ),
         ])),
@@ -286,41 +290,55 @@ fn result(f: &Finding, rules: &Catalog) -> sarif::Result {
     }
 }
 
+/// The artifact a finding's regions are in: its file, or the whole `archive!member` path for
+/// a member's related places, or an IAM user's stable pseudo-path.
+fn artifact(f: &ReportFinding) -> String {
+    match (&f.aws, &f.member) {
+        (Some(aws), _) if aws.user.is_some() => {
+            format!(
+                "aws-iam/{}/{}",
+                aws.account,
+                aws.user.as_deref().unwrap_or("")
+            )
+        }
+        (_, Some(member)) => format!("{}!{member}", f.uri),
+        _ => f.uri.clone(),
+    }
+}
+
 /// A file region, or for audit findings the IAM user as a logical location.
-fn location(f: &Finding) -> sarif::Location {
-    match &f.origin {
-        Origin::Iam { account, user } => {
-            let arn = if user == "<root_account>" {
-                format!("arn:aws:iam::{account}:root")
-            } else {
-                format!("arn:aws:iam::{account}:user/{user}")
+fn location(f: &ReportFinding) -> sarif::Location {
+    let logical = |name: String, fqn: String, kind: &str| {
+        Some(vec![sarif::LogicalLocation {
+            name: Some(name),
+            fully_qualified_name: Some(fqn),
+            kind: Some(kind.into()),
+            ..Default::default()
+        }])
+    };
+    match (&f.aws, &f.member) {
+        (Some(aws), _) => {
+            let name = match &aws.user {
+                Some(user) => user.clone(),
+                None => aws
+                    .arn
+                    .rsplit(['/', ':'])
+                    .next()
+                    .unwrap_or(&aws.arn)
+                    .to_string(),
             };
-            // GitHub code scanning needs a physical location on every result: a stable
-            // pseudo-path per account and user, beside the logical one that names the ARN.
+            // GitHub code scanning needs a physical location on every result: for a user, a
+            // stable pseudo-path per account and user, beside the logical one that names the
+            // ARN; a live policy document has its own pseudo-path and lines.
+            let snippet = aws.user.is_none().then_some(f.excerpt.as_str());
             sarif::Location {
-                logical_locations: Some(vec![sarif::LogicalLocation {
-                    name: Some(user.clone()),
-                    fully_qualified_name: Some(arn),
-                    kind: Some("resource".into()),
-                    ..Default::default()
-                }]),
-                ..physical(&format!("aws-iam/{account}/{user}"), &f.location, None)
+                logical_locations: logical(name, aws.arn.clone(), "resource"),
+                ..physical(&artifact(f), &f.location, snippet)
             }
         }
-        Origin::IamResource { arn, path, .. } => sarif::Location {
-            logical_locations: Some(vec![sarif::LogicalLocation {
-                name: Some(arn.rsplit(['/', ':']).next().unwrap_or(arn).to_string()),
-                fully_qualified_name: Some(arn.clone()),
-                kind: Some("resource".into()),
-                ..Default::default()
-            }]),
-            ..physical(path, &f.location, Some(&f.excerpt))
-        },
-        Origin::Member { .. } => {
+        (None, Some(member)) => {
             // The archive is the artifact; the member is a logical place inside it. Its lines
             // are not the archive's: the region is the archive's start (GitHub requires one).
-            let (base, chain) = f.origin.base();
-            let chain = chain.unwrap_or_default();
             let start = Location {
                 start: 0,
                 end: 0,
@@ -329,18 +347,16 @@ fn location(f: &Finding) -> sarif::Location {
                 end_line: 1,
                 end_column: 1,
             };
-            let at = physical(base.rel(), &start, None);
             sarif::Location {
-                logical_locations: Some(vec![sarif::LogicalLocation {
-                    name: Some(chain.rsplit('!').next().unwrap_or(&chain).to_string()),
-                    fully_qualified_name: Some(f.origin.rel().to_string()),
-                    kind: Some("member".into()),
-                    ..Default::default()
-                }]),
-                ..at
+                logical_locations: logical(
+                    member.rsplit('!').next().unwrap_or(member).to_string(),
+                    format!("{}!{member}", f.uri),
+                    "member",
+                ),
+                ..physical(&f.uri, &start, None)
             }
         }
-        _ => physical(f.origin.rel(), &f.location, Some(&f.excerpt)),
+        (None, None) => physical(&f.uri, &f.location, Some(&f.excerpt)),
     }
 }
 

@@ -3,8 +3,8 @@
 
 use std::io::{self, Write};
 
-use crate::finding::{Finding, Origin, Severity};
-use crate::outcome::ScanOutcome;
+use super::model::{Report, ReportFinding};
+use crate::finding::Severity;
 
 struct Style {
     color: bool,
@@ -30,38 +30,29 @@ impl Style {
     }
 }
 
-pub fn render(
-    outcome: &ScanOutcome,
-    color: bool,
-    show_suppressed: bool,
-    out: &mut dyn Write,
-) -> io::Result<()> {
+pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
     let style = Style { color };
     let mut current = None;
-    let shown = outcome
-        .findings
-        .iter()
-        .filter(|f| show_suppressed || f.suppression.is_none());
-    for finding in shown {
-        let path = finding.origin.display();
-        if current.as_ref() != Some(&path) {
+    for finding in &report.findings {
+        if current != Some(&finding.path) {
             if current.is_some() {
                 writeln!(out)?;
             }
-            writeln!(out, "{}", style.paint("1", &clean(&path)))?;
-            current = Some(path);
+            writeln!(out, "{}", style.paint("1", &clean(&finding.path)))?;
+            current = Some(&finding.path);
         }
         write_finding(finding, &style, out)?;
     }
     Ok(())
 }
 
-fn write_finding(f: &Finding, style: &Style, out: &mut dyn Write) -> io::Result<()> {
+fn write_finding(f: &ReportFinding, style: &Style, out: &mut dyn Write) -> io::Result<()> {
     let pad = "      ";
     // Audit findings are about an IAM user, not a place in a file.
-    let place = match f.origin {
-        Origin::Iam { .. } => String::new(),
-        _ => format!("{}:{}", f.location.line, f.location.column),
+    let place = if f.has_lines() {
+        format!("{}:{}", f.location.line, f.location.column)
+    } else {
+        String::new()
     };
     writeln!(
         out,
@@ -73,9 +64,8 @@ fn write_finding(f: &Finding, style: &Style, out: &mut dyn Write) -> io::Result<
     if !f.excerpt.is_empty() {
         writeln!(out, "  {pad}  │ {}", clean(&f.excerpt))?;
     }
-    if let (Origin::Commit { commit, .. }, _) = f.origin.base() {
+    if let Some(commit) = &f.commit {
         let short = &commit.id[..commit.id.len().min(12)];
-        let date = crate::time::rfc3339(commit.time);
         let head = match f.present_at_head {
             Some(true) => "; still at HEAD",
             Some(false) => "; no longer at HEAD, but still in history",
@@ -83,17 +73,18 @@ fn write_finding(f: &Finding, style: &Style, out: &mut dyn Write) -> io::Result<
         };
         writeln!(
             out,
-            "  {pad}  introduced in {short} by {} <{}> on {}{head}",
+            "  {pad}  introduced in {} by {} <{}> on {}{head}",
+            clean(short),
             clean(&commit.author),
             clean(&commit.email),
-            &date[..10]
+            clean(commit.date.get(..10).unwrap_or(&commit.date))
         )?;
     }
     for r in &f.related {
         writeln!(
             out,
             "  {pad}  {} at {}:{} ({})",
-            r.role,
+            clean(&r.role),
             r.location.line,
             r.location.column,
             // A statement over several lines, on one: its layout is not the point.
@@ -102,7 +93,12 @@ fn write_finding(f: &Finding, style: &Style, out: &mut dyn Write) -> io::Result<
     }
     if let Some(s) = &f.suppression {
         let why = s.justification.as_deref().unwrap_or("no reason given");
-        writeln!(out, "  {pad}  suppressed ({}): {}", s.by, clean(why))?;
+        writeln!(
+            out,
+            "  {pad}  suppressed ({}): {}",
+            s.by.as_str(),
+            clean(why)
+        )?;
     }
     writeln!(
         out,
