@@ -154,7 +154,9 @@ pub fn mask(text: &str, cut_left: bool, cut_right: bool) -> String {
         }
         let run = &chars[run_start..i];
         let at_cut = (cut_left && run_start == 0) || (cut_right && i == chars.len());
-        if run.len() >= 24 || (at_cut && run.len() > 4) {
+        if !at_cut && arn_resource(&chars[..run_start], run) {
+            out.extend(run.iter());
+        } else if run.len() >= 24 || (at_cut && run.len() > 4) {
             out.extend(run.iter().take(if at_cut { 0 } else { 4 }));
             out.push_str("****");
         } else {
@@ -162,6 +164,26 @@ pub fn mask(text: &str, cut_left: bool, cut_right: bool) -> String {
         }
     }
     out
+}
+
+/// Whether `run`, preceded by `before`, is the resource part of an ARN made of names
+/// (`arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role`): the token it
+/// ends starts with `arn:aws` and has its five colons, and the run reads as names (no `+`, at
+/// most two digits in each `/` segment), which a random secret does not.
+fn arn_resource(before: &[char], run: &[char]) -> bool {
+    let start = before
+        .iter()
+        .rposition(|c| c.is_whitespace() || matches!(c, '"' | '\'' | '=' | ',' | '(' | '[' | '`'))
+        .map_or(0, |i| i + 1);
+    let token = &before[start..];
+    let arn = ['a', 'r', 'n', ':', 'a', 'w', 's'];
+    if !token.starts_with(&arn) || token.iter().filter(|c| **c == ':').count() < 5 {
+        return false;
+    }
+    !run.contains(&'+')
+        && run
+            .split(|c| *c == '/')
+            .all(|segment| segment.iter().filter(|c| c.is_ascii_digit()).count() <= 2)
 }
 
 #[cfg(test)]
@@ -176,6 +198,19 @@ mod tests {
             "id=AKIAYGTTU3F4ZNIBPSU4 secret=UYDK****"
         );
         assert_eq!(mask("9SGewL2AGe x", true, false), "**** x");
+    }
+
+    #[test]
+    fn aws_managed_policy_arns_stay_readable_and_secrets_in_arns_do_not() {
+        let arn = "policy_arn = \"arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role\"";
+        assert_eq!(mask(arn, false, false), arn);
+        let plain = "arn:aws:iam::aws:policy/AWSLambdaBasicExecutionRoleForEdgeFunctions";
+        assert_eq!(mask(plain, false, false), plain);
+        // The twins: a secret-shaped segment in an ARN, and a name-shaped run outside one.
+        let secret = "arn:aws:iam::123456789012:user/UYDK9SGewL2AGe4Ae/yHC3A/lCbFs83cEDU3qLyj";
+        assert!(!mask(secret, false, false).contains("lCbFs83cEDU3qLyj"));
+        let outside = "name=AmazonEC2ContainerServiceforEC2Role";
+        assert_eq!(mask(outside, false, false), "name=Amaz****");
     }
 
     #[test]

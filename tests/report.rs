@@ -386,3 +386,149 @@ fn reports_validate_against_the_published_schema_and_round_trip_through_keyrot_r
         refused.stderr
     );
 }
+
+/// What a reader sees of `page` in headless Chromium (`tests/html-check.cjs`, puppeteer-core):
+/// on screen at 1,280 px, after every "show all", and in print emulation; screenshots in `dir`.
+fn browse(page: &Path, dir: &Path) -> serde_json::Value {
+    let modules = root().join(".tools/node_modules");
+    assert!(
+        modules.join("puppeteer-core").is_dir(),
+        "puppeteer-core is missing in {}: run ./scripts/test, which installs it (npm install --prefix .tools puppeteer-core@25.16.0)",
+        modules.display()
+    );
+    let out = Command::new("node")
+        .arg(root().join("tests/html-check.cjs"))
+        .arg(page)
+        .arg(dir)
+        .env("NODE_PATH", &modules)
+        .env("KEYROT_CHROMIUM", chromium())
+        .output()
+        .expect("run node (apt-get install nodejs)");
+    assert!(
+        out.status.success(),
+        "html-check failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("html-check prints JSON")
+}
+
+#[test]
+fn the_html_report_reads_in_severity_order_fits_1280_px_and_prints_every_fix() {
+    let dir = Dir::new();
+    // Fourteen pairs in one file (a group that pages), a weak Terraform role with an
+    // AWS-managed policy attached, and a file name that does not break.
+    many_pairs(&dir, 1, 14);
+    dir.write(
+        "infra/main.tf",
+        r#"resource "aws_iam_role_policy_attachment" "admin" {
+  role       = "deploy"
+  policy_arn = "arn:aws:iam::aws:policy/AdministratorAccess"
+}
+
+resource "aws_iam_policy" "wide" {
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "s3:*", Resource = "*" }]
+  })
+}
+"#,
+    );
+    dir.write(
+        &format!("deep/{}.env", "a_very_long_unbroken_file_name_".repeat(8)),
+        "aws_access_key_id = AKIAYGTTU3F4ZNIBPSU4\n",
+    );
+    let page = dir.join("report.html");
+    let run = crate::util::keyrot_in(
+        dir.path(),
+        &[
+            "scan",
+            "--format",
+            "html",
+            "--fail-on",
+            "none",
+            "-o",
+            page.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let html = std::fs::read_to_string(&page).unwrap();
+    let seen = browse(&page, dir.path());
+    let (screen, all, print) = (&seen["screen"], &seen["all"], &seen["print"]);
+    assert_eq!(seen["problems"], serde_json::json!([]), "{seen:#}");
+    assert_eq!(
+        screen["first_section"], "summary",
+        "the summary comes first"
+    );
+    assert!(
+        screen["overflow"].as_i64().unwrap() <= 0,
+        "overflows 1280 px: {}",
+        screen["overflow"]
+    );
+    // Most severe first, whatever the files' order.
+    let rank = |s: &serde_json::Value| match s.as_str().unwrap() {
+        "critical" => 3,
+        "high" => 2,
+        "medium" => 1,
+        _ => 0,
+    };
+    let ranks: Vec<i32> = screen["severities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(rank)
+        .collect();
+    assert!(ranks.len() >= 17, "{ranks:?}");
+    assert!(ranks.windows(2).all(|w| w[0] >= w[1]), "{ranks:?}");
+    assert!(
+        ranks.contains(&3) && ranks.iter().any(|r| *r < 3),
+        "{ranks:?}"
+    );
+    // Paged on screen, whole after "show all" and in print, every fix and command visible.
+    let rows = screen["rows"].as_u64().unwrap();
+    assert!(
+        screen["visible_rows"].as_u64().unwrap() < rows,
+        "{screen:#}"
+    );
+    assert_eq!(seen["buttons"], 1);
+    assert_eq!(all["visible_rows"].as_u64().unwrap(), rows);
+    assert_eq!(print["visible_rows"].as_u64().unwrap(), rows);
+    assert_eq!(print["visible_fixes"], print["fixes"]);
+    assert!(print["commands"].as_u64().unwrap() > rows);
+    assert_eq!(print["visible_commands"], print["commands"]);
+    // No secret shown, and AWS's own policy ARN not masked as if it were one.
+    let text = screen["text"].as_str().unwrap();
+    assert!(
+        text.contains("arn:aws:iam::aws:policy/AdministratorAccess"),
+        "{text}"
+    );
+    assert!(!html.contains("policy/Admi****"));
+    assert!(!html.contains("UYDK9SGewL2AGe4Ae"));
+    assert!(text.contains("What to do first"), "{text}");
+    for png in ["screen.png", "print.png"] {
+        let bytes = std::fs::read(dir.join(png)).unwrap();
+        assert!(bytes.starts_with(b"\x89PNG"), "{png}");
+    }
+    // Only secrets go on the history timeline; the policies say how many they are.
+    let repo = crate::util::Repo::new();
+    repo.write("keys.env", "aws_access_key_id = AKIAYGTTU3F4ZNIBPSU4\naws_secret_access_key = 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\n")
+        .write("policy.json", r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}"#)
+        .commit("add");
+    let history = dir.join("history.html");
+    let run = repo.keyrot(&[
+        "scan",
+        "--git",
+        "--format",
+        "html",
+        "--fail-on",
+        "none",
+        "-o",
+        history.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let history = std::fs::read_to_string(&history).unwrap();
+    assert_eq!(history.matches("<circle").count(), 1, "{history}");
+    assert!(
+        history.contains("1 policy finding from history not plotted"),
+        "{history}"
+    );
+}

@@ -73,8 +73,8 @@ button.more { margin: 0 0 1em; }
 @media print {
   .controls, button.more { display: none; }
   body { margin: 0; max-width: none; }
-  section.group tr.finding.later, section.group tr.finding.hidden { display: table-row; }
-  section.group.hidden { display: block; }
+  section.group tr.finding.later, section.group tr.finding.hidden { display: table-row !important; }
+  section.group.hidden { display: block !important; }
   tr.finding { break-inside: avoid; }
 }
 "#;
@@ -252,15 +252,20 @@ fn executive_summary(h: &mut String, reports: &[Report], active: &[Entry]) {
         h.push_str("<h3>What to do first</h3>\n<ol>\n");
         for ((sev, rule), list) in groups.iter().take(FIRST_ACTIONS) {
             let first = list[0];
+            let count = match list.len() {
+                1 => format!("at <code>{}</code>", esc(&first.at())),
+                n => format!(
+                    "{n} findings; the first at <code>{}</code>",
+                    esc(&first.at())
+                ),
+            };
             let _ = writeln!(
                 h,
-                "<li><span class=\"{}\">{}</span> &middot; <a href=\"#rule-{}\">{}</a> ({} {}): {}</li>",
+                "<li><span class=\"{}\">{}</span> &middot; <a href=\"#rule-{}\">{}</a> ({count}): {}</li>",
                 sev.0,
                 sev.0,
                 anchor(rule),
                 esc(&first.title),
-                list.len(),
-                plural(list.len(), "finding", "findings"),
                 inline(&first.remedy.summary)
             );
         }

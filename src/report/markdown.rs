@@ -91,11 +91,7 @@ pub fn page(reports: &[Report], title: &str, limit: usize) -> String {
     m.push_str("| Severity | Scan | Where | Rule | Finding | Fix |\n|---|---|---|---|---|---|\n");
     let total = sorted.len();
     for (i, (r, f)) in sorted.iter().enumerate() {
-        let place = if f.has_lines() {
-            format!("{}:{}", f.place(), f.location.line)
-        } else {
-            f.place().to_string()
-        };
+        let place = f.at();
         let row = format!(
             "| {} | {} | `{}` | `{}` | {} | {} |\n",
             f.severity,

@@ -121,6 +121,15 @@ impl ReportFinding {
         }
     }
 
+    /// `file:line`, or the AWS resource.
+    pub fn at(&self) -> String {
+        if self.has_lines() {
+            format!("{}:{}", self.place(), self.location.line)
+        } else {
+            self.place().to_string()
+        }
+    }
+
     /// A line number means something: a file or a live policy document, not an IAM user.
     pub fn has_lines(&self) -> bool {
         self.aws.as_ref().is_none_or(|a| a.user.is_none())
