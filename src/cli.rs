@@ -144,9 +144,10 @@ pub struct AwsArgs {
 pub struct AuditArgs {
     #[command(flatten)]
     pub aws: AwsArgs,
-    /// Keys unused for more than this many days are findings.
-    #[arg(long, value_name = "DAYS", default_value_t = 90)]
-    pub max_unused_days: u32,
+    /// Keys unused for more than this many days are findings [default: 90, or the
+    /// configuration's `max-unused-days`].
+    #[arg(long, value_name = "DAYS")]
+    pub max_unused_days: Option<u32>,
     /// Assume this role in each account of --accounts or --org.
     #[arg(long, value_name = "NAME")]
     pub role_name: Option<String>,
@@ -167,9 +168,10 @@ pub struct AuditArgs {
     /// The same from the log files a trail delivers to S3 (s3://bucket/prefix).
     #[arg(long, value_name = "URL")]
     pub cloudtrail_s3: Option<String>,
-    /// How many days back CloudTrail is searched.
-    #[arg(long, value_name = "DAYS", default_value_t = 90)]
-    pub cloudtrail_days: u32,
+    /// How many days back CloudTrail is searched [default: 90, or the configuration's
+    /// `cloudtrail-days`].
+    #[arg(long, value_name = "DAYS")]
+    pub cloudtrail_days: Option<u32>,
 
     /// Read this configuration instead of the nearest `.keyrot.toml` (`max-key-age`,
     /// `fail-on`, `disable`, `severity` and `allow` apply to audits as to scans).
@@ -261,9 +263,10 @@ pub struct ScanArgs {
     #[arg(long, requires = "iam", value_name = "URL")]
     pub cloudtrail_s3: Option<String>,
 
-    /// How many days back CloudTrail is searched.
-    #[arg(long, value_name = "DAYS", default_value_t = 90)]
-    pub cloudtrail_days: u32,
+    /// How many days back CloudTrail is searched [default: 90, or the configuration's
+    /// `cloudtrail-days`].
+    #[arg(long, value_name = "DAYS")]
+    pub cloudtrail_days: Option<u32>,
 
     #[command(flatten)]
     pub aws: AwsArgs,
@@ -405,13 +408,6 @@ pub enum FailOn {
 }
 
 impl FailOn {
-    /// The command line's level, else the configuration's, else `low`.
-    pub fn resolve(given: Option<FailOn>, config: &crate::config::Config) -> FailOn {
-        given
-            .or_else(|| config.fail_on.as_deref().and_then(FailOn::parse))
-            .unwrap_or(FailOn::Low)
-    }
-
     pub fn parse(s: &str) -> Option<FailOn> {
         <FailOn as ValueEnum>::from_str(s, true).ok()
     }

@@ -28,6 +28,10 @@ pub struct Config {
     pub fail_on: Option<String>,
     /// Rotation policy for `--iam` and `audit`.
     pub max_key_age: Option<u32>,
+    /// `audit`: keys unused for more than this many days are findings.
+    pub max_unused_days: Option<u32>,
+    /// How many days back CloudTrail is searched (`--cloudtrail`, `--cloudtrail-s3`).
+    pub cloudtrail_days: Option<u32>,
     /// How many lines apart a key ID and its secret may be.
     pub pair_lines: Option<usize>,
     /// A folder of extra rule files, relative to this file.

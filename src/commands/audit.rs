@@ -42,13 +42,24 @@ pub(super) fn audit(args: AuditArgs) -> Result<u8, CommandError> {
     // The same configuration a scan reads: the nearest `.keyrot.toml`, or `--config`.
     let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
     let config = crate::config::Config::load(args.config.as_deref(), &cwd)?;
-    let fail_on = crate::cli::FailOn::resolve(args.fail_on, &config);
+    let settings = super::settings::Resolved::of(
+        super::settings::Given {
+            fail_on: args.fail_on,
+            max_key_age: args.aws.max_key_age,
+            max_unused_days: args.max_unused_days,
+            cloudtrail_days: args.cloudtrail_days,
+            as_of: args.aws.as_of,
+            ..Default::default()
+        },
+        &config,
+    );
+    let fail_on = settings.fail_on;
     let opts = crate::iam::audit::AuditOptions {
         aws: aws_options_of(&args.aws, args.aws.profile.first().cloned()),
         profiles: args.aws.profile.iter().skip(1).cloned().collect(),
-        max_key_age_days: i64::from(args.aws.max_key_age.or(config.max_key_age).unwrap_or(90)),
-        max_unused_days: i64::from(args.max_unused_days),
-        as_of: args.aws.as_of.unwrap_or_else(crate::time::now),
+        max_key_age_days: i64::from(settings.max_key_age_days),
+        max_unused_days: i64::from(settings.max_unused_days),
+        as_of: settings.as_of,
         role_name: args.role_name.clone(),
         accounts: args.accounts.clone(),
         org: args.org,
@@ -69,7 +80,7 @@ pub(super) fn audit(args: AuditArgs) -> Result<u8, CommandError> {
     let trail = super::trail::Trail {
         s3: args.cloudtrail_s3.as_deref(),
         lookup: args.cloudtrail,
-        days: args.cloudtrail_days,
+        days: settings.cloudtrail_days,
         as_of: opts.as_of,
     };
     trail.evidence(

@@ -8,6 +8,7 @@ mod merge;
 mod rotate;
 mod rules;
 mod scan;
+mod settings;
 #[cfg(feature = "aws")]
 mod trail;
 

@@ -154,14 +154,25 @@ fn execute(args: &ScanArgs) -> Result<Scanned, CommandError> {
         baseline,
         notes,
     } = settings(args, start)?;
-    let fail_on = FailOn::resolve(args.fail_on, &config);
-    let rules_dir = args.rules.clone().or_else(|| config.rules.clone());
-    let mut rules = RuleSet::load(rules_dir.as_deref())?;
+    let resolved = super::settings::Resolved::of(
+        super::settings::Given {
+            fail_on: args.fail_on,
+            max_key_age: args.aws.max_key_age,
+            cloudtrail_days: args.cloudtrail_days,
+            pair_lines: args.pair_lines,
+            rules: args.rules.clone(),
+            as_of: args.aws.as_of,
+            ..Default::default()
+        },
+        &config,
+    );
+    let fail_on = resolved.fail_on;
+    let mut rules = RuleSet::load(resolved.rules.as_deref())?;
     // With --iam the live lookup judges keys of the documentation accounts (an emulator's).
     rules.decoys.keep_documentation_accounts = args.iam;
     let catalog = Catalog::new(&rules)?;
-    let engine = Engine::new(rules, args.pair_lines.or(config.pair_lines))?
-        .with_decode_depth(usize::from(args.decode_depth));
+    let engine =
+        Engine::new(rules, resolved.pair_lines)?.with_decode_depth(usize::from(args.decode_depth));
     let filter = config.path_filter()?;
     // A progress line on a terminal, never in pipes or CI logs unless asked for.
     let progress = args.progress
@@ -226,8 +237,7 @@ fn execute(args: &ScanArgs) -> Result<Scanned, CommandError> {
     }
     policy.apply(&mut outcome.findings);
     if args.iam {
-        let max_age = args.aws.max_key_age.or(config.max_key_age).unwrap_or(90);
-        iam_facts(args, max_age, &mut outcome)?;
+        iam_facts(args, &resolved, &mut outcome)?;
     }
     Ok(Scanned {
         catalog,
@@ -267,7 +277,11 @@ fn review_added_allows(outcome: &mut ScanOutcome, strict: bool) {
 /// `--iam`: live facts for every distinct key found (never a canary-token key). When AWS
 /// cannot be reached, one line says why and the offline findings stand, unless `--iam-required`.
 #[cfg(feature = "aws")]
-fn iam_facts(args: &ScanArgs, max_age: u32, outcome: &mut ScanOutcome) -> Result<(), CommandError> {
+fn iam_facts(
+    args: &ScanArgs,
+    settings: &super::settings::Resolved,
+    outcome: &mut ScanOutcome,
+) -> Result<(), CommandError> {
     let mut keys: Vec<String> = outcome
         .findings
         .iter()
@@ -282,11 +296,11 @@ fn iam_facts(args: &ScanArgs, max_age: u32, outcome: &mut ScanOutcome) -> Result
     match crate::iam::lookup::lookup(&keys, &super::audit::aws_options(&args.aws)?) {
         Ok(facts) => {
             let policy = crate::iam::lookup::AgePolicy {
-                max_key_age_days: i64::from(max_age),
-                as_of: args.aws.as_of.unwrap_or_else(crate::time::now),
+                max_key_age_days: i64::from(settings.max_key_age_days),
+                as_of: settings.as_of,
             };
             crate::iam::lookup::enrich(&mut outcome.findings, &facts, policy);
-            cloudtrail(args, &facts, outcome)?;
+            cloudtrail(args, settings, &facts, outcome)?;
             outcome
                 .findings
                 .sort_by_cached_key(crate::finding::Finding::sort_key);
@@ -308,6 +322,7 @@ fn iam_facts(args: &ScanArgs, max_age: u32, outcome: &mut ScanOutcome) -> Result
 #[cfg(feature = "aws")]
 fn cloudtrail(
     args: &ScanArgs,
+    settings: &super::settings::Resolved,
     facts: &std::collections::HashMap<String, crate::finding::KeyFacts>,
     outcome: &mut ScanOutcome,
 ) -> Result<(), CommandError> {
@@ -329,8 +344,8 @@ fn cloudtrail(
     let trail = super::trail::Trail {
         s3: args.cloudtrail_s3.as_deref(),
         lookup: args.cloudtrail,
-        days: args.cloudtrail_days,
-        as_of: args.aws.as_of.unwrap_or_else(crate::time::now),
+        days: settings.cloudtrail_days,
+        as_of: settings.as_of,
     };
     let aws = super::audit::aws_options(&args.aws)?;
     trail.evidence(
@@ -342,7 +357,11 @@ fn cloudtrail(
 }
 
 #[cfg(not(feature = "aws"))]
-fn iam_facts(_: &ScanArgs, _: u32, _: &mut ScanOutcome) -> Result<(), CommandError> {
+fn iam_facts(
+    _: &ScanArgs,
+    _: &super::settings::Resolved,
+    _: &mut ScanOutcome,
+) -> Result<(), CommandError> {
     Err(CommandError::Usage(
         "--iam needs keyrot built with the `aws` feature".into(),
     ))

@@ -1,0 +1,123 @@
+//! One settings resolution for every command: the command line over the configuration
+//! (`.keyrot.toml`) over the defaults, as ripgrep turns its low-level arguments into the
+//! high-level ones the search runs on. `scan` and `audit` both read `Resolved`; no default is
+//! written anywhere else.
+
+use std::path::PathBuf;
+
+use crate::cli::FailOn;
+use crate::config::Config;
+
+/// Keys older than this many days are out of the rotation policy; keys unused this long are
+/// findings; CloudTrail is searched this far back (CloudTrail's own event history is 90 days).
+pub const DEFAULT_DAYS: u32 = 90;
+
+/// What the command line gave (`None`: not given).
+#[derive(Clone, Debug, Default)]
+pub struct Given {
+    pub fail_on: Option<FailOn>,
+    pub max_key_age: Option<u32>,
+    pub max_unused_days: Option<u32>,
+    pub cloudtrail_days: Option<u32>,
+    pub pair_lines: Option<usize>,
+    pub rules: Option<PathBuf>,
+    pub as_of: Option<i64>,
+}
+
+/// The settings a command runs with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Resolved {
+    pub fail_on: FailOn,
+    pub max_key_age_days: u32,
+    pub max_unused_days: u32,
+    pub cloudtrail_days: u32,
+    /// `None`: the engine's own default distance.
+    pub pair_lines: Option<usize>,
+    /// A folder of extra rule files.
+    pub rules: Option<PathBuf>,
+    /// The instant ages and conditions are judged at, seconds since the epoch.
+    pub as_of: i64,
+}
+
+impl Resolved {
+    pub fn of(given: Given, config: &Config) -> Resolved {
+        Resolved {
+            fail_on: given
+                .fail_on
+                .or_else(|| config.fail_on.as_deref().and_then(FailOn::parse))
+                .unwrap_or(FailOn::Low),
+            max_key_age_days: given
+                .max_key_age
+                .or(config.max_key_age)
+                .unwrap_or(DEFAULT_DAYS),
+            max_unused_days: given
+                .max_unused_days
+                .or(config.max_unused_days)
+                .unwrap_or(DEFAULT_DAYS),
+            cloudtrail_days: given
+                .cloudtrail_days
+                .or(config.cloudtrail_days)
+                .unwrap_or(DEFAULT_DAYS),
+            pair_lines: given.pair_lines.or(config.pair_lines),
+            rules: given.rules.or_else(|| config.rules.clone()),
+            as_of: given.as_of.unwrap_or_else(crate::time::now),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_wins_over_the_configuration_which_wins_over_the_defaults() {
+        let config = Config::parse(
+            "fail-on = \"high\"\nmax-key-age = 30\nmax-unused-days = 45\ncloudtrail-days = 7\npair-lines = 3\n",
+            ".keyrot.toml",
+        )
+        .unwrap();
+        let from_config = Resolved::of(Given::default(), &config);
+        assert_eq!(from_config.fail_on, FailOn::High);
+        assert_eq!(
+            (
+                from_config.max_key_age_days,
+                from_config.max_unused_days,
+                from_config.cloudtrail_days,
+                from_config.pair_lines
+            ),
+            (30, 45, 7, Some(3))
+        );
+        let given = Given {
+            fail_on: Some(FailOn::None),
+            max_key_age: Some(10),
+            max_unused_days: Some(11),
+            cloudtrail_days: Some(12),
+            pair_lines: Some(1),
+            rules: None,
+            as_of: Some(86_400),
+        };
+        let from_cli = Resolved::of(given, &config);
+        assert_eq!(from_cli.fail_on, FailOn::None);
+        assert_eq!(
+            (
+                from_cli.max_key_age_days,
+                from_cli.max_unused_days,
+                from_cli.cloudtrail_days,
+                from_cli.pair_lines,
+                from_cli.as_of
+            ),
+            (10, 11, 12, Some(1), 86_400)
+        );
+        let defaults = Resolved::of(Given::default(), &Config::default());
+        assert_eq!(defaults.fail_on, FailOn::Low);
+        assert_eq!(
+            (
+                defaults.max_key_age_days,
+                defaults.max_unused_days,
+                defaults.cloudtrail_days,
+                defaults.pair_lines
+            ),
+            (DEFAULT_DAYS, DEFAULT_DAYS, DEFAULT_DAYS, None)
+        );
+    }
+}
