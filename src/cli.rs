@@ -52,6 +52,9 @@ pub enum Command {
     Report(ReportArgs),
     /// Print the JSON Schema of `--format json` reports (`--merged`: of `keyrot report --format json`).
     Schema(SchemaArgs),
+    /// Print every bound keyrot puts on what its input can make it do, with its reason (Markdown).
+    #[command(hide = true)]
+    Limits,
 }
 
 #[derive(Debug, Args)]
@@ -316,7 +319,7 @@ pub struct ScanArgs {
 
     /// Archives inside archives opened, at most (zip, jar, tar, gzip, bzip2, xz, zstd; a
     /// compressed tar counts once); a deeper one is read as it is, noted, incomplete.
-    #[arg(long, value_name = "N", default_value_t = 3)]
+    #[arg(long, value_name = "N", default_value_t = crate::limits::DEFAULT.archive_depth)]
     pub archive_depth: u8,
 
     /// The most one archive or compressed file may expand to, members and nested archives
@@ -454,6 +457,20 @@ fn parse_size(s: &str) -> Result<u64, String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_flags_defaults_are_the_bounds_of_the_limits_table() {
+        use clap::Parser;
+        let cli = super::Cli::parse_from(["keyrot", "scan"]);
+        let super::Command::Scan(args) = cli.command else {
+            panic!("not a scan")
+        };
+        let limits = crate::limits::DEFAULT;
+        assert_eq!(args.max_file_size, limits.max_file_size);
+        assert_eq!(args.max_archive_size, limits.archive_bytes);
+        assert_eq!(args.archive_depth, limits.archive_depth);
+        assert!(usize::from(args.decode_depth) <= limits.decode_depth);
+    }
+
     #[test]
     fn sizes_parse() {
         assert_eq!(super::parse_size("20M"), Ok(20 << 20));

@@ -40,7 +40,7 @@ pub trait Detector: Sync {
 }
 
 /// Longer spans than this are never recorded as one secret (an excerpt looks back this far).
-const SECRET_SPAN_MAX: usize = 64 * 1024;
+const SECRET_SPAN_MAX: usize = crate::limits::DEFAULT.secret_span;
 
 /// Built once per blob, owned by the worker scanning it.
 pub struct BlobContext<'a> {
@@ -104,8 +104,8 @@ impl<'a> BlobContext<'a> {
     /// for all of them; at most 4,096 distinct values and 65,536 places (past that, the shape
     /// heuristic still masks long runs).
     pub fn add_other_spellings(&self) {
-        const VALUES: usize = 4096;
-        const PLACES: usize = 65_536;
+        const VALUES: usize = crate::limits::DEFAULT.spelled_values;
+        const PLACES: usize = crate::limits::DEFAULT.spelled_places;
         let bytes = self.bytes();
         let mut values: Vec<&[u8]> = self
             .secrets

@@ -20,6 +20,7 @@ mod finding;
 pub mod fuzz;
 #[cfg(feature = "aws")]
 mod iam;
+pub mod limits;
 mod node;
 mod outcome;
 mod policy;

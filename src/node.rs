@@ -124,7 +124,7 @@ pub struct JsonStop {
 }
 
 /// The nesting budget of the JSON reader.
-pub const JSON_DEPTH_BUDGET: usize = 256;
+pub const JSON_DEPTH_BUDGET: usize = crate::limits::DEFAULT.json_depth;
 
 /// `json`, saying whether the nesting budget stopped it.
 pub fn json_within_budget(text: &str) -> Result<Node, JsonStop> {
@@ -315,7 +315,7 @@ pub fn parse_yaml(text: &str) -> Option<Node> {
 /// before it and the text parsed again (at most `REPAIRS` times); spans are mapped back to the
 /// original text, so positions stay exact.
 pub fn yaml(text: &str) -> Result<Node, (usize, String)> {
-    const REPAIRS: usize = 64;
+    const REPAIRS: usize = crate::limits::DEFAULT.yaml_repairs;
     let mut repaired = std::borrow::Cow::Borrowed(text);
     // (offset in the original text, spaces inserted there), in order.
     let mut inserted: Vec<(usize, usize)> = Vec::new();
@@ -567,9 +567,9 @@ enum Open {
 
 /// Nodes one YAML document may make, aliases counted at their full size: an alias bomb
 /// (anchors of anchors) stops here instead of exhausting memory.
-pub const YAML_NODE_BUDGET: usize = 200_000;
+pub const YAML_NODE_BUDGET: usize = crate::limits::DEFAULT.yaml_nodes;
 /// How deep YAML collections may nest.
-pub const YAML_DEPTH_BUDGET: usize = 128;
+pub const YAML_DEPTH_BUDGET: usize = crate::limits::DEFAULT.yaml_depth;
 
 struct YamlBuilder<'a> {
     stack: Vec<Open>,

@@ -34,6 +34,21 @@ fn rule_pages_exist_and_are_fresh() {
 }
 
 #[test]
+fn the_limits_page_is_the_table_in_the_code() {
+    let run = keyrot(&["limits"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let published = std::fs::read_to_string("docs/limits.md").unwrap_or_default();
+    assert!(
+        published == run.stdout,
+        "docs/limits.md is stale; regenerate with: cargo run -- limits > docs/limits.md"
+    );
+    assert!(
+        published.contains("| `yaml_nodes` | 200000 |"),
+        "{published}"
+    );
+}
+
+#[test]
 fn the_published_report_schemas_are_the_ones_the_types_generate() {
     for (file, args) in [
         ("schemas/report.schema.json", &["schema"][..]),

@@ -11,7 +11,7 @@ use crate::detect::RuleSet;
 use crate::report::{self, merge, model::MergedReport, sarif::SarifOptions};
 
 /// Inputs larger than this are refused (a JSON report of 100,000 findings is far smaller).
-const MAX_INPUT: u64 = 1 << 30;
+const MAX_INPUT: u64 = crate::limits::DEFAULT.report_input;
 
 pub(super) fn report(args: ReportArgs) -> Result<u8, CommandError> {
     let mut docs = Vec::new();

@@ -70,6 +70,10 @@ pub fn run(cli: Cli) -> Result<u8, CommandError> {
         Command::Revoke(args) => rotate::revoke(args),
         Command::Report(args) => merge::report(args),
         Command::Schema(args) => merge::schema(args),
+        Command::Limits => {
+            print!("{}", crate::limits::markdown());
+            Ok(0)
+        }
     }
 }
 

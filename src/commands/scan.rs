@@ -17,7 +17,7 @@ use crate::source::git::Selection;
 use crate::suppress::{self, Policy};
 
 /// The most worker threads a scan starts.
-const MAX_THREADS: usize = 256;
+const MAX_THREADS: usize = crate::limits::DEFAULT.threads;
 
 /// A finished scan with what is needed to report it.
 struct Scanned {

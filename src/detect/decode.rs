@@ -12,12 +12,12 @@ use std::sync::OnceLock;
 /// How many layers deep a credential may be encoded by default (base64 of escaped JSON is two).
 pub const DEPTH: usize = 2;
 /// The most layers `--decode-depth` may ask for: each layer is a full pass over the view.
-pub const MAX_DEPTH: usize = 4;
+pub const MAX_DEPTH: usize = crate::limits::DEFAULT.decode_depth;
 /// Blobs larger than this are not decoded (their plain scan still runs).
-pub const MAX_BYTES: usize = 8 << 20;
+pub const MAX_BYTES: usize = crate::limits::DEFAULT.decode_bytes;
 /// Shorter base64 runs cannot hold a key ID (20 characters encode to 27, unpadded).
 const BASE64_MIN: usize = 27;
-const BASE64_MAX: usize = 64 * 1024;
+const BASE64_MAX: usize = crate::limits::DEFAULT.base64_run;
 
 /// The blob with its encodings undone: `map[i]` is the offset in the original of the
 /// character that produced byte `i` (one past the last for `i == bytes.len()`).
@@ -76,7 +76,7 @@ const STRONG_PATTERNS: &[&str] = &[
 const WEAK_PATTERN: &str = r"\\u00[2-7]|\\u\{0{0,4}[2-7][0-9A-Fa-f]\}|\\x[2-7][0-9A-Fa-f]|\\/|%[2-7][0-9A-Fa-f]|&#x?[0-9]|&amp;";
 
 /// How far either side of a trigger the blob is decoded: the neighbourhood pairing looks at.
-const WINDOW: usize = 4096;
+const WINDOW: usize = crate::limits::DEFAULT.decode_window;
 /// How close a generic escape must be to a credential word to count.
 const HINT_REACH: usize = 512;
 

@@ -19,11 +19,11 @@ use crate::context::{BlobContext, Detector, LineIndex};
 use crate::finding::Finding;
 
 /// At most this many credential findings per blob; past it, one note says how many more.
-pub const FINDINGS_PER_BLOB: usize = 1000;
+pub const FINDINGS_PER_BLOB: usize = crate::limits::DEFAULT.findings_per_blob;
 /// How many lines before (and one after) a weak literal its required nearby word may be.
 const WEAK_LINES: usize = 3;
 /// ... and how many bytes either side at most, whatever the lines' lengths.
-const WEAK_REACH: usize = 2048;
+const WEAK_REACH: usize = crate::limits::DEFAULT.weak_reach;
 
 /// The literal start of every encoded spelling decoding looks for (`decode::STRONG_PATTERNS`):
 /// the prefilter reports where they are, with every rule literal's hit (each a credential
@@ -54,7 +54,7 @@ const HINT_WORDS: [(&[u8], bool); 17] = [
 /// off its fastest search (it doubled the time of a tree scan).
 const DOUBLE_BASE64: &str = "UVV0SlF|FVdEpR|RVXRKUV|GTFNVR|RkxTVU|ZMU1V|QlMwbEJ|JTMGxC|CUzBsQ|UVZOSlF|FWTkpR|RVk5KUV|GVFNVR|RlRTVU|ZUU1V|QlUwbEJ|JVMGxC|CVTBsQ";
 /// At most this many hint offsets per blob.
-const MAX_HINTS: usize = 100_000;
+const MAX_HINTS: usize = crate::limits::DEFAULT.hints_per_blob;
 
 /// What one prefilter literal stands for.
 struct Target {
@@ -73,7 +73,7 @@ struct PairRule {
 }
 
 /// How many key-ID prefixes without a candidate a blob may have looked at for rejected shapes.
-const MAX_REJECTED_LOOKS: usize = 1000;
+const MAX_REJECTED_LOOKS: usize = crate::limits::DEFAULT.rejected_looks;
 
 /// Compiled once, shared by every worker.
 pub struct Engine {

@@ -11,7 +11,7 @@ use super::emit::Candidate;
 use crate::context::LineIndex;
 
 /// How far, in bytes, a pairing looks either side of a key ID.
-pub(super) const PAIR_REACH: usize = 4096;
+pub(super) const PAIR_REACH: usize = crate::limits::DEFAULT.pair_reach;
 
 const PROVIDERS: &str = include_str!("../../patterns/providers.txt");
 
@@ -200,8 +200,8 @@ pub(super) fn assign(
 }
 
 /// How many values augmenting paths may visit in one blob, and how long a path may be.
-const AUGMENT_BUDGET: usize = 100_000;
-const AUGMENT_DEPTH: usize = 8;
+const AUGMENT_BUDGET: usize = crate::limits::DEFAULT.augment_budget;
+const AUGMENT_DEPTH: usize = crate::limits::DEFAULT.augment_depth;
 
 /// Preference order can leave a key without a value that another key could have spared (A
 /// reaches v1 and v2, B only v1, and A took v1 for being nearer). A key left alone takes a

@@ -349,9 +349,9 @@ async fn managed(
 }
 
 /// How many steps from the key's user to another principal are followed.
-const DEPTH: usize = 3;
+const DEPTH: usize = crate::limits::DEFAULT.blast_depth;
 /// How many principals one key's search may judge (each costs a few calls).
-const BUDGET: usize = 64;
+const BUDGET: usize = crate::limits::DEFAULT.blast_principals;
 
 /// A role of the account: name, ARN, trust policy (JSON).
 #[derive(Clone)]

@@ -278,7 +278,7 @@ impl<T> Page<T> {
 
 /// A listing longer than this is an error, not memory without bound (a hostile or broken
 /// endpoint can page forever with fresh markers).
-const MAX_LISTED: usize = 1_000_000;
+const MAX_LISTED: usize = crate::limits::DEFAULT.aws_listed;
 
 /// Follows `Marker`/`IsTruncated` pagination to the end. A marker seen twice ends the listing
 /// with an error rather than a loop.

@@ -56,9 +56,9 @@ impl Source {
 }
 
 /// Budgets on what a trail may make keyrot read.
-const MAX_EVENTS: usize = 100_000;
-const MAX_OBJECTS: usize = 50_000;
-const MAX_OBJECT_BYTES: u64 = 256 << 20;
+const MAX_EVENTS: usize = crate::limits::DEFAULT.trail_events;
+const MAX_OBJECTS: usize = crate::limits::DEFAULT.trail_objects;
+const MAX_OBJECT_BYTES: u64 = crate::limits::DEFAULT.trail_object_bytes;
 /// LookupEvents allows two requests a second per account and region.
 const LOOKUP_INTERVAL: Duration = Duration::from_millis(500);
 

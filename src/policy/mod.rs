@@ -59,14 +59,14 @@ struct ModuleFile {
 /// A module reads at most this many `.tf` files of this size (its other files' documents are
 /// then judged file by file): a directory of thousands of generated files costs a bounded
 /// look.
-const MODULE_FILES: usize = 256;
-const MODULE_FILE_BYTES: u64 = 2 << 20;
+const MODULE_FILES: usize = crate::limits::DEFAULT.module_files;
+const MODULE_FILE_BYTES: u64 = crate::limits::DEFAULT.module_file_bytes;
 /// And at most this much in all, per module.
-const MODULE_BYTES: u64 = 16 << 20;
+const MODULE_BYTES: u64 = crate::limits::DEFAULT.module_bytes;
 /// Readings waiting for their file's own scan hold at most this much text in all (a module's
 /// files the scan never reaches, such as ignored ones, hold theirs until it ends); past it a
 /// file is parsed again when it is scanned.
-const HELD_BYTES: u64 = 32 << 20;
+const HELD_BYTES: u64 = crate::limits::DEFAULT.held_bytes;
 
 impl Modules {
     /// The other files of the module `path` is in, as a view, with this file's own reading

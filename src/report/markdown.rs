@@ -9,7 +9,7 @@ use super::model::{BySeverity, Report, ReportFinding};
 use crate::finding::Severity;
 
 /// Below GitHub's 1 MiB step summary limit, with room for what follows the table.
-pub const LIMIT: usize = 1000 * 1024;
+pub const LIMIT: usize = crate::limits::DEFAULT.markdown_bytes;
 
 pub fn render(reports: &[Report], title: &str, out: &mut dyn Write) -> io::Result<()> {
     out.write_all(page(reports, title, LIMIT).as_bytes())

@@ -23,7 +23,7 @@ pub const FINGERPRINT_KEY: &str = "keyrotFingerprint/v2";
 pub const FINGERPRINT_KEY_V1: &str = "keyrotFingerprint/v1";
 
 /// GitHub code scanning refuses a whole upload over this many results in a run.
-pub const GITHUB_MAX_RESULTS: usize = 25_000;
+pub const GITHUB_MAX_RESULTS: usize = crate::limits::DEFAULT.sarif_results;
 
 pub struct SarifOptions<'a> {
     /// `automationDetails.id` prefix (`category/`), so two uploads do not clash.

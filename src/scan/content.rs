@@ -16,9 +16,9 @@ use std::sync::atomic::Ordering;
 use crate::source::WINDOW;
 /// How far consecutive windows overlap: far more than a key pair's reach, so a pair cut by a
 /// window's edge is whole in the window that owns its start.
-pub const OVERLAP: usize = 256 << 10;
+pub const OVERLAP: usize = crate::limits::DEFAULT.window_overlap;
 /// A zip is read from memory (it is indexed from its end): larger ones are noted, not read.
-pub const ZIP_IN_MEMORY: u64 = 512 << 20;
+pub const ZIP_IN_MEMORY: u64 = crate::limits::DEFAULT.zip_in_memory;
 
 impl Collector<'_> {
     /// Scans content read from `rest`, of which `head` (up to `WINDOW + 1` bytes) has already

@@ -110,7 +110,7 @@ pub fn decompress<'a>(kind: Kind, inner: Box<dyn Read + 'a>) -> io::Result<Box<d
 }
 
 /// The most memory an xz block's decoder may take (xz -9 takes 65 MiB).
-const XZ_MEMORY_KIB: u32 = 256 << 10;
+const XZ_MEMORY_KIB: u32 = crate::limits::DEFAULT.xz_memory_kib;
 
 /// Every frame of a zstd file, one after another (ruzstd's decoder reads one frame). Its
 /// default window limit bounds each frame's memory.
@@ -199,11 +199,11 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Limits {
         Limits {
-            depth: 3,
-            bytes: 1 << 30,
-            ratio: 100,
-            ratio_floor: 64 << 20,
-            members: 100_000,
+            depth: crate::limits::DEFAULT.archive_depth,
+            bytes: crate::limits::DEFAULT.archive_bytes,
+            ratio: crate::limits::DEFAULT.archive_ratio,
+            ratio_floor: crate::limits::DEFAULT.archive_ratio_floor,
+            members: crate::limits::DEFAULT.archive_members,
         }
     }
 }

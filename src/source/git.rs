@@ -96,7 +96,7 @@ pub fn pool(threads: usize) -> rayon::ThreadPool {
 /// What the tree-diffing workers' object caches hold in all (at least 1 MiB each). Measured
 /// on hashicorp/terraform's history on two cores: 16 MiB diffs as fast as 64 (13.7 s against
 /// 13.9 s) for 100 MiB peak instead of 129; 4 MiB is 5% slower.
-const OBJECT_CACHE_BYTES: usize = 16 << 20;
+const OBJECT_CACHE_BYTES: usize = crate::limits::DEFAULT.object_cache_bytes;
 
 /// Opens the repository holding `path`, reading the objects themselves: `refs/replace/`
 /// never stands in for what a commit really holds (as `GIT_NO_REPLACE_OBJECTS=1` does for git),
@@ -304,7 +304,7 @@ pub fn tag_messages(repo: &gix::Repository) -> Result<Vec<(String, Vec<u8>, Obje
 }
 
 /// Commits diffed by the workers at a time.
-const COMMIT_BATCH: usize = 4096;
+const COMMIT_BATCH: usize = crate::limits::DEFAULT.commit_batch;
 
 /// One change as a worker finds it: path, blob, blob before.
 type Changed = (String, ObjectId, Option<ObjectId>);
@@ -364,7 +364,7 @@ impl Tables {
 
 /// At most this many changes: every table then fits its `u32` indexes (a change adds at most
 /// one commit, one path and two blobs), and no index stands for two entries.
-const MAX_CHANGES: usize = (u32::MAX / 2 - 1) as usize;
+const MAX_CHANGES: usize = crate::limits::DEFAULT.history_changes;
 
 /// A table index (below `MAX_CHANGES * 2` by construction).
 fn index(n: usize) -> u32 {
@@ -442,7 +442,7 @@ pub fn tree_entries(bytes: &[u8]) -> usize {
 }
 
 /// Trees deeper than this are not followed (a crafted repository could nest thousands).
-const TREE_DEPTH: usize = 256;
+const TREE_DEPTH: usize = crate::limits::DEFAULT.tree_depth;
 
 /// The entries of a tree, or a problem said once: a corrupt or missing tree costs only itself.
 fn tree_entries_of(

@@ -29,11 +29,11 @@ pub enum Content<'a> {
     Binary(&'a [u8]),
 }
 
-const BINARY_PROBE: usize = 8 * 1024;
+const BINARY_PROBE: usize = crate::limits::DEFAULT.binary_probe;
 
 /// Content up to this size is read whole (every detector, policies included); longer content
 /// is read in windows of this size (secrets only).
-pub const WINDOW: usize = 32 << 20;
+pub const WINDOW: usize = crate::limits::DEFAULT.window;
 
 /// How a file is encoded, decided on its first bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
