@@ -344,6 +344,11 @@ pub struct ScanArgs {
     #[arg(long)]
     pub policies_anywhere: bool,
 
+    /// With --git: judge IaC policies at HEAD only; policy findings of versions no longer at
+    /// HEAD are left out and counted in a note (secrets of history are always reported).
+    #[arg(long, requires = "git")]
+    pub policies_at_head: bool,
+
     /// A folder of extra rule files (`*.yml`), added to the built-in rules.
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,

@@ -516,3 +516,59 @@ fn tree_scans_see_what_git_tracks_even_if_it_is_ignored() {
     assert!(paths.iter().any(|p| p.ends_with("prod.env")), "{paths:?}");
     assert!(!paths.iter().any(|p| p.ends_with("local.env")), "{paths:?}");
 }
+
+#[test]
+fn policies_at_head_leaves_out_policies_of_past_versions_and_says_how_many() {
+    let repo = Repo::new();
+    let weak = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}"#;
+    let fixed = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::logs/*"}]}"#;
+    repo.write("old-policy.json", weak)
+        .write("still-weak.json", weak)
+        .write("keys.env", pair(KEY, SECRET))
+        .commit("policies and a key");
+    repo.write("old-policy.json", fixed)
+        .remove("keys.env")
+        .commit("fix the policy, drop the key");
+    let rules = |report: &serde_json::Value| -> Vec<String> {
+        rows(report)
+            .into_iter()
+            .map(|(path, _, rule, _)| format!("{path} {rule}"))
+            .collect()
+    };
+    let all = repo.keyrot(&["scan", "--git", "--format", "json"]);
+    let report = json(&all);
+    let found = rules(&report);
+    assert!(
+        found.contains(&"old-policy.json policy.full-admin".to_string()),
+        "{found:?}"
+    );
+    assert!(
+        all.stderr
+            .contains("1 policy finding is of versions no longer at HEAD"),
+        "{}",
+        all.stderr
+    );
+    let at_head = repo.keyrot(&["scan", "--git", "--policies-at-head", "--format", "json"]);
+    let report = json(&at_head);
+    let found = rules(&report);
+    assert!(
+        !found.iter().any(|f| f.starts_with("old-policy.json")),
+        "{found:?}"
+    );
+    // The twins: a weak policy still at HEAD, and a secret gone from HEAD, stay.
+    assert!(
+        found.contains(&"still-weak.json policy.full-admin".to_string()),
+        "{found:?}"
+    );
+    assert!(
+        found.iter().any(|f| f.starts_with("keys.env aws.")),
+        "{found:?}"
+    );
+    assert!(
+        at_head
+            .stderr
+            .contains("1 policy finding of versions no longer at HEAD left out"),
+        "{}",
+        at_head.stderr
+    );
+}

@@ -532,3 +532,62 @@ resource "aws_iam_policy" "wide" {
         "{history}"
     );
 }
+
+#[test]
+fn the_job_summary_links_findings_at_their_commit_and_says_what_was_scanned() {
+    let repo = crate::util::Repo::new();
+    repo.write("README.md", "hello\n").commit("start");
+    let added = repo
+        .write(
+            "deploy/prod.env",
+            "aws_access_key_id = AKIAYGTTU3F4ZNIBPSU4\naws_secret_access_key = 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\n",
+        )
+        .write("notes.txt", "AKIAV3ECFF5UQMMIXKKF # keyrot:allow reason=\"test key\"\n")
+        .commit("add prod settings");
+    let summary = repo.path().join("summary.md");
+    let out: crate::util::Run = crate::util::bin()
+        .current_dir(repo.path())
+        .args([
+            "scan",
+            "--git",
+            "--since",
+            "HEAD~1",
+            "--fail-on",
+            "none",
+            "--markdown-summary",
+        ])
+        .arg(&summary)
+        .env("GITHUB_SERVER_URL", "https://github.example")
+        .env("GITHUB_REPOSITORY", "octo/app")
+        .env("GITHUB_SHA", "feedfacefeedfacefeedfacefeedfacefeedface")
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let md = std::fs::read_to_string(&summary).unwrap();
+    let link = format!("(https://github.example/octo/app/blob/{added}/deploy/prod.env#L1)");
+    assert!(md.contains(&link), "{md}");
+    assert!(md.contains("**Scanned** ("), "{md}");
+    assert!(md.contains("history: 1 commit"), "{md}");
+    // The allow comment this change adds is named.
+    assert!(
+        md.contains("suppressed by allow comments this change adds itself"),
+        "{md}"
+    );
+    assert!(md.contains("notes.txt:1"), "{md}");
+    // The twin: without a repository in the environment, no link.
+    let plain = repo.path().join("plain.md");
+    let run = repo.keyrot(&[
+        "scan",
+        "--git",
+        "--since",
+        "HEAD~1",
+        "--fail-on",
+        "none",
+        "--markdown-summary",
+        plain.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let md = std::fs::read_to_string(&plain).unwrap();
+    assert!(!md.contains("](http"), "{md}");
+}

@@ -122,10 +122,12 @@ fn report_outcome(
     }
     let report = report.without_suppressed();
     if let Some(path) = how.markdown_summary {
+        let links = report::markdown::Links::from_env(|k| std::env::var(k).ok());
         let page = report::markdown::page(
             std::slice::from_ref(&report),
             &title(&report),
             report::markdown::LIMIT,
+            links.as_ref(),
         );
         let mut file = std::fs::OpenOptions::new()
             .create(true)

@@ -208,6 +208,7 @@ fn execute(args: &ScanArgs) -> Result<Scanned, CommandError> {
             archive: archive_limits(args),
             progress,
             policies,
+            policies_at_head: args.policies_at_head,
         };
         if args.staged {
             crate::scan::git::staged(&engine, &repo, &opts)?

@@ -11,13 +11,107 @@ use crate::finding::Severity;
 /// Below GitHub's 1 MiB step summary limit, with room for what follows the table.
 pub const LIMIT: usize = crate::limits::DEFAULT.markdown_bytes;
 
-pub fn render(reports: &[Report], title: &str, out: &mut dyn Write) -> io::Result<()> {
-    out.write_all(page(reports, title, LIMIT).as_bytes())
+/// Where findings link to: a repository's web view at a commit (`{base}/blob/{sha}/{path}#L{n}`;
+/// a finding from history links at its own commit).
+#[derive(Clone, Debug)]
+pub struct Links {
+    /// `https://HOST/OWNER/REPO`.
+    pub base: String,
+    /// The commit the scanned tree is at.
+    pub sha: String,
 }
 
-pub fn page(reports: &[Report], title: &str, limit: usize) -> String {
+impl Links {
+    /// A GitHub Actions job's repository and commit, from its environment.
+    pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Option<Links> {
+        let server = var("GITHUB_SERVER_URL")?;
+        let repo = var("GITHUB_REPOSITORY")?;
+        let sha = var("GITHUB_SHA")?;
+        let plain = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./:".contains(c))
+        };
+        (plain(&server) && plain(&repo) && sha.chars().all(|c| c.is_ascii_hexdigit())).then(|| {
+            Links {
+                base: format!("{}/{repo}", server.trim_end_matches('/')),
+                sha,
+            }
+        })
+    }
+
+    fn to(&self, f: &ReportFinding) -> Option<String> {
+        if f.aws.is_some() || f.uri.is_empty() || f.uri == "stdin" || f.uri.starts_with(".git/") {
+            return None;
+        }
+        let sha = f
+            .commit
+            .as_ref()
+            .map_or(self.sha.as_str(), |c| c.id.as_str());
+        let path: String = f
+            .uri
+            .split('/')
+            .map(|seg| {
+                seg.bytes()
+                    .map(|b| {
+                        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                            (b as char).to_string()
+                        } else {
+                            format!("%{b:02X}")
+                        }
+                    })
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        Some(format!(
+            "{}/blob/{sha}/{path}#L{}",
+            self.base, f.location.line
+        ))
+    }
+}
+
+pub fn render(reports: &[Report], title: &str, out: &mut dyn Write) -> io::Result<()> {
+    out.write_all(page(reports, title, LIMIT, None).as_bytes())
+}
+
+pub fn page(reports: &[Report], title: &str, limit: usize, links: Option<&Links>) -> String {
     let mut m = String::new();
     let _ = writeln!(m, "## {}\n", cell(title));
+    for r in reports {
+        let s = &r.summary;
+        let what = if r.is_audit() {
+            String::new()
+        } else {
+            format!("; {} files", s.files_scanned)
+        };
+        let mut line = format!(
+            "**Scanned** ({}): {}{what}",
+            cell(r.label()),
+            cell(s.scope.as_deref().unwrap_or("working tree"))
+        );
+        if s.suppressed > 0 {
+            let by: Vec<String> = s
+                .suppressed_by
+                .iter()
+                .map(|(k, n)| format!("{n} {}", k.as_str()))
+                .collect();
+            let _ = write!(line, "; {} suppressed ({})", s.suppressed, by.join(", "));
+        }
+        if s.incomplete {
+            let _ = write!(
+                line,
+                "; **incomplete**: {} {} not read",
+                s.errors.len().max(1),
+                if s.errors.len() == 1 {
+                    "thing"
+                } else {
+                    "things"
+                }
+            );
+        }
+        let _ = writeln!(m, "{line}.\n");
+    }
     let all: Vec<(&Report, &ReportFinding)> = reports
         .iter()
         .flat_map(|r| r.active().map(move |f| (r, f)))
@@ -92,11 +186,15 @@ pub fn page(reports: &[Report], title: &str, limit: usize) -> String {
     let total = sorted.len();
     for (i, (r, f)) in sorted.iter().enumerate() {
         let place = f.at();
+        let place = format!("`{}`", cell(&place).replace('`', "'"));
+        let place = match links.and_then(|l| l.to(f)) {
+            Some(url) => format!("[{place}]({url})"),
+            None => place,
+        };
         let row = format!(
-            "| {} | {} | `{}` | `{}` | {} | {} |\n",
+            "| {} | {} | {place} | `{}` | {} | {} |\n",
             f.severity,
             cell(r.label()),
-            cell(&place).replace('`', "'"),
             cell(&f.rule_id),
             cell(&short(&f.message, 300)),
             cell(&short(&f.remedy.summary, 200)),
@@ -137,5 +235,24 @@ fn short(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
         Some((i, _)) => format!("{}…", &text[..i]),
         None => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn links_come_only_from_a_plain_repository_and_commit() {
+        let env = |server: &'static str, sha: &'static str| {
+            move |k: &str| match k {
+                "GITHUB_SERVER_URL" => Some(server.to_string()),
+                "GITHUB_REPOSITORY" => Some("octo/app".to_string()),
+                "GITHUB_SHA" => Some(sha.to_string()),
+                _ => None,
+            }
+        };
+        let links = super::Links::from_env(env("https://github.example", "0123abcd")).unwrap();
+        assert_eq!(links.base, "https://github.example/octo/app");
+        assert!(super::Links::from_env(env("https://x)](evil", "0123abcd")).is_none());
+        assert!(super::Links::from_env(env("https://github.example", "main; rm")).is_none());
     }
 }

@@ -26,6 +26,9 @@ pub struct GitOptions {
     pub archive: crate::source::archive::Limits,
     pub progress: bool,
     pub policies: Policies,
+    /// History scans: IaC policies judged at HEAD only (a policy finding of a version no
+    /// longer at HEAD is left out, and counted).
+    pub policies_at_head: bool,
 }
 
 /// Reads one blob and scans it as `origin`; `None` when it was unreadable or over the size
@@ -202,6 +205,12 @@ pub fn history(
         };
         finding.present_at_head = Some(at_head);
     }
+    // Policies of versions no longer at HEAD: what was once deployable, not what is.
+    let gone = |f: &Finding| f.rule_id.starts_with("policy.") && f.present_at_head == Some(false);
+    let past_policies = findings.iter().filter(|f| gone(f)).count();
+    if opts.policies_at_head {
+        findings.retain(|f| !gone(f));
+    }
     findings.extend(messages);
     let blobs = distinct.iter().filter(|d| **d).count();
     let messages = collector.messages.load(Ordering::Relaxed);
@@ -217,6 +226,19 @@ pub fn history(
         if blobs == 1 { "blob" } else { "blobs" },
         if messages == 1 { "message" } else { "messages" }
     ));
+    if past_policies > 0 {
+        outcome.notes.push(if opts.policies_at_head {
+            format!(
+                "{past_policies} policy {} of versions no longer at HEAD left out (--policies-at-head)",
+                if past_policies == 1 { "finding" } else { "findings" }
+            )
+        } else {
+            format!(
+                "{past_policies} policy {} of versions no longer at HEAD (what was once deployable, not what is); --policies-at-head judges IaC policies at HEAD only",
+                if past_policies == 1 { "finding is" } else { "findings are" }
+            )
+        });
+    }
     Ok(outcome)
 }
 
