@@ -33,20 +33,52 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan files and folders for AWS credentials.
+    #[command(
+        after_help = "Exit codes: 0 nothing at or above --fail-on; 1 a finding at or above it; 2 a usage or runtime error, or (unless --allow-incomplete) something that could hold a credential was not read."
+    )]
     Scan(ScanArgs),
     /// List every rule: id, severity, title.
     Rules(RulesArgs),
     /// Print a rule's documentation: what it finds, why it matters, how to fix it.
     Explain(ExplainArgs),
     /// Record the current findings in a baseline file; `scan --baseline FILE` then reports only new ones.
+    #[command(
+        after_help = "Exit codes: 0 the baseline was written; 2 a usage or runtime error.",
+        mut_arg("output", |a| a.help("Where to write the baseline [default: .keyrot-baseline.json]")),
+        mut_arg("baseline", |a| a.hide(true)),
+        mut_arg("format", |a| a.hide(true)),
+        mut_arg("fail_on", |a| a.hide(true)),
+        mut_arg("show_suppressed", |a| a.hide(true)),
+        mut_arg("color", |a| a.hide(true)),
+        mut_arg("sarif_category", |a| a.hide(true)),
+        mut_arg("sarif_max_results", |a| a.hide(true)),
+        mut_arg("label", |a| a.hide(true)),
+        mut_arg("markdown_summary", |a| a.hide(true)),
+        mut_arg("iam", |a| a.hide(true)),
+        mut_arg("iam_required", |a| a.hide(true)),
+        mut_arg("cloudtrail", |a| a.hide(true)),
+        mut_arg("cloudtrail_s3", |a| a.hide(true)),
+        mut_arg("cloudtrail_days", |a| a.hide(true)),
+        mut_arg("profile", |a| a.hide(true)),
+        mut_arg("region", |a| a.hide(true)),
+        mut_arg("max_key_age", |a| a.hide(true)),
+        mut_arg("as_of", |a| a.hide(true)),
+        mut_arg("aws_timeout", |a| a.hide(true)),
+        mut_arg("verbose", |a| a.hide(true))
+    )]
     Baseline(ScanArgs),
     /// Write a git pre-commit hook that runs `keyrot scan --staged`.
     InstallHook(InstallHookArgs),
     /// Audit every access key of AWS accounts: age, status, last use, root keys, MFA.
+    #[command(
+        after_help = "Exit codes: 0 nothing at or above --fail-on; 1 a finding at or above it; 2 a usage or runtime error, or an AWS call failed (what depends on it is not audited)."
+    )]
     Audit(AuditArgs),
     /// Rotate a user's access key without breaking production (a plan unless --execute).
+    #[command(mut_arg("max_key_age", |a| a.hide(true)))]
     Rotate(RotateArgs),
     /// Revoke a leaked key now: deactivate it, or a temporary key's sessions (a plan unless --execute).
+    #[command(mut_arg("max_key_age", |a| a.hide(true)))]
     Revoke(RevokeArgs),
     /// Merge the JSON reports of many scans and audits into one JSON, HTML, Markdown or SARIF report.
     Report(ReportArgs),
@@ -200,6 +232,10 @@ pub struct AuditArgs {
     /// Do not print the summary on standard error.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Also print the settings the scan runs with and where each came from (command line,
+    /// configuration, default).
+    #[arg(long, short = 'v', conflicts_with = "quiet")]
+    pub verbose: bool,
     /// What reports call this run [default: the repository's or folder's name; for an audit,
     /// the accounts].
     #[arg(long, value_name = "NAME")]
@@ -378,6 +414,10 @@ pub struct ScanArgs {
     /// Do not print the summary on standard error.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Also print the settings the scan runs with and where each came from (command line,
+    /// configuration, default).
+    #[arg(long, short = 'v', conflicts_with = "quiet")]
+    pub verbose: bool,
     /// What reports call this run [default: the repository's or folder's name; for an audit,
     /// the accounts].
     #[arg(long, value_name = "NAME")]

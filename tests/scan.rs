@@ -1092,3 +1092,49 @@ fn a_date_that_does_not_exist_is_refused() {
     let run = crate::util::keyrot_in(dir.path(), &["scan", ".", "--iam", "--as-of", "2024-02-29"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
+
+#[test]
+fn help_offers_only_what_a_subcommand_uses_and_states_exit_codes() {
+    let scan = keyrot(&["scan", "--help"]);
+    assert!(scan.stdout.contains("Exit codes: 0"), "{}", scan.stdout);
+    assert!(scan.stdout.contains("--format"));
+    assert!(scan.stdout.contains("-v, --verbose"), "{}", scan.stdout);
+    let baseline = keyrot(&["baseline", "--help"]);
+    for flag in [
+        "--format",
+        "--fail-on",
+        "--iam",
+        "--markdown-summary",
+        "--sarif-category",
+        "--baseline <",
+    ] {
+        assert!(
+            !baseline.stdout.contains(flag),
+            "baseline offers {flag}: {}",
+            baseline.stdout
+        );
+    }
+    assert!(baseline.stdout.contains("--max-file-size"));
+    // Refused, not ignored, when given anyway.
+    let refused = keyrot(&["baseline", "fixtures", "--format", "json"]);
+    assert_eq!(refused.code, 2);
+    assert!(
+        refused
+            .stderr
+            .contains("--format means nothing for baseline"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!keyrot(&["rotate", "--help"])
+        .stdout
+        .contains("--max-key-age"));
+    // -v says where each setting came from.
+    let verbose = keyrot(&["scan", "fixtures/leaks/.env", "-v", "--fail-on", "none"]);
+    assert!(
+        verbose
+            .stderr
+            .contains("settings: fail-on none (command line), max-key-age 90 (default)"),
+        "{}",
+        verbose.stderr
+    );
+}

@@ -53,6 +53,9 @@ pub(super) fn audit(args: AuditArgs) -> Result<u8, CommandError> {
         },
         &config,
     );
+    if args.verbose {
+        settings.print();
+    }
     let fail_on = settings.fail_on;
     let opts = crate::iam::audit::AuditOptions {
         aws: aws_options_of(&args.aws, args.aws.profile.first().cloned()),

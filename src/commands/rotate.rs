@@ -29,8 +29,20 @@ fn finish(report: crate::iam::rotate::Report, execute: bool) -> Result<u8, Comma
     Ok(u8::from(execute && report.incomplete))
 }
 
+/// `--max-key-age` is a policy of reports; rotation acts on one key, whatever its age.
+#[cfg(feature = "aws")]
+fn no_age_policy(aws: &crate::cli::AwsArgs, command: &str) -> Result<(), CommandError> {
+    match aws.max_key_age {
+        Some(_) => Err(CommandError::Usage(format!(
+            "--max-key-age means nothing for {command}: it acts on the key named, whatever its age"
+        ))),
+        None => Ok(()),
+    }
+}
+
 #[cfg(feature = "aws")]
 pub(super) fn rotate(args: RotateArgs) -> Result<u8, CommandError> {
+    no_age_policy(&args.aws, "rotate")?;
     let opts = crate::iam::rotate::RotateOptions {
         user: args.user,
         key_id: args.key_id,
@@ -47,6 +59,7 @@ pub(super) fn rotate(args: RotateArgs) -> Result<u8, CommandError> {
 
 #[cfg(feature = "aws")]
 pub(super) fn revoke(args: RevokeArgs) -> Result<u8, CommandError> {
+    no_age_policy(&args.aws, "revoke")?;
     let rules = crate::detect::RuleSet::load(None)?;
     let canary = crate::detect::aws::account_id(&args.key_id)
         .is_some_and(|a| rules.canary_accounts.contains(&a));

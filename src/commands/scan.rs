@@ -166,6 +166,9 @@ fn execute(args: &ScanArgs) -> Result<Scanned, CommandError> {
         },
         &config,
     );
+    if args.verbose {
+        resolved.print();
+    }
     let fail_on = resolved.fail_on;
     let mut rules = RuleSet::load(resolved.rules.as_deref())?;
     // With --iam the live lookup judges keys of the documentation accounts (an emulator's).
@@ -418,12 +421,27 @@ pub(super) fn scan(args: ScanArgs) -> Result<u8, CommandError> {
 }
 
 pub(super) fn baseline(mut args: ScanArgs) -> Result<u8, CommandError> {
+    // What only a report or live IAM uses means nothing to a baseline: refused, not ignored.
+    let meaningless = [
+        (args.format != crate::cli::Format::Text, "--format"),
+        (args.fail_on.is_some(), "--fail-on"),
+        (args.show_suppressed, "--show-suppressed"),
+        (args.sarif_category.is_some(), "--sarif-category"),
+        (args.label.is_some(), "--label"),
+        (args.markdown_summary.is_some(), "--markdown-summary"),
+        (args.iam, "--iam"),
+        (args.verbose, "--verbose"),
+        (args.baseline.is_some(), "--baseline"),
+    ];
+    if let Some((_, flag)) = meaningless.iter().find(|(given, _)| *given) {
+        return Err(CommandError::Usage(format!(
+            "{flag} means nothing for baseline (it writes the findings' fingerprints to --output)"
+        )));
+    }
     let path = args
         .output
         .take()
         .unwrap_or_else(|| PathBuf::from(".keyrot-baseline.json"));
-    // A baseline records what is there now, whatever an older baseline said.
-    args.baseline = None;
     let Scanned { outcome, .. } = execute(&args)?;
     super::print_notes(&outcome)?;
     let active: Vec<_> = outcome.active().cloned().collect();

@@ -37,10 +37,71 @@ pub struct Resolved {
     pub rules: Option<PathBuf>,
     /// The instant ages and conditions are judged at, seconds since the epoch.
     pub as_of: i64,
+    /// Each setting with where it came from, for `--verbose`.
+    pub described: Vec<String>,
 }
 
 impl Resolved {
     pub fn of(given: Given, config: &Config) -> Resolved {
+        let file = config.source.as_ref().map_or_else(
+            || "the configuration".to_string(),
+            |p| p.display().to_string(),
+        );
+        let mut described = Vec::new();
+        let mut pick = |name: &str, cli: Option<String>, conf: Option<String>, default: &str| {
+            let (value, from) = match (cli, conf) {
+                (Some(v), _) => (v, "command line".to_string()),
+                (None, Some(v)) => (v, file.clone()),
+                (None, None) => (default.to_string(), "default".to_string()),
+            };
+            described.push(format!("{name} {value} ({from})"));
+        };
+        let text = |v: Option<u32>| v.map(|d| d.to_string());
+        pick(
+            "fail-on",
+            given.fail_on.map(|f| format!("{f:?}").to_lowercase()),
+            config.fail_on.clone(),
+            "low",
+        );
+        let days = DEFAULT_DAYS.to_string();
+        pick(
+            "max-key-age",
+            text(given.max_key_age),
+            text(config.max_key_age),
+            &days,
+        );
+        pick(
+            "max-unused-days",
+            text(given.max_unused_days),
+            text(config.max_unused_days),
+            &days,
+        );
+        pick(
+            "cloudtrail-days",
+            text(given.cloudtrail_days),
+            text(config.cloudtrail_days),
+            &days,
+        );
+        pick(
+            "pair-lines",
+            given.pair_lines.map(|n| n.to_string()),
+            config.pair_lines.map(|n| n.to_string()),
+            "the rules' own",
+        );
+        pick(
+            "rules",
+            given.rules.as_ref().map(|p| p.display().to_string()),
+            config.rules.as_ref().map(|p| p.display().to_string()),
+            "built-in only",
+        );
+        pick(
+            "as-of",
+            given
+                .as_of
+                .map(|t| crate::time::rfc3339(t)[..10].to_string()),
+            None,
+            "now",
+        );
         Resolved {
             fail_on: given
                 .fail_on
@@ -61,7 +122,13 @@ impl Resolved {
             pair_lines: given.pair_lines.or(config.pair_lines),
             rules: given.rules.or_else(|| config.rules.clone()),
             as_of: given.as_of.unwrap_or_else(crate::time::now),
+            described,
         }
+    }
+
+    /// What `--verbose` prints: one line of every setting and its source.
+    pub fn print(&self) {
+        eprintln!("keyrot: settings: {}", self.described.join(", "));
     }
 }
 
@@ -78,6 +145,12 @@ mod tests {
         .unwrap();
         let from_config = Resolved::of(Given::default(), &config);
         assert_eq!(from_config.fail_on, FailOn::High);
+        assert!(
+            from_config.described[0] == "fail-on high (.keyrot.toml)"
+                || from_config.described[0] == "fail-on high (the configuration)",
+            "{:?}",
+            from_config.described
+        );
         assert_eq!(
             (
                 from_config.max_key_age_days,
@@ -108,8 +181,10 @@ mod tests {
             ),
             (10, 11, 12, Some(1), 86_400)
         );
+        assert_eq!(from_cli.described[1], "max-key-age 10 (command line)");
         let defaults = Resolved::of(Given::default(), &Config::default());
         assert_eq!(defaults.fail_on, FailOn::Low);
+        assert_eq!(defaults.described[1], "max-key-age 90 (default)");
         assert_eq!(
             (
                 defaults.max_key_age_days,
