@@ -3,6 +3,7 @@
 //! (`CommandError`); `main` prints them with their causes and exits 2.
 
 mod audit;
+mod enrich;
 mod hook;
 mod merge;
 mod rotate;
