@@ -470,7 +470,7 @@ fn history(h: &mut String, active: &[Entry]) {
 
 /// A finding about a credential, not a policy.
 fn is_secret(f: &ReportFinding) -> bool {
-    f.facts.key_id.is_some() || !(f.rule_id.starts_with("policy.") || f.rule_id.starts_with("iam."))
+    f.aws.is_none() && (f.facts.key_id.is_some() || !f.rule_id.starts_with("policy."))
 }
 
 /// Findings by severity, then rule, each rule a group of `PAGE` with the rest behind a button
@@ -549,7 +549,7 @@ fn findings_section(h: &mut String, findings: &[Entry]) {
 
 fn finding_row(h: &mut String, r: &Report, f: &ReportFinding, later: bool, many: bool) {
     let sev = f.severity.as_str();
-    let place = if f.has_lines() {
+    let place = if f.aws.is_none() {
         format!(
             "<code>{}</code><br><span class=\"meta\">line {}</span>",
             esc(f.place()),

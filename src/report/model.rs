@@ -123,7 +123,7 @@ impl ReportFinding {
 
     /// `file:line`, or the AWS resource.
     pub fn at(&self) -> String {
-        if self.has_lines() {
+        if self.aws.is_none() {
             format!("{}:{}", self.place(), self.location.line)
         } else {
             self.place().to_string()
