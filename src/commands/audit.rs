@@ -42,20 +42,8 @@ pub(super) fn audit(args: AuditArgs) -> Result<u8, CommandError> {
     // The same configuration a scan reads: the nearest `.keyrot.toml`, or `--config`.
     let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
     let config = crate::config::Config::load(args.config.as_deref(), &cwd)?;
-    let settings = super::settings::Resolved::of(
-        super::settings::Given {
-            fail_on: args.fail_on,
-            max_key_age: args.aws.max_key_age,
-            max_unused_days: args.max_unused_days,
-            cloudtrail_days: args.cloudtrail_days,
-            as_of: args.aws.as_of,
-            ..Default::default()
-        },
-        &config,
-    );
-    if args.verbose {
-        settings.print();
-    }
+    use super::settings::{Given, Resolved};
+    let settings = Resolved::resolve(Given::audit(&args), &config, args.verbose);
     let fail_on = settings.fail_on;
     let opts = crate::iam::audit::AuditOptions {
         aws: aws_options_of(&args.aws, args.aws.profile.first().cloned()),

@@ -154,21 +154,8 @@ fn execute(args: &ScanArgs) -> Result<Scanned, CommandError> {
         baseline,
         notes,
     } = settings(args, start)?;
-    let resolved = super::settings::Resolved::of(
-        super::settings::Given {
-            fail_on: args.fail_on,
-            max_key_age: args.aws.max_key_age,
-            cloudtrail_days: args.cloudtrail_days,
-            pair_lines: args.pair_lines,
-            rules: args.rules.clone(),
-            as_of: args.aws.as_of,
-            ..Default::default()
-        },
-        &config,
-    );
-    if args.verbose {
-        resolved.print();
-    }
+    use super::settings::{Given, Resolved};
+    let resolved = Resolved::resolve(Given::scan(args), &config, args.verbose);
     let fail_on = resolved.fail_on;
     let mut rules = RuleSet::load(resolved.rules.as_deref())?;
     // With --iam the live lookup judges keys of the documentation accounts (an emulator's).

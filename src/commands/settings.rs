@@ -24,6 +24,34 @@ pub struct Given {
     pub as_of: Option<i64>,
 }
 
+impl Given {
+    /// What `scan` (and `baseline`) was given.
+    pub fn scan(args: &crate::cli::ScanArgs) -> Given {
+        Given {
+            fail_on: args.fail_on,
+            max_key_age: args.aws.max_key_age,
+            max_unused_days: None,
+            cloudtrail_days: args.cloudtrail_days,
+            pair_lines: args.pair_lines,
+            rules: args.rules.clone(),
+            as_of: args.aws.as_of,
+        }
+    }
+
+    /// What `audit` was given.
+    pub fn audit(args: &crate::cli::AuditArgs) -> Given {
+        Given {
+            fail_on: args.fail_on,
+            max_key_age: args.aws.max_key_age,
+            max_unused_days: args.max_unused_days,
+            cloudtrail_days: args.cloudtrail_days,
+            pair_lines: None,
+            rules: None,
+            as_of: args.aws.as_of,
+        }
+    }
+}
+
 /// The settings a command runs with.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Resolved {
@@ -126,9 +154,13 @@ impl Resolved {
         }
     }
 
-    /// What `--verbose` prints: one line of every setting and its source.
-    pub fn print(&self) {
-        eprintln!("keyrot: settings: {}", self.described.join(", "));
+    /// `of`, with one line of every setting and its source on standard error when `verbose`.
+    pub fn resolve(given: Given, config: &Config, verbose: bool) -> Resolved {
+        let resolved = Resolved::of(given, config);
+        if verbose {
+            eprintln!("keyrot: settings: {}", resolved.described.join(", "));
+        }
+        resolved
     }
 }
 

@@ -91,12 +91,12 @@ pub fn page(reports: &[Report], title: &str, limit: usize, links: Option<&Links>
             cell(s.scope.as_deref().unwrap_or("working tree"))
         );
         if s.suppressed > 0 {
-            let by: Vec<String> = s
-                .suppressed_by
-                .iter()
-                .map(|(k, n)| format!("{n} {}", k.as_str()))
-                .collect();
-            let _ = write!(line, "; {} suppressed ({})", s.suppressed, by.join(", "));
+            let _ = write!(
+                line,
+                "; {} suppressed ({})",
+                s.suppressed,
+                s.suppressed_by_text()
+            );
         }
         if s.incomplete {
             let _ = write!(

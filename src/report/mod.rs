@@ -73,15 +73,10 @@ pub fn summary_lines(report: &Report) -> Vec<String> {
         ));
     }
     if s.suppressed > 0 {
-        let parts: Vec<String> = s
-            .suppressed_by
-            .iter()
-            .map(|(k, v)| format!("{v} {}", k.as_str()))
-            .collect();
         lines.push(format!(
             "suppressed {} ({}); --show-suppressed lists them",
             s.suppressed,
-            parts.join(", ")
+            s.suppressed_by_text()
         ));
     }
     let added = &s.added_suppressions;

@@ -201,6 +201,17 @@ pub struct Summary {
     pub metrics: Option<Vec<AccountMetrics>>,
 }
 
+impl Summary {
+    /// `2 inline, 1 config`: suppressed findings by what suppressed them.
+    pub fn suppressed_by_text(&self) -> String {
+        self.suppressed_by
+            .iter()
+            .map(|(by, n)| format!("{n} {}", by.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// Counts per severity.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct BySeverity {
