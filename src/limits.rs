@@ -41,9 +41,12 @@ limits! {
     /// The most of one file that is read (`--max-file-size`): what is past it is noted and
     /// fails the scan closed; below it, content past `window` is read in overlapping windows.
     max_file_size: u64 = 4 << 30, "bytes";
-    /// Content up to this size is read whole by every detector; longer content in windows of
-    /// this size, secrets only, so memory does not grow with a file's size.
+    /// Content up to this size is read whole by every detector; longer content in windows
+    /// (`stream_window`), secrets only, so memory does not grow with a file's size.
     window: usize = 32 << 20, "bytes";
+    /// The windows content past `window` is read in: one per core is scanned at once, so a
+    /// long file takes about (cores + 1) windows of memory.
+    stream_window: usize = 16 << 20, "bytes";
     /// How far consecutive windows overlap: far more than a key pair's reach, so a pair cut
     /// by one window's edge is whole in the next.
     window_overlap: usize = 256 << 10, "bytes";

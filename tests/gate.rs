@@ -773,3 +773,130 @@ fn smaller_spellings_are_found_and_placeholders_dropped_whole() {
         ["artifactLocation"]["uri"];
     assert_eq!(uri, "odd%252Fname%20%231.env", "{}", run.stdout);
 }
+
+/// Peak resident memory of one keyrot run, in KiB (GNU time, which `scripts/test` installs).
+fn peak_kib(cwd: &std::path::Path, args: &[&str]) -> u64 {
+    let time = std::path::Path::new("/usr/bin/time");
+    assert!(
+        time.is_file(),
+        "GNU time is missing at /usr/bin/time: run ./scripts/test, which installs it (apt-get install time)"
+    );
+    let out = std::process::Command::new(time)
+        .args(["-f", "peak=%M"])
+        .arg(env!("CARGO_BIN_EXE_keyrot"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.code().unwrap_or(-1) <= 1, "{stderr}");
+    stderr
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("peak="))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no peak in {stderr}"))
+}
+
+/// `mb` MiB of log lines with a key pair at 1 MiB, one cut by the first window's end (16 MiB),
+/// and one every 20 MiB after.
+fn long_log(dir: &Dir, name: &str, mb: usize) -> Vec<String> {
+    let line =
+        b"2026-12-07T12:00:00Z INFO request handled user=alice latency=12ms status=200 id=0f3c9a\n";
+    let mut at: Vec<usize> = vec![1 << 20, (16 << 20) - 30];
+    at.extend((1..).map(|i| i * (20 << 20)).take_while(|&a| a < mb << 20));
+    let mut text = Vec::with_capacity((mb << 20) + 4096);
+    let mut keys = Vec::new();
+    while text.len() < mb << 20 {
+        if keys.len() < at.len() && text.len() + line.len() > at[keys.len()] {
+            let key = format!(
+                "AKIAY34FZKBOKM{}",
+                [
+                    "UTVV7A", "QQ3BVA", "ZZ5CVB", "XX2DVC", "WW6EVD", "TT7FVE", "SS3GVF", "RR4HVG",
+                    "PP5JVH", "NN6KVI", "MM7LVJ", "LL2MVK", "KK3NVL", "JJ4PVM", "HH5QVN", "GG6RVO",
+                    "FF7SVP", "EE2TVQ"
+                ][keys.len()]
+            );
+            text.extend_from_slice(&line[..at[keys.len()] - text.len()]);
+            text.extend_from_slice(format!("\naws_access_key_id = {key}\naws_secret_access_key = UYDK9SGewL2AGe4Ae/yHC3A/lCbFs83cEDU3qLyj\n").as_bytes());
+            keys.push(key);
+        } else {
+            text.extend_from_slice(line);
+        }
+    }
+    dir.write(name, text);
+    keys
+}
+
+#[test]
+fn a_long_file_is_read_in_windows_on_every_core_in_memory_that_does_not_grow_with_it() {
+    let dir = Dir::new();
+    let small = long_log(&dir, "small.log", 40);
+    let large = long_log(&dir, "large.log", 200);
+    assert!(
+        small.len() >= 2 && large.len() >= 10,
+        "{} {}",
+        small.len(),
+        large.len()
+    );
+    // Every planted pair is found, the one across a window's edge included, at its line.
+    let run = keyrot_in(
+        dir.path(),
+        &["scan", "large.log", "--format", "json", "--fail-on", "none"],
+    );
+    let report = run.json();
+    let found: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == "aws.access-key-pair")
+        .filter_map(|f| f["facts"]["key_id"].as_str())
+        .collect();
+    for key in &large {
+        assert_eq!(
+            found.iter().filter(|k| *k == key).count(),
+            1,
+            "{key}: {found:?}"
+        );
+    }
+    let text = std::fs::read_to_string(dir.join("large.log")).unwrap();
+    for f in report["findings"].as_array().unwrap() {
+        let key = f["facts"]["key_id"].as_str().unwrap();
+        let line = text.lines().position(|l| l.contains(key)).unwrap() + 1;
+        assert_eq!(f["line"].as_u64().unwrap() as usize, line, "{key}");
+    }
+    // Five times the file, not five times the memory: the windows in flight are the bound.
+    let peak_small = peak_kib(
+        dir.path(),
+        &[
+            "scan",
+            "small.log",
+            "--quiet",
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+            "-o",
+            "/dev/null",
+        ],
+    );
+    let peak_large = peak_kib(
+        dir.path(),
+        &[
+            "scan",
+            "large.log",
+            "--quiet",
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+            "-o",
+            "/dev/null",
+        ],
+    );
+    assert!(
+        peak_large < peak_small + 48 * 1024,
+        "a 200 MiB file took {peak_large} KiB, a 40 MiB one {peak_small} KiB"
+    );
+    assert!(peak_large < 200 * 1024, "{peak_large} KiB");
+}

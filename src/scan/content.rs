@@ -14,6 +14,28 @@ use crate::source::{self, Blob, Encoding};
 use std::sync::atomic::Ordering;
 
 use crate::source::WINDOW;
+/// One window of a long file, as the reader hands it to a worker.
+struct Window {
+    /// The window's text (its bytes, or UTF-16 decoded), the part it owns first.
+    bytes: Vec<u8>,
+    owned_len: usize,
+    /// A binary window's UTF-16 view, and the part of it the window owns.
+    view: Option<(Vec<u8>, usize)>,
+    /// Where it starts in the text scanned: bytes, and lines before it.
+    text_at: usize,
+    lines_before: usize,
+    first: bool,
+    last: bool,
+}
+
+/// Threads that scan a long file's windows: one per core (`--threads` bounds the walk, not
+/// this: one long file is scanned while the walk's other threads wait on it or end).
+fn window_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(crate::limits::DEFAULT.threads))
+}
+
+/// The windows a long file is read in.
+const STREAM_WINDOW: usize = crate::limits::DEFAULT.stream_window;
 /// How far consecutive windows overlap: far more than a key pair's reach, so a pair cut by a
 /// window's edge is whole in the window that owns its start.
 pub const OVERLAP: usize = crate::limits::DEFAULT.window_overlap;
@@ -113,9 +135,12 @@ impl Collector<'_> {
         self.scan_blob(&Blob { origin, bytes }, Part::Whole)
     }
 
-    /// Content longer than a window: windows of `WINDOW` bytes, each overlapping the next by
-    /// `OVERLAP` (cut after a line end where there is one, so lines keep their columns); a
-    /// finding belongs to the window holding its first byte, its positions moved to the file's.
+    /// Content longer than a window: windows of `STREAM_WINDOW` bytes, each overlapping the
+    /// next by `OVERLAP` (cut after a line end where there is one, so lines keep their
+    /// columns); a finding belongs to the window holding its first byte, its positions moved to
+    /// the file's. One thread reads the windows in order (where each starts, in bytes and
+    /// lines, is known as it is read) and hands each to a worker: every core scans, and at
+    /// most one window per worker plus the one being read is in memory.
     fn scan_windows(&self, origin: Origin, buf: &mut Vec<u8>, rest: &mut dyn Read) -> Vec<Finding> {
         let encoding = source::encoding(buf);
         if encoding == Encoding::Binary {
@@ -127,114 +152,110 @@ impl Collector<'_> {
         };
         buf.drain(..bom);
         let max = self.max_file_size;
-        let mut found: Vec<Finding> = Vec::new();
-        // Where `buf` starts: in raw bytes of the file, and in the text scanned (bytes, lines).
-        let (mut raw_at, mut text_at, mut lines_before) = (bom as u64, 0usize, 0usize);
-        let mut first = true;
-        loop {
-            let end_of_input = fill(buf, WINDOW, rest).map_err(|err| {
-                // An archive's budget is noted by the archive, once.
-                if archive::budget_hit(&err).is_none() {
-                    self.problem_incomplete(format!("{}: {err}", origin.display()));
-                }
-            });
-            let Ok(at_end) = end_of_input else {
-                break;
-            };
-            let over_budget = raw_at + buf.len() as u64 > max;
-            if over_budget {
-                buf.truncate(max.saturating_sub(raw_at) as usize);
+        let found: std::sync::Mutex<Vec<Finding>> = std::sync::Mutex::new(Vec::new());
+        let workers = window_workers();
+        // A rendezvous: a window is handed over only to a worker ready for it.
+        let (send, receive) = std::sync::mpsc::sync_channel::<Window>(0);
+        let receive = std::sync::Mutex::new(receive);
+        std::thread::scope(|scope| {
+            let send = send;
+            for _ in 0..workers {
+                scope.spawn(|| loop {
+                    let next = receive.lock().map(|r| r.recv());
+                    let Ok(Ok(window)) = next else {
+                        break;
+                    };
+                    let mut mine = self.scan_window(&origin, window);
+                    if let Ok(mut all) = found.lock() {
+                        all.append(&mut mine);
+                    }
+                });
             }
-            let last = at_end || over_budget;
-            let cut = if last {
-                buf.len()
-            } else {
-                cut_point(buf, encoding)
-            };
-            let (bytes, owned_len) = match encoding {
-                // Text and binary bytes are scanned where they lie in the buffer, no copy.
-                Encoding::Text { .. } | Encoding::Binary => {
-                    (std::borrow::Cow::Borrowed(&buf[..]), cut)
-                }
-                Encoding::Utf16 { .. } => {
-                    let (own, tail) = buf.split_at(cut);
-                    let mut text = source::decode_part(encoding, own).into_owned();
-                    let owned_len = text.len();
-                    text.extend_from_slice(&source::decode_part(encoding, tail));
-                    (std::borrow::Cow::Owned(text), owned_len)
-                }
-            };
-            let blob = Blob {
-                origin: origin.clone(),
-                bytes,
-            };
-            let part = if first {
-                Part::FirstWindow
-            } else {
-                Part::Window
-            };
-            let mut texts = vec![(self.scan_blob(&blob, part), owned_len)];
-            // A binary window holding UTF-16 strings: its view too. The view keeps every
-            // line break, so lines are exact; its offsets are the view's.
-            if encoding == Encoding::Binary && source::utf16_hint(&buf[..]) {
-                let (own, tail) = buf.split_at(cut);
-                let mut view = source::binary_view(own);
-                let owned_len = view.len();
-                view.extend_from_slice(&source::binary_view(tail));
-                let view = Blob {
-                    origin: origin.clone(),
-                    bytes: std::borrow::Cow::Owned(view),
+            // Where `buf` starts: in raw bytes of the file, and in the text scanned (bytes, lines).
+            let (mut raw_at, mut text_at, mut lines_before) = (bom as u64, 0usize, 0usize);
+            let mut first = true;
+            loop {
+                let end_of_input = fill(buf, STREAM_WINDOW, rest).map_err(|err| {
+                    // An archive's budget is noted by the archive, once.
+                    if archive::budget_hit(&err).is_none() {
+                        self.problem_incomplete(format!("{}: {err}", origin.display()));
+                    }
+                });
+                let Ok(at_end) = end_of_input else {
+                    break;
                 };
-                texts.push((self.scan_blob(&view, Part::Window), owned_len));
-            }
-            let window_from = found.len();
-            for (findings, owned_len) in texts {
-                for mut f in findings {
-                    let starts = std::iter::once(f.location.start)
-                        .chain(f.related.iter().map(|r| r.location.start))
-                        .min()
-                        .unwrap_or(0);
-                    if starts >= owned_len && !last {
-                        continue; // the next window owns it
+                let over_budget = raw_at + buf.len() as u64 > max;
+                if over_budget {
+                    buf.truncate(max.saturating_sub(raw_at) as usize);
+                }
+                let last = at_end || over_budget;
+                let cut = if last {
+                    buf.len()
+                } else {
+                    cut_point(buf, encoding)
+                };
+                let (bytes, owned_len) = match encoding {
+                    Encoding::Text { .. } | Encoding::Binary => (buf.clone(), cut),
+                    Encoding::Utf16 { .. } => {
+                        let (own, tail) = buf.split_at(cut);
+                        let mut text = source::decode_part(encoding, own).into_owned();
+                        let owned_len = text.len();
+                        text.extend_from_slice(&source::decode_part(encoding, tail));
+                        (text, owned_len)
                     }
-                    for loc in std::iter::once(&mut f.location)
-                        .chain(f.related.iter_mut().map(|r| &mut r.location))
-                    {
-                        loc.start += text_at;
-                        loc.end += text_at;
-                        loc.line += lines_before;
-                        loc.end_line += lines_before;
-                    }
-                    // What the bytes already showed, the view does not repeat.
-                    let seen = found[window_from..]
-                        .iter()
-                        .any(|g| g.same_secret(&f) && g.location.line == f.location.line);
-                    if !seen {
-                        found.push(f);
+                };
+                // A binary window holding UTF-16 strings: its view too. The view keeps every
+                // line break, so lines are exact; its offsets are the view's.
+                let view =
+                    (encoding == Encoding::Binary && source::utf16_hint(&buf[..])).then(|| {
+                        let (own, tail) = buf.split_at(cut);
+                        let mut view = source::binary_view(own);
+                        let owned_len = view.len();
+                        view.extend_from_slice(&source::binary_view(tail));
+                        (view, owned_len)
+                    });
+                let lines = memchr::memchr_iter(b'\n', &bytes[..owned_len]).count();
+                if first {
+                    let blob = Blob {
+                        origin: origin.clone(),
+                        bytes: std::borrow::Cow::Borrowed(&bytes[..]),
+                    };
+                    if let Ok(mut all) = found.lock() {
+                        self.policy_too_large(&blob, &mut all);
                     }
                 }
-            }
-            if first {
+                let window = Window {
+                    bytes,
+                    owned_len,
+                    view,
+                    text_at,
+                    lines_before,
+                    first,
+                    last,
+                };
+                if send.send(window).is_err() {
+                    break; // every worker is gone (a panic): nothing more can be scanned
+                }
                 first = false;
-                self.policy_too_large(&blob, &mut found);
+                lines_before += lines;
+                text_at += owned_len;
+                raw_at += cut as u64;
+                buf.drain(..cut);
+                if over_budget {
+                    self.note_incomplete(format!(
+                        "{}: only the first {} were read (--max-file-size); the rest may hold anything",
+                        origin.display(),
+                        human_bytes(max)
+                    ));
+                    break;
+                }
+                if at_end {
+                    break;
+                }
             }
-            lines_before += memchr::memchr_iter(b'\n', &blob.bytes[..owned_len]).count();
-            drop(blob);
-            text_at += owned_len;
-            raw_at += cut as u64;
-            buf.drain(..cut);
-            if over_budget {
-                self.note_incomplete(format!(
-                    "{}: only the first {} were read (--max-file-size); the rest may hold anything",
-                    origin.display(),
-                    human_bytes(max)
-                ));
-                break;
-            }
-            if at_end {
-                break;
-            }
-        }
+            drop(send);
+        });
+        let mut found = found.into_inner().unwrap_or_default();
         // A finding the window before also saw whole, at the same place, is one finding.
         found.sort_by(|a, b| {
             (a.location.start, std::cmp::Reverse(a.severity), &a.rule_id).cmp(&(
@@ -246,6 +267,58 @@ impl Collector<'_> {
         found.dedup_by(|a, b| {
             a.location.start == b.location.start && a.fingerprint == b.fingerprint
         });
+        found
+    }
+
+    /// One window's findings, at the file's positions: those whose first byte is in the part
+    /// the window owns (all of them in the last), the view's only where the bytes did not
+    /// already show them.
+    fn scan_window(&self, origin: &Origin, window: Window) -> Vec<Finding> {
+        let part = if window.first {
+            Part::FirstWindow
+        } else {
+            Part::Window
+        };
+        let blob = Blob {
+            origin: origin.clone(),
+            bytes: std::borrow::Cow::Owned(window.bytes),
+        };
+        let mut texts = vec![(self.scan_blob(&blob, part), window.owned_len)];
+        drop(blob);
+        if let Some((view, owned_len)) = window.view {
+            let view = Blob {
+                origin: origin.clone(),
+                bytes: std::borrow::Cow::Owned(view),
+            };
+            texts.push((self.scan_blob(&view, Part::Window), owned_len));
+        }
+        let mut found: Vec<Finding> = Vec::new();
+        for (findings, owned_len) in texts {
+            for mut f in findings {
+                let starts = std::iter::once(f.location.start)
+                    .chain(f.related.iter().map(|r| r.location.start))
+                    .min()
+                    .unwrap_or(0);
+                if starts >= owned_len && !window.last {
+                    continue; // the next window owns it
+                }
+                for loc in std::iter::once(&mut f.location)
+                    .chain(f.related.iter_mut().map(|r| &mut r.location))
+                {
+                    loc.start += window.text_at;
+                    loc.end += window.text_at;
+                    loc.line += window.lines_before;
+                    loc.end_line += window.lines_before;
+                }
+                // What the bytes already showed, the view does not repeat.
+                let seen = found
+                    .iter()
+                    .any(|g| g.same_secret(&f) && g.location.line == f.location.line);
+                if !seen {
+                    found.push(f);
+                }
+            }
+        }
         found
     }
 
