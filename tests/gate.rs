@@ -775,7 +775,7 @@ fn smaller_spellings_are_found_and_placeholders_dropped_whole() {
 }
 
 /// Peak resident memory of one keyrot run, in KiB (GNU time, which `scripts/test` installs).
-fn peak_kib(cwd: &std::path::Path, args: &[&str]) -> u64 {
+pub fn peak_kib(cwd: &std::path::Path, args: &[&str]) -> u64 {
     let time = std::path::Path::new("/usr/bin/time");
     assert!(
         time.is_file(),

@@ -572,3 +572,79 @@ fn policies_at_head_leaves_out_policies_of_past_versions_and_says_how_many() {
         at_head.stderr
     );
 }
+
+/// A repository of `commits` commits, each changing four of 400 files (git fast-import), with
+/// one key pair in its first commit.
+fn generated(commits: usize) -> Repo {
+    let repo = Repo::new();
+    let mut stream = String::new();
+    for c in 0..commits {
+        let message = format!("commit {c}");
+        stream.push_str(&format!(
+            "commit refs/heads/main\ncommitter Gen <gen@example.com> {} +0000\ndata {}\n{message}\n",
+            1_700_000_000 + c,
+            message.len()
+        ));
+        let files: Vec<String> = if c == 0 {
+            (0..400).map(|f| format!("pkg{}/m{f}.py", f % 20)).collect()
+        } else {
+            (0..4)
+                .map(|k| format!("pkg{}/m{}.py", (c + k) % 20, (c * 7 + k * 101) % 400))
+                .collect()
+        };
+        for path in files {
+            let mut body = format!("def f():\n    return {c}  # {path}\n").repeat(30);
+            if c == 0 && path == "pkg0/m0.py" {
+                body.push_str(&pair(KEY, SECRET));
+            }
+            stream.push_str(&format!(
+                "M 100644 inline {path}\ndata {}\n{body}\n",
+                body.len()
+            ));
+        }
+    }
+    let mut child = std::process::Command::new("git")
+        .args(["fast-import", "--quiet"])
+        .current_dir(repo.path())
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stream.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    repo.git(&["reset", "-q", "--hard", "main"]);
+    repo
+}
+
+#[test]
+fn history_memory_does_not_grow_with_the_history() {
+    let small = generated(200);
+    let large = generated(2000);
+    let args = [
+        "scan",
+        "--git",
+        "--quiet",
+        "--format",
+        "json",
+        "--fail-on",
+        "none",
+        "-o",
+        "/dev/null",
+    ];
+    for repo in [&small, &large] {
+        let report = json(&repo.keyrot(&["scan", "--git", "--format", "json"]));
+        assert_eq!(rows(&report).len(), 1, "the planted pair, once: {report:#}");
+    }
+    let peak_small = crate::gate::peak_kib(small.path(), &args);
+    let peak_large = crate::gate::peak_kib(large.path(), &args);
+    // Ten times the commits and changes: a few bytes a change, not a blob's worth.
+    assert!(
+        peak_large < peak_small + 24 * 1024,
+        "2,000 commits took {peak_large} KiB, 200 took {peak_small} KiB"
+    );
+}

@@ -39,6 +39,7 @@ impl Given {
     }
 
     /// What `audit` was given.
+    #[cfg_attr(not(feature = "aws"), allow(dead_code))]
     pub fn audit(args: &crate::cli::AuditArgs) -> Given {
         Given {
             fail_on: args.fail_on,

@@ -65,11 +65,46 @@ fn scan_object(
     Some(collector.scan_memory(origin, &raw))
 }
 
-/// Findings of blob `id`, scanned at most once (as `origin` if not yet scanned).
+/// Findings of each blob, scanned at most once per class of path: one bit per blob of the
+/// history's table and class to say it was scanned, and findings kept only for the few blobs
+/// that have any, so that memory grows by bits, not entries, with the history's size. Blobs
+/// outside the table (HEAD's, for the few paths with findings) are kept by id.
 struct BlobCache<'a> {
     repo: &'a gix::Repository,
     collector: &'a Collector<'a>,
-    found: HashMap<(ObjectId, PathClass), Vec<Finding>>,
+    scanned: Marks,
+    found: HashMap<(u32, PathClass), Vec<Finding>>,
+    others: HashMap<(ObjectId, PathClass), Vec<Finding>>,
+}
+
+/// One bit per blob of a history's table and class of path.
+#[derive(Default)]
+struct Marks(HashMap<PathClass, Vec<u64>>);
+
+impl Marks {
+    fn contains(&self, blob: u32, class: PathClass) -> bool {
+        self.0
+            .get(&class)
+            .and_then(|bits| bits.get(blob as usize / 64))
+            .is_some_and(|word| word & (1 << (blob % 64)) != 0)
+    }
+
+    /// Marks it; `false` when it already was.
+    fn insert(&mut self, blob: u32, class: PathClass, blobs: usize) -> bool {
+        let bits = self
+            .0
+            .entry(class)
+            .or_insert_with(|| vec![0; blobs.div_ceil(64)]);
+        match bits.get_mut(blob as usize / 64) {
+            Some(word) if *word & (1 << (blob % 64)) != 0 => false,
+            Some(word) => {
+                *word |= 1 << (blob % 64);
+                true
+            }
+            // Past the table (never, by construction): scanned rather than skipped.
+            None => true,
+        }
+    }
 }
 
 /// What a blob's findings depend on in its path: whether the path filter admits it, and which
@@ -84,14 +119,49 @@ fn path_class(collector: &Collector, path: &str) -> PathClass {
 }
 
 impl BlobCache<'_> {
-    /// `origin` (at a path of `class`) is made only when the blob must be scanned.
+    fn new<'a>(repo: &'a gix::Repository, collector: &'a Collector<'a>) -> BlobCache<'a> {
+        BlobCache {
+            repo,
+            collector,
+            scanned: Marks::default(),
+            found: HashMap::new(),
+            others: HashMap::new(),
+        }
+    }
+
+    /// Records what blob `blob` (an index of the history's table) holds at a path of `class`.
+    fn put(&mut self, blob: u32, class: PathClass, findings: Vec<Finding>, blobs: usize) {
+        self.scanned.insert(blob, class, blobs);
+        if !findings.is_empty() {
+            self.found.insert((blob, class), findings);
+        }
+    }
+
+    /// The findings of blob `blob` of `history` at a path of `class`; `origin` is made only
+    /// when the blob must be scanned.
     fn get(
+        &mut self,
+        history: &History,
+        blob: u32,
+        class: PathClass,
+        origin: impl FnOnce() -> Origin,
+    ) -> &[Finding] {
+        if !self.scanned.contains(blob, class) {
+            let found = scan_object(self.repo, self.collector, history.blob(blob), origin())
+                .unwrap_or_default();
+            self.put(blob, class, found, history.blobs.len());
+        }
+        self.found.get(&(blob, class)).map_or(&[], Vec::as_slice)
+    }
+
+    /// The findings of a blob outside the history's table, by id.
+    fn get_id(
         &mut self,
         id: ObjectId,
         class: PathClass,
         origin: impl FnOnce() -> Origin,
     ) -> &[Finding] {
-        self.found.entry((id, class)).or_insert_with(|| {
+        self.others.entry((id, class)).or_insert_with(|| {
             scan_object(self.repo, self.collector, id, origin()).unwrap_or_default()
         })
     }
@@ -138,21 +208,20 @@ pub fn history(
     let class_of = |change: &Change| classes[change.path as usize];
     // Each distinct blob once per class of path, first seen at the path of its first change.
     let mut jobs: Vec<u32> = Vec::new();
-    let mut seen = HashSet::new();
+    let mut seen = Marks::default();
     let mut distinct = vec![false; walked.blobs.len()];
     for (i, change) in walked.changes.iter().enumerate() {
         distinct[change.blob as usize] = true;
-        if seen.insert((change.blob, class_of(change))) {
+        if seen.insert(change.blob, class_of(change), walked.blobs.len()) {
             jobs.push(u32::try_from(i).unwrap_or(u32::MAX));
         }
     }
     drop(seen);
-    let found = scan_parallel(&repo, &collector, &walked, &classes, jobs, opts);
-    let mut cache = BlobCache {
-        repo: &repo,
-        collector: &collector,
-        found,
-    };
+    let mut cache = BlobCache::new(&repo, &collector);
+    for ((blob, class), findings) in scan_parallel(&repo, &collector, &walked, &classes, jobs, opts)
+    {
+        cache.put(blob, class, findings, walked.blobs.len());
+    }
 
     // A change introduces the findings of its blob that the blob before it did not have.
     let mut earliest: HashMap<String, Finding> = HashMap::new();
@@ -162,10 +231,10 @@ pub fn history(
     for change in &walked.changes {
         let (class, origin) = (class_of(change), || origin_of(&walked, change));
         let before: Vec<Finding> = match change.before() {
-            Some(id) => cache.get(walked.blob(id), class, origin).to_vec(),
+            Some(id) => cache.get(&walked, id, class, origin).to_vec(),
             None => Vec::new(),
         };
-        for finding in cache.get(walked.blob(change.blob), class, origin).to_vec() {
+        for finding in cache.get(&walked, change.blob, class, origin).to_vec() {
             if before.iter().any(|b| b.same_secret(&finding)) {
                 continue;
             }
@@ -191,15 +260,30 @@ pub fn history(
     }
     let mut findings: Vec<Finding> = earliest.into_values().collect();
     let messages = scan_messages(&repo, &collector, &walked, opts);
+    // HEAD's blobs at the findings' paths, by their index in the table when they have one
+    // (then they were scanned already): one pass over the table, for a handful of ids.
+    let wanted: HashSet<ObjectId> = findings
+        .iter()
+        .filter_map(|f| walked.head.get(f.origin.rel()).copied())
+        .collect();
+    let indexed: HashMap<ObjectId, u32> = walked
+        .blobs
+        .iter()
+        .enumerate()
+        .filter(|(_, id)| wanted.contains(*id))
+        .map(|(i, id)| (*id, u32::try_from(i).unwrap_or(u32::MAX)))
+        .collect();
     for finding in &mut findings {
         let path = finding.origin.rel().to_string();
         let at_head = match walked.head.get(&path) {
             Some(&id) => {
                 let head_origin = || Origin::Index { path: path.clone() };
-                cache
-                    .get(id, path_class(&collector, &path), head_origin)
-                    .iter()
-                    .any(|f| f.same_secret(finding))
+                let class = path_class(&collector, &path);
+                let at_head = match indexed.get(&id) {
+                    Some(&i) => cache.get(&walked, i, class, head_origin),
+                    None => cache.get_id(id, class, head_origin),
+                };
+                at_head.iter().any(|f| f.same_secret(finding))
             }
             None => false,
         };
@@ -364,7 +448,7 @@ fn scan_parallel(
     classes: &[PathClass],
     jobs: Vec<u32>,
     opts: &GitOptions,
-) -> HashMap<(ObjectId, PathClass), Vec<Finding>> {
+) -> Vec<((u32, PathClass), Vec<Finding>)> {
     use rayon::prelude::*;
     let shared = repo.clone().into_sync();
     let done = AtomicBool::new(false);
@@ -382,7 +466,7 @@ fn scan_parallel(
                         // Skipped and unreadable blobs are remembered too, so no one reads them again.
                         let class = classes[change.path as usize];
                         let findings = scan_object(repo, collector, id, origin);
-                        ((id, class), findings.unwrap_or_default())
+                        ((change.blob, class), findings.unwrap_or_default())
                     },
                 )
                 .collect()
