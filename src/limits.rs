@@ -46,7 +46,7 @@ limits! {
     window: usize = 32 << 20, "bytes";
     /// The windows content past `window` is read in: one per core is scanned at once, so a
     /// long file takes about (cores + 1) windows of memory.
-    stream_window: usize = 16 << 20, "bytes";
+    stream_window: usize = 8 << 20, "bytes";
     /// How far consecutive windows overlap: far more than a key pair's reach, so a pair cut
     /// by one window's edge is whole in the next.
     window_overlap: usize = 256 << 10, "bytes";

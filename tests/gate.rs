@@ -798,12 +798,12 @@ pub fn peak_kib(cwd: &std::path::Path, args: &[&str]) -> u64 {
         .unwrap_or_else(|| panic!("no peak in {stderr}"))
 }
 
-/// `mb` MiB of log lines with a key pair at 1 MiB, one cut by the first window's end (16 MiB),
+/// `mb` MiB of log lines with a key pair at 1 MiB, one cut by the first window's end (8 MiB),
 /// and one every 20 MiB after.
 fn long_log(dir: &Dir, name: &str, mb: usize) -> Vec<String> {
     let line =
         b"2026-12-07T12:00:00Z INFO request handled user=alice latency=12ms status=200 id=0f3c9a\n";
-    let mut at: Vec<usize> = vec![1 << 20, (16 << 20) - 30];
+    let mut at: Vec<usize> = vec![1 << 20, (8 << 20) - 30];
     at.extend((1..).map(|i| i * (20 << 20)).take_while(|&a| a < mb << 20));
     let mut text = Vec::with_capacity((mb << 20) + 4096);
     let mut keys = Vec::new();

@@ -184,20 +184,29 @@ impl Collector<'_> {
                 let Ok(at_end) = end_of_input else {
                     break;
                 };
-                let over_budget = raw_at + buf.len() as u64 > max;
+                // The head read before (up to 32 MiB) is taken a window at a time too.
+                let mut end = buf.len().min(STREAM_WINDOW);
+                let over_budget = raw_at + end as u64 > max;
                 if over_budget {
-                    buf.truncate(max.saturating_sub(raw_at) as usize);
+                    end = max.saturating_sub(raw_at) as usize;
                 }
+                let at_end = at_end && end == buf.len();
                 let last = at_end || over_budget;
+                let window = &buf[..end];
                 let cut = if last {
-                    buf.len()
+                    end
                 } else {
-                    cut_point(buf, encoding)
+                    cut_point(window, encoding)
                 };
+                // Text and binary windows past the head are handed over as they were read, no
+                // copy: the overlap after the cut starts the next buffer.
+                let hand_over =
+                    !first && end == buf.len() && !matches!(encoding, Encoding::Utf16 { .. });
                 let (bytes, owned_len) = match encoding {
-                    Encoding::Text { .. } | Encoding::Binary => (buf.clone(), cut),
+                    Encoding::Text { .. } | Encoding::Binary if hand_over => (Vec::new(), cut),
+                    Encoding::Text { .. } | Encoding::Binary => (window.to_vec(), cut),
                     Encoding::Utf16 { .. } => {
-                        let (own, tail) = buf.split_at(cut);
+                        let (own, tail) = window.split_at(cut);
                         let mut text = source::decode_part(encoding, own).into_owned();
                         let owned_len = text.len();
                         text.extend_from_slice(&source::decode_part(encoding, tail));
@@ -207,13 +216,20 @@ impl Collector<'_> {
                 // A binary window holding UTF-16 strings: its view too. The view keeps every
                 // line break, so lines are exact; its offsets are the view's.
                 let view =
-                    (encoding == Encoding::Binary && source::utf16_hint(&buf[..])).then(|| {
-                        let (own, tail) = buf.split_at(cut);
+                    (encoding == Encoding::Binary && source::utf16_hint(window)).then(|| {
+                        let (own, tail) = window.split_at(cut);
                         let mut view = source::binary_view(own);
                         let owned_len = view.len();
                         view.extend_from_slice(&source::binary_view(tail));
                         (view, owned_len)
                     });
+                let bytes = if hand_over {
+                    let mut next = Vec::with_capacity(STREAM_WINDOW + OVERLAP);
+                    next.extend_from_slice(&buf[cut..]);
+                    std::mem::replace(buf, next)
+                } else {
+                    bytes
+                };
                 let lines = memchr::memchr_iter(b'\n', &bytes[..owned_len]).count();
                 if first {
                     let blob = Blob {
@@ -240,7 +256,11 @@ impl Collector<'_> {
                 lines_before += lines;
                 text_at += owned_len;
                 raw_at += cut as u64;
-                buf.drain(..cut);
+                if !hand_over {
+                    buf.drain(..cut);
+                    // What the head needed is given back once it is read.
+                    buf.shrink_to(STREAM_WINDOW + OVERLAP);
+                }
                 if over_budget {
                     self.note_incomplete(format!(
                         "{}: only the first {} were read (--max-file-size); the rest may hold anything",
