@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds a large mixed tree of real code for benches/compare.sh: this machine's crate sources
 # (~/.cargo/registry/src), the Rust standard library's sources when rustup has them, and the
-# HEAD of each git repository given (Terraform, CloudFormation, Serverless, SDK repositories
+# HEAD of each git repository given (or each folder) (Terraform, CloudFormation, Serverless, SDK repositories
 # bring the IaC half), with PAIRS key pairs planted in copies of random files.
 # Usage: benches/mixed-tree.sh OUT [REPO...]   (PAIRS=240 by default)
 set -euo pipefail
@@ -16,9 +16,15 @@ std="$(rustc --print sysroot 2>/dev/null)/lib/rustlib/src/rust/library"
 if [ -d "$std" ]; then cp -r "$std" "$out/rust-std"; fi
 for repo in "$@"; do
   name=$(basename "$repo" .git)
+  # A mirror's git directory is often `.../OWNER+NAME/repo`: name it by its parent then.
+  [ "$name" = repo ] && name=$(basename "$(dirname "$repo")")
   mkdir -p "$out/$name"
-  # A partial mirror may miss objects: take what it has.
-  git -C "$repo" archive HEAD 2>/dev/null | tar -x -C "$out/$name" 2>/dev/null || true
+  if git -C "$repo" rev-parse --git-dir >/dev/null 2>&1; then
+    # A partial mirror may miss objects: take what it has.
+    git -C "$repo" archive HEAD 2>/dev/null | tar -x -C "$out/$name" 2>/dev/null || true
+  else
+    cp -r "$repo/." "$out/$name"   # a folder (an extracted tree)
+  fi
 done
 python3 - "$out" "$pairs" <<'PY'
 import os, random, sys
