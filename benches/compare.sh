@@ -58,12 +58,18 @@ ms() { # COMMAND -> wall milliseconds
 peak_mib() { /usr/bin/time -f "%M" bash -c "$1 >/dev/null 2>&1" 2>&1 | tail -1 | awk '{printf "%.0f", $1/1024}'; }
 
 # Recall and precision on the planted pairs: key IDs in a tool's output that are planted, of
-# those planted; and of the AWS key IDs it reports, the share that are planted.
-score() { # OUTPUT_FILE
-  python3 - "$planted" "$1" <<'PY'
-import re, sys
+# those planted; and of the AWS key IDs it reports, the share that are planted. keyrot's are
+# its findings' key IDs (its summary also names the decoys it dropped); the others' are every
+# key ID their output holds (it holds only findings).
+score() { # OUTPUT_FILE [keyrot]
+  python3 - "$planted" "$1" "${2:-}" <<'PY'
+import json, re, sys
 planted = set(open(sys.argv[1]).read().split())
-found = set(re.findall(r"(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}", open(sys.argv[2], errors="replace").read()))
+text = open(sys.argv[2], errors="replace").read()
+if sys.argv[3] == "keyrot":
+    found = {f["facts"]["key_id"] for f in json.loads(text)["findings"] if f["facts"].get("key_id")}
+else:
+    found = set(re.findall(r"(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}", text))
 hit = len(planted & found)
 recall = hit / len(planted) if planted else 0
 precision = hit / len(found) if found else 0
@@ -72,14 +78,12 @@ PY
 }
 
 keyrot_cmd=${tools[0]#*|}
-bash -c "$keyrot_cmd" >"$work/keyrot.out" 2>/dev/null || true
 printf '%-16s %9s %8s %9s %8s %9s\n' tool "wall ms" "vs keyrot" "peak MiB" recall precision
 declare -A wall
 for entry in "${tools[@]}"; do
   name=${entry%%|*} cmd=${entry#*|}
   bash -c "$cmd" >"$work/out" 2>/dev/null || true
   # Warm up, then interleave with keyrot.
-  ratios=()
   ks=() ts=()
   for _ in $(seq "$runs"); do
     k=$(ms "$keyrot_cmd"); t=$(ms "$cmd")
@@ -89,6 +93,7 @@ for entry in "${tools[@]}"; do
   wall[$name]=$tmed
   case $name in
     "rg read floor") quality="- -" ;;
+    keyrot) quality=$(score "$work/out" keyrot) ;;
     *) quality=$(score "$work/out") ;;
   esac
   read -r recall precision <<<"$quality"
@@ -142,6 +147,6 @@ printf '%-16s %9s %9s %6s %8s\n' tool "wall s" "peak MiB" cpu recall
 for entry in "${big_tools[@]}"; do
   name=${entry%%|*} cmd=${entry#*|}
   read -r secs kb pct <<<"$(cpu "$cmd")"
-  read -r recall _ <<<"$(score "$work/out")"
+  read -r recall _ <<<"$(score "$work/out" "$([ "$name" = keyrot ] && echo keyrot)")"
   printf '%-16s %9s %9s %6s %8s\n' "$name" "$secs" "$((kb / 1024))" "$pct" "$recall"
 done

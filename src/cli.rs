@@ -456,6 +456,17 @@ pub enum FailOn {
 }
 
 impl FailOn {
+    /// Its name on the command line and in `.keyrot.toml`.
+    pub fn name(self) -> &'static str {
+        match self {
+            FailOn::Critical => "critical",
+            FailOn::High => "high",
+            FailOn::Medium => "medium",
+            FailOn::Low => "low",
+            FailOn::None => "none",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<FailOn> {
         <FailOn as ValueEnum>::from_str(s, true).ok()
     }

@@ -114,18 +114,28 @@ fn report_outcome(
     } else {
         0
     };
-    let report = Report::new(outcome);
+    // SARIF carries suppressed findings as suppressed results; the other formats list them
+    // only with `--show-suppressed`. The summary counts them either way.
+    let mut report = Report::new(outcome);
+    let listed = how.show_suppressed || how.format == Format::Sarif;
+    if !listed {
+        report = report.without_suppressed();
+    }
     match render(&report, rules, how) {
         Err(CommandError::Io { source, .. }) if source.kind() == io::ErrorKind::BrokenPipe => {
             return Ok(exit)
         }
         other => other?,
     }
-    let report = report.without_suppressed();
     if let Some(path) = how.markdown_summary {
+        let summary = if listed {
+            std::borrow::Cow::Owned(report.clone().without_suppressed())
+        } else {
+            std::borrow::Cow::Borrowed(&report)
+        };
         let links = report::markdown::Links::from_env(|k| std::env::var(k).ok());
         let page = report::markdown::page(
-            std::slice::from_ref(&report),
+            std::slice::from_ref(summary.as_ref()),
             &title(&report),
             report::markdown::LIMIT,
             links.as_ref(),
@@ -144,21 +154,14 @@ fn report_outcome(
     Ok(exit)
 }
 
-/// The report itself, in its format, to its output. SARIF carries suppressed findings as
-/// suppressed results; the other formats only with `--show-suppressed`.
-fn render(full: &Report, rules: &Catalog, how: &Reporting) -> Result<(), CommandError> {
+/// The report itself, in its format, to its output.
+fn render(report: &Report, rules: &Catalog, how: &Reporting) -> Result<(), CommandError> {
     let to_terminal = how.output.is_none() && io::stdout().is_terminal();
     let color = match how.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
     };
-    let shown = if how.show_suppressed || how.format == Format::Sarif {
-        std::borrow::Cow::Borrowed(full)
-    } else {
-        std::borrow::Cow::Owned(full.clone().without_suppressed())
-    };
-    let report = shown.as_ref();
     let write = |out: &mut dyn Write| -> io::Result<()> {
         match how.format {
             Format::Text => report::text::render(report, color, out)?,

@@ -70,6 +70,15 @@ pub struct Resolved {
     pub described: Vec<String>,
 }
 
+/// The command line's value, else the configuration's; and which gave it (`None`: neither).
+fn layered<T>(cli: Option<T>, config: Option<T>) -> (Option<T>, Option<bool>) {
+    match (cli, config) {
+        (Some(v), _) => (Some(v), Some(true)),
+        (None, Some(v)) => (Some(v), Some(false)),
+        (None, None) => (None, None),
+    }
+}
+
 impl Resolved {
     pub fn of(given: Given, config: &Config) -> Resolved {
         let file = config.source.as_ref().map_or_else(
@@ -77,80 +86,68 @@ impl Resolved {
             |p| p.display().to_string(),
         );
         let mut described = Vec::new();
-        let mut pick = |name: &str, cli: Option<String>, conf: Option<String>, default: &str| {
-            let (value, from) = match (cli, conf) {
-                (Some(v), _) => (v, "command line".to_string()),
-                (None, Some(v)) => (v, file.clone()),
-                (None, None) => (default.to_string(), "default".to_string()),
+        let mut note = |name: &str, value: String, from: Option<bool>| {
+            let from = match from {
+                Some(true) => "command line",
+                Some(false) => file.as_str(),
+                None => "default",
             };
             described.push(format!("{name} {value} ({from})"));
         };
-        let text = |v: Option<u32>| v.map(|d| d.to_string());
-        pick(
-            "fail-on",
-            given.fail_on.map(|f| format!("{f:?}").to_lowercase()),
-            config.fail_on.clone(),
-            "low",
+        let (fail_on, from) = layered(
+            given.fail_on,
+            config.fail_on.as_deref().and_then(FailOn::parse),
         );
-        let days = DEFAULT_DAYS.to_string();
-        pick(
-            "max-key-age",
-            text(given.max_key_age),
-            text(config.max_key_age),
-            &days,
-        );
-        pick(
+        let fail_on = fail_on.unwrap_or(FailOn::Low);
+        note("fail-on", fail_on.name().to_string(), from);
+        let mut days = |name: &str, cli: Option<u32>, conf: Option<u32>| {
+            let (value, from) = layered(cli, conf);
+            let value = value.unwrap_or(DEFAULT_DAYS);
+            note(name, value.to_string(), from);
+            value
+        };
+        let max_key_age_days = days("max-key-age", given.max_key_age, config.max_key_age);
+        let max_unused_days = days(
             "max-unused-days",
-            text(given.max_unused_days),
-            text(config.max_unused_days),
-            &days,
+            given.max_unused_days,
+            config.max_unused_days,
         );
-        pick(
+        let cloudtrail_days = days(
             "cloudtrail-days",
-            text(given.cloudtrail_days),
-            text(config.cloudtrail_days),
-            &days,
+            given.cloudtrail_days,
+            config.cloudtrail_days,
         );
-        pick(
+        let (pair_lines, from) = layered(given.pair_lines, config.pair_lines);
+        note(
             "pair-lines",
-            given.pair_lines.map(|n| n.to_string()),
-            config.pair_lines.map(|n| n.to_string()),
-            "the rules' own",
+            pair_lines.map_or_else(|| "the rules' own".into(), |n| n.to_string()),
+            from,
         );
-        pick(
+        let (rules, from) = layered(given.rules, config.rules.clone());
+        note(
             "rules",
-            given.rules.as_ref().map(|p| p.display().to_string()),
-            config.rules.as_ref().map(|p| p.display().to_string()),
-            "built-in only",
+            rules
+                .as_ref()
+                .map_or_else(|| "built-in only".into(), |p| p.display().to_string()),
+            from,
         );
-        pick(
+        let as_of = given.as_of.unwrap_or_else(crate::time::now);
+        note(
             "as-of",
-            given
-                .as_of
-                .map(|t| crate::time::rfc3339(t)[..10].to_string()),
-            None,
-            "now",
+            given.as_of.map_or_else(
+                || "now".into(),
+                |t| crate::time::rfc3339(t)[..10].to_string(),
+            ),
+            given.as_of.map(|_| true),
         );
         Resolved {
-            fail_on: given
-                .fail_on
-                .or_else(|| config.fail_on.as_deref().and_then(FailOn::parse))
-                .unwrap_or(FailOn::Low),
-            max_key_age_days: given
-                .max_key_age
-                .or(config.max_key_age)
-                .unwrap_or(DEFAULT_DAYS),
-            max_unused_days: given
-                .max_unused_days
-                .or(config.max_unused_days)
-                .unwrap_or(DEFAULT_DAYS),
-            cloudtrail_days: given
-                .cloudtrail_days
-                .or(config.cloudtrail_days)
-                .unwrap_or(DEFAULT_DAYS),
-            pair_lines: given.pair_lines.or(config.pair_lines),
-            rules: given.rules.or_else(|| config.rules.clone()),
-            as_of: given.as_of.unwrap_or_else(crate::time::now),
+            fail_on,
+            max_key_age_days,
+            max_unused_days,
+            cloudtrail_days,
+            pair_lines,
+            rules,
+            as_of,
             described,
         }
     }

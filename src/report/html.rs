@@ -146,7 +146,7 @@ pub fn page(reports: &[Report], title: &str) -> String {
     }
     inventory(&mut h, reports);
     history(&mut h, &active);
-    findings_section(&mut h, &findings);
+    findings_section(&mut h, &findings, reports.len() > 1);
     let _ = write!(h, "<script>{SCRIPT}</script>\n</body>\n</html>\n");
     h
 }
@@ -475,7 +475,7 @@ fn is_secret(f: &ReportFinding) -> bool {
 
 /// Findings by severity, then rule, each rule a group of `PAGE` with the rest behind a button
 /// (all of them in print).
-fn findings_section(h: &mut String, findings: &[Entry]) {
+fn findings_section(h: &mut String, findings: &[Entry], many: bool) {
     h.push_str("<h2 id=\"findings\">Findings</h2>\n<div class=\"controls\">\n<label>Severity <select id=\"severity\"><option value=\"\">all</option>");
     for sev in Severity::ALL {
         let _ = write!(h, "<option>{sev}</option>");
@@ -493,12 +493,6 @@ fn findings_section(h: &mut String, findings: &[Entry]) {
         h.push_str("<p>No findings.</p>\n");
         return;
     }
-    let many = findings
-        .iter()
-        .map(|(r, _)| *r as *const Report)
-        .collect::<std::collections::HashSet<_>>()
-        .len()
-        > 1;
     let mut groups: BTreeMap<(std::cmp::Reverse<Severity>, &str), Vec<Entry>> = BTreeMap::new();
     for e in findings {
         groups
@@ -739,11 +733,7 @@ fn capital(s: &str) -> String {
 }
 
 fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
-    if n == 1 {
-        one
-    } else {
-        many
-    }
+    super::plural(n as u64, one, many)
 }
 
 /// Text with Markdown code spans (`` `x` ``), as messages and fixes write them, as `<code>`;

@@ -48,22 +48,7 @@ impl Links {
             .commit
             .as_ref()
             .map_or(self.sha.as_str(), |c| c.id.as_str());
-        let path: String = f
-            .uri
-            .split('/')
-            .map(|seg| {
-                seg.bytes()
-                    .map(|b| {
-                        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                            (b as char).to_string()
-                        } else {
-                            format!("%{b:02X}")
-                        }
-                    })
-                    .collect::<String>()
-            })
-            .collect::<Vec<_>>()
-            .join("/");
+        let path = super::uri_reference(&f.uri);
         Some(format!(
             "{}/blob/{sha}/{path}#L{}",
             self.base, f.location.line

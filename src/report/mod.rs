@@ -151,10 +151,25 @@ pub fn summary_lines(report: &Report) -> Vec<String> {
     lines
 }
 
-fn plural(n: u64, one: &'static str, many: &'static str) -> &'static str {
+/// `one` for 1, else `many`.
+pub(crate) fn plural(n: u64, one: &'static str, many: &'static str) -> &'static str {
     if n == 1 {
         one
     } else {
         many
     }
+}
+
+/// A relative path as a URI reference (RFC 3986): every byte but unreserved characters and
+/// `/` percent-encoded, so that a name holding `%2F`, `#`, `?`, a space or `:` points at itself.
+pub(crate) fn uri_reference(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for &b in path.as_bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }

@@ -375,7 +375,7 @@ fn physical(uri: &str, loc: &Location, snippet: Option<&str>) -> sarif::Location
     sarif::Location {
         physical_location: Some(sarif::PhysicalLocation {
             artifact_location: Some(sarif::ArtifactLocation {
-                uri: Some(uri_reference(uri)),
+                uri: Some(super::uri_reference(uri)),
                 uri_base_id: Some("%SRCROOT%".into()),
                 ..Default::default()
             }),
@@ -384,20 +384,6 @@ fn physical(uri: &str, loc: &Location, snippet: Option<&str>) -> sarif::Location
         }),
         ..Default::default()
     }
-}
-
-/// A relative path as a URI reference (RFC 3986): every byte but unreserved characters and
-/// `/` percent-encoded, so that a name holding `%2F`, `#`, `?`, a space or `:` points at itself.
-fn uri_reference(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for &b in path.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// `aws.access-key-id` becomes `AwsAccessKeyId`.

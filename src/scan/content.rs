@@ -28,6 +28,12 @@ struct Window {
     last: bool,
 }
 
+/// The findings gathered so far. Detectors' panics are caught per blob, so the lock is never
+/// poisoned by one; if it were, what was gathered is still kept, never dropped.
+fn gathered(found: &std::sync::Mutex<Vec<Finding>>) -> std::sync::MutexGuard<'_, Vec<Finding>> {
+    found.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Threads that scan a long file's windows: one per core (`--threads` bounds the walk, not
 /// this: one long file is scanned while the walk's other threads wait on it or end).
 fn window_workers() -> usize {
@@ -166,9 +172,7 @@ impl Collector<'_> {
                         break;
                     };
                     let mut mine = self.scan_window(&origin, window);
-                    if let Ok(mut all) = found.lock() {
-                        all.append(&mut mine);
-                    }
+                    gathered(&found).append(&mut mine);
                 });
             }
             // Where `buf` starts: in raw bytes of the file, and in the text scanned (bytes, lines).
@@ -198,21 +202,6 @@ impl Collector<'_> {
                 } else {
                     cut_point(window, encoding)
                 };
-                // Text and binary windows past the head are handed over as they were read, no
-                // copy: the overlap after the cut starts the next buffer.
-                let hand_over =
-                    !first && end == buf.len() && !matches!(encoding, Encoding::Utf16 { .. });
-                let (bytes, owned_len) = match encoding {
-                    Encoding::Text { .. } | Encoding::Binary if hand_over => (Vec::new(), cut),
-                    Encoding::Text { .. } | Encoding::Binary => (window.to_vec(), cut),
-                    Encoding::Utf16 { .. } => {
-                        let (own, tail) = window.split_at(cut);
-                        let mut text = source::decode_part(encoding, own).into_owned();
-                        let owned_len = text.len();
-                        text.extend_from_slice(&source::decode_part(encoding, tail));
-                        (text, owned_len)
-                    }
-                };
                 // A binary window holding UTF-16 strings: its view too. The view keeps every
                 // line break, so lines are exact; its offsets are the view's.
                 let view =
@@ -223,22 +212,32 @@ impl Collector<'_> {
                         view.extend_from_slice(&source::binary_view(tail));
                         (view, owned_len)
                     });
-                let bytes = if hand_over {
-                    let mut next = Vec::with_capacity(STREAM_WINDOW + OVERLAP);
-                    next.extend_from_slice(&buf[cut..]);
-                    std::mem::replace(buf, next)
-                } else {
-                    bytes
+                // Text and binary windows past the head are handed over as they were read, no
+                // copy: the overlap after the cut starts the next buffer.
+                let hand_over = !first && end == buf.len();
+                let (bytes, owned_len) = match encoding {
+                    Encoding::Utf16 { .. } => {
+                        let (own, tail) = window.split_at(cut);
+                        let mut text = source::decode_part(encoding, own).into_owned();
+                        let owned_len = text.len();
+                        text.extend_from_slice(&source::decode_part(encoding, tail));
+                        (text, owned_len)
+                    }
+                    _ if hand_over => {
+                        let mut next = Vec::with_capacity(STREAM_WINDOW + OVERLAP);
+                        next.extend_from_slice(&buf[cut..]);
+                        (std::mem::replace(buf, next), cut)
+                    }
+                    _ => (window.to_vec(), cut),
                 };
+                let hand_over = hand_over && !matches!(encoding, Encoding::Utf16 { .. });
                 let lines = memchr::memchr_iter(b'\n', &bytes[..owned_len]).count();
                 if first {
                     let blob = Blob {
                         origin: origin.clone(),
                         bytes: std::borrow::Cow::Borrowed(&bytes[..]),
                     };
-                    if let Ok(mut all) = found.lock() {
-                        self.policy_too_large(&blob, &mut all);
-                    }
+                    self.policy_too_large(&blob, &mut gathered(&found));
                 }
                 let window = Window {
                     bytes,
@@ -275,7 +274,7 @@ impl Collector<'_> {
             }
             drop(send);
         });
-        let mut found = found.into_inner().unwrap_or_default();
+        let mut found = found.into_inner().unwrap_or_else(|e| e.into_inner());
         // A finding the window before also saw whole, at the same place, is one finding.
         found.sort_by(|a, b| {
             (a.location.start, std::cmp::Reverse(a.severity), &a.rule_id).cmp(&(

@@ -119,12 +119,19 @@ fn path_class(collector: &Collector, path: &str) -> PathClass {
 }
 
 impl BlobCache<'_> {
-    fn new<'a>(repo: &'a gix::Repository, collector: &'a Collector<'a>) -> BlobCache<'a> {
+    /// A cache whose `scanned` blobs (each job of the parallel scan) have `found` as findings
+    /// (those with none are only marked).
+    fn new<'a>(
+        repo: &'a gix::Repository,
+        collector: &'a Collector<'a>,
+        scanned: Marks,
+        found: Vec<((u32, PathClass), Vec<Finding>)>,
+    ) -> BlobCache<'a> {
         BlobCache {
             repo,
             collector,
-            scanned: Marks::default(),
-            found: HashMap::new(),
+            scanned,
+            found: found.into_iter().collect(),
             others: HashMap::new(),
         }
     }
@@ -216,12 +223,9 @@ pub fn history(
             jobs.push(u32::try_from(i).unwrap_or(u32::MAX));
         }
     }
-    drop(seen);
-    let mut cache = BlobCache::new(&repo, &collector);
-    for ((blob, class), findings) in scan_parallel(&repo, &collector, &walked, &classes, jobs, opts)
-    {
-        cache.put(blob, class, findings, walked.blobs.len());
-    }
+    // The jobs are what the parallel scan reads: its marks say what the cache holds.
+    let scanned = scan_parallel(&repo, &collector, &walked, &classes, jobs, opts);
+    let mut cache = BlobCache::new(&repo, &collector, seen, scanned);
 
     // A change introduces the findings of its blob that the blob before it did not have.
     let mut earliest: HashMap<String, Finding> = HashMap::new();
@@ -463,12 +467,14 @@ fn scan_parallel(
                     |repo, job| {
                         let change = &history.changes[job as usize];
                         let (id, origin) = (history.blob(change.blob), origin_of(history, change));
-                        // Skipped and unreadable blobs are remembered too, so no one reads them again.
+                        // Skipped and unreadable blobs are marked too, so no one reads them again.
                         let class = classes[change.path as usize];
                         let findings = scan_object(repo, collector, id, origin);
                         ((change.blob, class), findings.unwrap_or_default())
                     },
                 )
+                // A blob without findings is remembered by its mark alone.
+                .filter(|(_, findings)| !findings.is_empty())
                 .collect()
         });
         done.store(true, Ordering::Relaxed);
