@@ -105,5 +105,64 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// The Terraform parsers on real files: the `.tf` files under the folders of
+/// `KEYROT_HCL_CORPUS` (separated by `:`), else under `fixtures/`. First says how many the fast
+/// parser reads as tree-sitter does, refuses (tree-sitter then reads them) or reads
+/// differently (a bug), then times each parser over all of them.
+fn hcl(c: &mut Criterion) {
+    let dirs = std::env::var("KEYROT_HCL_CORPUS")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures").to_string());
+    let mut texts = Vec::new();
+    let mut todo: Vec<std::path::PathBuf> = dirs.split(':').map(Into::into).collect();
+    while let Some(dir) = todo.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() && !path.is_symlink() {
+                todo.push(path);
+            } else if path.extension().is_some_and(|e| e == "tf" || e == "tofu") {
+                if let Ok(text) = std::fs::read_to_string(&path) {
+                    texts.push(text);
+                }
+            }
+        }
+    }
+    let (mut same, mut refused, mut differ) = (0, 0, 0);
+    for text in &texts {
+        match keyrot::fuzz::hcl_same(text) {
+            Ok(true) => same += 1,
+            Ok(false) => refused += 1,
+            Err(_) => differ += 1,
+        }
+    }
+    let bytes: usize = texts.iter().map(String::len).sum();
+    eprintln!(
+        "hcl: {} files, {bytes} bytes: {same} read as tree-sitter reads them, {refused} refused, {differ} read differently",
+        texts.len()
+    );
+    let mut group = c.benchmark_group("hcl");
+    group.throughput(Throughput::Bytes(bytes as u64));
+    group.sample_size(10);
+    group.bench_function("fast", |b| {
+        b.iter(|| {
+            texts
+                .iter()
+                .filter(|t| keyrot::fuzz::hcl_fast(black_box(t)))
+                .count()
+        })
+    });
+    group.bench_function("tree-sitter", |b| {
+        b.iter(|| {
+            texts
+                .iter()
+                .filter(|t| keyrot::fuzz::hcl_tree_sitter(black_box(t)))
+                .count()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench, hcl);
 criterion_main!(benches);

@@ -63,9 +63,30 @@ fn as_template<E>(node: Result<crate::node::Node, E>) -> bool {
 }
 
 /// The Terraform reader on any text (the scan parses only files with an AWS resource or data
-/// block): whether tree-sitter and the extraction took it.
+/// block): whether the parse and the extraction took it. Whatever the fast parser accepts
+/// must read as tree-sitter reads it: a difference panics, and the fuzzer keeps the input.
 pub fn hcl(text: &str) -> bool {
+    use crate::policy::extract::terraform::syntax;
+    if let Err(difference) = syntax::same_as_tree_sitter(text) {
+        panic!("the fast HCL parser differs from tree-sitter: {difference}");
+    }
     crate::policy::extract::terraform::extract(text, &Default::default()).is_ok()
+}
+
+/// Whether the fast HCL parser reads the text as tree-sitter does (`Ok(false)`: it refused
+/// it; `Err`: the first difference).
+pub fn hcl_same(text: &str) -> Result<bool, String> {
+    crate::policy::extract::terraform::syntax::same_as_tree_sitter(text)
+}
+
+/// The fast HCL parser alone: whether it read the text (benches/engine.rs times it).
+pub fn hcl_fast(text: &str) -> bool {
+    crate::policy::extract::terraform::syntax::fast(text).is_ok()
+}
+
+/// tree-sitter's HCL parse alone: whether it gave a tree.
+pub fn hcl_tree_sitter(text: &str) -> bool {
+    crate::policy::extract::terraform::syntax::tree_sitter(text)
 }
 
 /// `.keyrot.toml`: whether it is accepted.

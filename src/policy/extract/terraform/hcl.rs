@@ -6,13 +6,31 @@ use std::collections::HashMap;
 
 use tree_sitter::{Node as TsNode, Parser};
 
+use super::syntax::{self, SNode, Tree};
+
 use super::super::ExtractError;
 use super::DataUse;
 use crate::node::{parse_json_at, Kind, Node};
 use crate::policy::model::{doc_from_node, DocKind, PolicyDoc};
 
-/// Parses with this thread's parser, made once per worker thread and reused for every file.
-pub(super) fn parse(text: &str) -> Result<tree_sitter::Tree, ExtractError> {
+/// Parses a file: by the fast parser, or where it refuses, by tree-sitter (its error recovery
+/// included), into one kind of tree.
+pub(super) fn parse(text: &str) -> Result<Tree, ExtractError> {
+    if let Ok(tree) = syntax::fast(text) {
+        return Ok(tree);
+    }
+    let tree = parse_tree_sitter(text)?;
+    let root = tree.root_node();
+    let error = if root.has_error() {
+        first_error(root)
+    } else {
+        None
+    };
+    Ok(syntax::from_tree_sitter(root, error))
+}
+
+/// Parses with this thread's tree-sitter parser, made once per worker thread and reused.
+pub(super) fn parse_tree_sitter(text: &str) -> Result<tree_sitter::Tree, ExtractError> {
     thread_local! {
         static PARSER: std::cell::RefCell<Option<Parser>> = const { std::cell::RefCell::new(None) };
     }
@@ -32,7 +50,7 @@ pub(super) fn parse(text: &str) -> Result<tree_sitter::Tree, ExtractError> {
 }
 
 /// The offset of the first node tree-sitter could not parse (or had to invent).
-pub(super) fn first_error(node: TsNode) -> Option<usize> {
+fn first_error(node: TsNode) -> Option<usize> {
     let mut cursor = node.walk();
     let mut stack = vec![node];
     let mut seen = 0usize;
@@ -52,9 +70,8 @@ pub(super) fn first_error(node: TsNode) -> Option<usize> {
     None
 }
 
-pub(super) fn named(node: TsNode) -> Vec<TsNode> {
-    let mut cursor = node.walk();
-    node.named_children(&mut cursor).collect()
+pub(super) fn named(node: SNode) -> Vec<SNode> {
+    node.children().collect()
 }
 
 pub(super) struct Hcl<'a> {
@@ -62,18 +79,18 @@ pub(super) struct Hcl<'a> {
     /// How deep `value` is nested: hostile input must not exhaust the stack.
     pub(super) depth: std::cell::Cell<usize>,
     /// `local.NAME` and `var.NAME` (its default) to their expressions, in this file.
-    pub(super) named: HashMap<String, TsNode<'a>>,
+    pub(super) named: HashMap<String, SNode<'a>>,
     /// References to data documents this file does not define.
     pub(super) dangling: std::cell::RefCell<Vec<DataUse>>,
 }
 
 impl<'a> Hcl<'a> {
-    pub(super) fn text(&self, node: TsNode) -> &'a str {
+    pub(super) fn text(&self, node: SNode) -> &'a str {
         &self.src[node.start_byte()..node.end_byte()]
     }
 
     /// `(block type, labels, body)` of every block in a body.
-    pub(super) fn blocks(&self, body: TsNode<'a>) -> Vec<(String, Vec<String>, TsNode<'a>)> {
+    pub(super) fn blocks(&self, body: SNode<'a>) -> Vec<(String, Vec<String>, SNode<'a>)> {
         named(body)
             .into_iter()
             .filter(|n| n.kind() == "block")
@@ -95,7 +112,7 @@ impl<'a> Hcl<'a> {
     }
 
     /// `(name, expression)` of every attribute in a body.
-    pub(super) fn attributes(&self, body: TsNode<'a>) -> Vec<(String, TsNode<'a>)> {
+    pub(super) fn attributes(&self, body: SNode<'a>) -> Vec<(String, SNode<'a>)> {
         named(body)
             .into_iter()
             .filter(|n| n.kind() == "attribute")
@@ -111,7 +128,7 @@ impl<'a> Hcl<'a> {
     }
 
     /// The value of a plain string (no interpolation), through `expression`/`literal_value`.
-    pub(super) fn string(&self, node: TsNode) -> Option<String> {
+    pub(super) fn string(&self, node: SNode) -> Option<String> {
         match self.value(node).kind {
             Kind::Str(s) => Some(s),
             _ => None,
@@ -121,7 +138,7 @@ impl<'a> Hcl<'a> {
     /// A policy document from an attribute's expression.
     pub(super) fn policy(
         &self,
-        expr: TsNode,
+        expr: SNode,
         data: &mut HashMap<String, (Node, bool)>,
         kind: DocKind,
         context: String,
@@ -156,7 +173,7 @@ impl<'a> Hcl<'a> {
 
     /// Converts an HCL expression to a value node: objects, tuples and strings as they are,
     /// `jsonencode(...)` as its argument, heredocs and JSON strings parsed, anything else unknown.
-    pub(super) fn value(&self, node: TsNode) -> Node {
+    pub(super) fn value(&self, node: SNode) -> Node {
         if self.depth.get() > 128 {
             return Node::new(
                 Kind::Unknown("(nested too deep)".into()),
@@ -170,7 +187,7 @@ impl<'a> Hcl<'a> {
         value
     }
 
-    pub(super) fn value_inner(&self, node: TsNode) -> Node {
+    pub(super) fn value_inner(&self, node: SNode) -> Node {
         let (start, end) = (node.start_byte(), node.end_byte());
         let unknown = || Node::new(Kind::Unknown(self.text(node).to_string()), start, end);
         // `local.x` and `var.x` (with a default) stand for their expressions.
@@ -244,7 +261,7 @@ impl<'a> Hcl<'a> {
                 Node::new(Kind::Str(value), start, end)
             }
             "heredoc_template" => {
-                let content: Vec<TsNode> = named(node)
+                let content: Vec<SNode> = named(node)
                     .into_iter()
                     .filter(|p| {
                         matches!(
@@ -274,7 +291,7 @@ impl<'a> Hcl<'a> {
     /// spans stay exact and the known parts keep their shape.
     pub(super) fn heredoc_with_unknowns(
         &self,
-        parts: &[TsNode],
+        parts: &[SNode],
         from: usize,
         to: usize,
     ) -> Option<Node> {
@@ -314,7 +331,7 @@ impl<'a> Hcl<'a> {
     }
 
     /// A `data "aws_iam_policy_document"` body as the JSON it stands for.
-    pub(super) fn data_document(&self, body: TsNode) -> Node {
+    pub(super) fn data_document(&self, body: SNode) -> Node {
         let mut statements = Vec::new();
         for (kind, labels, block) in self.blocks(body) {
             // A `dynamic "statement"` is read once, its iterator's values unknown.

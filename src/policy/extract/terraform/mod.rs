@@ -6,13 +6,14 @@
 
 use std::collections::{HashMap, HashSet};
 
-use tree_sitter::Node as TsNode;
+use syntax::SNode as TsNode;
 
 mod hcl;
 mod refs;
+pub mod syntax;
 mod types;
 
-use hcl::{data_name, first_error, named, parse, Hcl};
+use hcl::{data_name, named, parse, Hcl};
 use refs::Refs;
 pub(super) use types::resource_policy_argument;
 use types::Reads;
@@ -171,8 +172,8 @@ pub fn read(text: &str) -> Result<Reading, ExtractError> {
     let root = tree.root_node();
     // tree-sitter recovers from syntax errors: analyse what parses, and say where it did not.
     let mut broken = Vec::new();
-    if root.has_error() {
-        if let Some(at) = first_error(root) {
+    {
+        if let Some(at) = tree.first_error() {
             broken.push((
                 at,
                 "syntax error; the rest of the file was analysed".to_string(),

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use tree_sitter::Node as TsNode;
+use super::syntax::SNode as TsNode;
 
 use super::hcl::{named, Hcl};
 
