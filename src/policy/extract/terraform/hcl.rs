@@ -1,74 +1,12 @@
-//! HCL as tree-sitter parses it, read into values: the parse (one parser per worker thread),
-//! the expressions keyrot can evaluate (literals, `jsonencode`, heredocs, locals and variable
+//! HCL's syntax tree (`syntax.rs`) read into values: the expressions keyrot can evaluate (literals, `jsonencode`, heredocs, locals and variable
 //! defaults, data documents), and Terraform's string escapes.
 
 use std::collections::HashMap;
 
-use tree_sitter::{Node as TsNode, Parser};
-
-use super::syntax::{self, SNode, Tree};
-
-use super::super::ExtractError;
+use super::syntax::SNode;
 use super::DataUse;
 use crate::node::{parse_json_at, Kind, Node};
 use crate::policy::model::{doc_from_node, DocKind, PolicyDoc};
-
-/// Parses a file: by the fast parser, or where it refuses, by tree-sitter (its error recovery
-/// included), into one kind of tree.
-pub(super) fn parse(text: &str) -> Result<Tree, ExtractError> {
-    if let Ok(tree) = syntax::fast(text) {
-        return Ok(tree);
-    }
-    let tree = parse_tree_sitter(text)?;
-    let root = tree.root_node();
-    let error = if root.has_error() {
-        first_error(root)
-    } else {
-        None
-    };
-    Ok(syntax::from_tree_sitter(root, error))
-}
-
-/// Parses with this thread's tree-sitter parser, made once per worker thread and reused.
-pub(super) fn parse_tree_sitter(text: &str) -> Result<tree_sitter::Tree, ExtractError> {
-    thread_local! {
-        static PARSER: std::cell::RefCell<Option<Parser>> = const { std::cell::RefCell::new(None) };
-    }
-    PARSER.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        if slot.is_none() {
-            let mut parser = Parser::new();
-            parser
-                .set_language(&tree_sitter_hcl::LANGUAGE.into())
-                .map_err(|e| ExtractError::Grammar(e.to_string()))?;
-            *slot = Some(parser);
-        }
-        let parser = slot.as_mut().ok_or(ExtractError::ParserGaveUp)?;
-        parser.reset();
-        parser.parse(text, None).ok_or(ExtractError::ParserGaveUp)
-    })
-}
-
-/// The offset of the first node tree-sitter could not parse (or had to invent).
-fn first_error(node: TsNode) -> Option<usize> {
-    let mut cursor = node.walk();
-    let mut stack = vec![node];
-    let mut seen = 0usize;
-    while let Some(n) = stack.pop() {
-        seen += 1;
-        if seen > 1_000_000 {
-            return Some(n.start_byte());
-        }
-        if n.is_error() || n.is_missing() {
-            return Some(n.start_byte());
-        }
-        if n.has_error() {
-            let children: Vec<TsNode> = n.children(&mut cursor).collect();
-            stack.extend(children.into_iter().rev());
-        }
-    }
-    None
-}
 
 pub(super) fn named(node: SNode) -> Vec<SNode> {
     node.children().collect()

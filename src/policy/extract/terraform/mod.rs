@@ -13,8 +13,9 @@ mod refs;
 pub mod syntax;
 mod types;
 
-use hcl::{data_name, named, parse, Hcl};
+use hcl::{data_name, named, Hcl};
 use refs::Refs;
+use syntax::parse;
 pub(super) use types::resource_policy_argument;
 use types::Reads;
 

@@ -13,7 +13,9 @@
 //! the fast parser accepts; on those repositories' 4,628 `.tf` files the trees are the same
 //! and none is refused.
 
-use tree_sitter::Node as TsNode;
+use tree_sitter::{Node as TsNode, Parser};
+
+use super::super::ExtractError;
 
 /// How deeply the fast parser nests before handing the file to tree-sitter (whose parse is
 /// iterative): bounds the recursion on hostile input.
@@ -1313,9 +1315,66 @@ impl<'s> Fast<'s> {
     }
 }
 
+/// Parses a file: by the fast parser, or where it refuses, by tree-sitter (its error recovery
+/// included), into one kind of tree.
+pub(super) fn parse(text: &str) -> Result<Tree, ExtractError> {
+    if let Ok(tree) = fast(text) {
+        return Ok(tree);
+    }
+    let tree = parse_tree_sitter(text)?;
+    let root = tree.root_node();
+    let error = if root.has_error() {
+        first_error(root)
+    } else {
+        None
+    };
+    Ok(from_tree_sitter(root, error))
+}
+
+/// Parses with this thread's tree-sitter parser, made once per worker thread and reused.
+fn parse_tree_sitter(text: &str) -> Result<tree_sitter::Tree, ExtractError> {
+    thread_local! {
+        static PARSER: std::cell::RefCell<Option<Parser>> = const { std::cell::RefCell::new(None) };
+    }
+    PARSER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            let mut parser = Parser::new();
+            parser
+                .set_language(&tree_sitter_hcl::LANGUAGE.into())
+                .map_err(|e| ExtractError::Grammar(e.to_string()))?;
+            *slot = Some(parser);
+        }
+        let parser = slot.as_mut().ok_or(ExtractError::ParserGaveUp)?;
+        parser.reset();
+        parser.parse(text, None).ok_or(ExtractError::ParserGaveUp)
+    })
+}
+
+/// The offset of the first node tree-sitter could not parse (or had to invent).
+fn first_error(node: TsNode) -> Option<usize> {
+    let mut cursor = node.walk();
+    let mut stack = vec![node];
+    let mut seen = 0usize;
+    while let Some(n) = stack.pop() {
+        seen += 1;
+        if seen > 1_000_000 {
+            return Some(n.start_byte());
+        }
+        if n.is_error() || n.is_missing() {
+            return Some(n.start_byte());
+        }
+        if n.has_error() {
+            let children: Vec<TsNode> = n.children(&mut cursor).collect();
+            stack.extend(children.into_iter().rev());
+        }
+    }
+    None
+}
+
 /// Whether tree-sitter gave a tree (for timing it beside [`fast`]).
 pub fn tree_sitter(text: &str) -> bool {
-    super::hcl::parse_tree_sitter(text).is_ok()
+    parse_tree_sitter(text).is_ok()
 }
 
 /// Whether the fast parser's tree for `text`, when it gives one, is tree-sitter's, as far as
@@ -1326,7 +1385,7 @@ pub fn same_as_tree_sitter(text: &str) -> Result<bool, String> {
     let Ok(fast) = fast(text) else {
         return Ok(false);
     };
-    let ts = super::hcl::parse_tree_sitter(text).map_err(|e| e.to_string())?;
+    let ts = parse_tree_sitter(text).map_err(|e| e.to_string())?;
     let root = ts.root_node();
     if root.has_error() {
         return Err("the fast parser accepted what tree-sitter calls a syntax error".into());
