@@ -66,8 +66,7 @@ fn as_template<E>(node: Result<crate::node::Node, E>) -> bool {
 /// block): whether the parse and the extraction took it. Whatever the fast parser accepts
 /// must read as tree-sitter reads it: a difference panics, and the fuzzer keeps the input.
 pub fn hcl(text: &str) -> bool {
-    use crate::policy::extract::terraform::syntax;
-    if let Err(difference) = syntax::same_as_tree_sitter(text) {
+    if let Err(difference) = hcl_same(text) {
         panic!("the fast HCL parser differs from tree-sitter: {difference}");
     }
     crate::policy::extract::terraform::extract(text, &Default::default()).is_ok()

@@ -124,6 +124,9 @@ limits! {
     yaml_nodes: usize = 200_000, "nodes";
     /// Nesting of YAML collections.
     yaml_depth: usize = 128, "levels";
+    /// Nesting of the fast HCL parser (blocks, expressions, collections, templates, chained
+    /// operators); a file nested deeper is read by tree-sitter, whose parse is iterative.
+    hcl_depth: usize = 200, "levels";
     /// Re-parses the YAML repair layer may make of one file.
     yaml_repairs: usize = 64, "parses";
     /// Other `.tf` files of a module read to resolve its references.

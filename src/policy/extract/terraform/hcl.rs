@@ -1,5 +1,6 @@
-//! HCL's syntax tree (`syntax.rs`) read into values: the expressions keyrot can evaluate (literals, `jsonencode`, heredocs, locals and variable
-//! defaults, data documents), and Terraform's string escapes.
+//! HCL's syntax tree (`syntax.rs`) read into values: the expressions keyrot can evaluate
+//! (literals, `jsonencode`, heredocs, locals and variable defaults, data documents), and
+//! Terraform's string escapes.
 
 use std::collections::HashMap;
 

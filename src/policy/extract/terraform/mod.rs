@@ -6,7 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use syntax::SNode as TsNode;
+use syntax::SNode;
 
 mod hcl;
 mod refs;
@@ -173,13 +173,11 @@ pub fn read(text: &str) -> Result<Reading, ExtractError> {
     let root = tree.root_node();
     // tree-sitter recovers from syntax errors: analyse what parses, and say where it did not.
     let mut broken = Vec::new();
-    {
-        if let Some(at) = tree.first_error() {
-            broken.push((
-                at,
-                "syntax error; the rest of the file was analysed".to_string(),
-            ));
-        }
+    if let Some(at) = tree.first_error() {
+        broken.push((
+            at,
+            "syntax error; the rest of the file was analysed".to_string(),
+        ));
     }
     let Some(body) = named(root).into_iter().find(|n| n.kind() == "body") else {
         return Ok(Reading::default());
@@ -216,8 +214,8 @@ pub fn read(text: &str) -> Result<Reading, ExtractError> {
 
     // First the data documents, so that resources can refer to them.
     let mut data_docs: HashMap<String, (Node, bool)> = HashMap::new();
-    let blocks: Vec<(String, Vec<String>, TsNode)> = hcl.blocks(body);
-    let mut merges: Vec<(String, TsNode)> = Vec::new();
+    let blocks: Vec<(String, Vec<String>, SNode)> = hcl.blocks(body);
+    let mut merges: Vec<(String, SNode)> = Vec::new();
     for (kind, labels, block_body) in &blocks {
         if kind == "data" && labels.first().map(String::as_str) == Some("aws_iam_policy_document") {
             if let Some(name) = labels.get(1) {
@@ -520,7 +518,7 @@ pub fn finish(reading: Reading, module: &ModuleView) -> Extracted {
     out
 }
 
-fn fact(kind: FactKind, context: String, at: TsNode) -> IacFact {
+fn fact(kind: FactKind, context: String, at: SNode) -> IacFact {
     IacFact {
         kind,
         context,
@@ -529,7 +527,7 @@ fn fact(kind: FactKind, context: String, at: TsNode) -> IacFact {
     }
 }
 
-fn managed(hcl: &Hcl, expr: TsNode, context: String, out: &mut Extracted) {
+fn managed(hcl: &Hcl, expr: SNode, context: String, out: &mut Extracted) {
     let node = hcl.value(expr);
     for arn in node.items() {
         out.facts

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::syntax::SNode as TsNode;
+use super::syntax::SNode;
 
 use super::hcl::{named, Hcl};
 
@@ -16,7 +16,7 @@ pub(super) struct Refs<'a, 'h> {
 impl Refs<'_, '_> {
     /// `aws_iam_role.app.name` (or `.id`, `.arn`) is `aws_iam_role.app`; a literal name is the
     /// resource of the file that has it, else `aws_iam_role "name"`.
-    pub(super) fn principal(&self, rtype: &str, expr: TsNode) -> Option<String> {
+    pub(super) fn principal(&self, rtype: &str, expr: SNode) -> Option<String> {
         let text = self.hcl.text(expr).trim();
         if let Some(rest) = text.strip_prefix(rtype).and_then(|r| r.strip_prefix('.')) {
             let label = rest.split('.').next()?;
@@ -32,7 +32,7 @@ impl Refs<'_, '_> {
     }
 
     /// One reference or a list of them.
-    pub(super) fn principals(&self, rtype: &str, expr: TsNode) -> Vec<String> {
+    pub(super) fn principals(&self, rtype: &str, expr: SNode) -> Vec<String> {
         let items = self.items(expr);
         if items.is_empty() {
             return self.principal(rtype, expr).into_iter().collect();
@@ -44,7 +44,7 @@ impl Refs<'_, '_> {
     }
 
     /// `aws_iam_policy.p.arn` is `aws_iam_policy.p`; in a list, each of them.
-    pub(super) fn policies(&self, expr: TsNode) -> Vec<String> {
+    pub(super) fn policies(&self, expr: SNode) -> Vec<String> {
         let items = self.items(expr);
         let items = if items.is_empty() { vec![expr] } else { items };
         items
@@ -58,7 +58,7 @@ impl Refs<'_, '_> {
     }
 
     /// The element expressions of a tuple expression, or nothing.
-    pub(super) fn items<'t>(&self, expr: TsNode<'t>) -> Vec<TsNode<'t>> {
+    pub(super) fn items<'t>(&self, expr: SNode<'t>) -> Vec<SNode<'t>> {
         let mut node = expr;
         loop {
             match node.kind() {

@@ -17,9 +17,8 @@ use tree_sitter::{Node as TsNode, Parser};
 
 use super::super::ExtractError;
 
-/// How deeply the fast parser nests before handing the file to tree-sitter (whose parse is
-/// iterative): bounds the recursion on hostile input.
-pub(crate) const DEPTH: usize = 200;
+/// How deeply the fast parser nests before handing the file to tree-sitter.
+const DEPTH: usize = crate::limits::DEFAULT.hcl_depth;
 
 const NONE: u32 = u32::MAX;
 
@@ -42,7 +41,7 @@ struct Raw {
 }
 
 /// A parsed file: the nodes in pre-order, the first at the root (`config_file`).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Tree {
     nodes: Vec<Raw>,
     /// Where the first syntax error is (tree-sitter's reading only: the fast parser accepts
@@ -139,7 +138,7 @@ impl Builder {
         }
     }
 
-    fn open(&mut self, kind: &'static str, start: usize, field: Field) -> u32 {
+    fn open(&mut self, kind: &'static str, start: usize, field: Field) {
         let index = self.nodes.len() as u32;
         self.nodes.push(Raw {
             kind,
@@ -158,7 +157,6 @@ impl Builder {
             *last = index;
         }
         self.stack.push((index, NONE));
-        index
     }
 
     fn close(&mut self, end: usize) {
@@ -311,6 +309,7 @@ pub fn fast(text: &str) -> R<Tree> {
         return Err(Refused);
     }
     let mut p = Fast {
+        text,
         src,
         at: 0,
         depth: 0,
@@ -337,6 +336,7 @@ pub fn fast(text: &str) -> R<Tree> {
 }
 
 struct Fast<'s> {
+    text: &'s str,
     src: &'s [u8],
     at: usize,
     depth: usize,
@@ -360,12 +360,31 @@ enum Op {
     Unary { at: usize },
 }
 
+/// Adds a pending operator; a run of them past [`DEPTH`] (`- - - ... x`) is refused before
+/// it grows with the input.
+fn push(ops: &mut Vec<Op>, op: Op) -> R<()> {
+    if ops.len() >= DEPTH {
+        return Err(Refused);
+    }
+    ops.push(op);
+    Ok(())
+}
+
+/// The directive node that closes an `if` or `for` (`kind`), or a refusal.
+fn closing(stop: Stop, kind: &str) -> R<T> {
+    match stop {
+        Stop::Directive(node) if node.kind == kind => Ok(node),
+        _ => Err(Refused),
+    }
+}
+
 /// What ended a run of template parts.
 enum Stop {
     /// The closing quote or heredoc identifier; where the template ends.
     End(usize),
-    /// `%{ else }`, `%{ endif }` or `%{ endfor }`, as its node.
-    Directive(&'static [u8], T),
+    /// `%{ else }`, `%{ endif }` or `%{ endfor }`, as its node (`template_else_intro`,
+    /// `template_if_end`, `template_for_end`).
+    Directive(T),
 }
 
 impl<'s> Fast<'s> {
@@ -386,6 +405,41 @@ impl<'s> Fast<'s> {
         self.node(kind, start, end, Vec::new())
     }
 
+    /// Past every byte that `keep` holds for.
+    fn skip(&mut self, keep: impl Fn(u8) -> bool) {
+        while self.peek().is_some_and(&keep) {
+            self.at += 1;
+        }
+    }
+
+    /// Past a strip marker `~` and the trivia after it, if one is next.
+    fn strip_marker(&mut self) -> R<()> {
+        if self.peek() == Some(b'~') {
+            self.at += 1;
+            self.trivia()?;
+        }
+        Ok(())
+    }
+
+    /// An `ellipsis` leaf, when `...` is next.
+    fn ellipsis(&mut self) -> Option<T> {
+        if !self.starts(b"...") {
+            return None;
+        }
+        self.at += 3;
+        Some(self.leaf("ellipsis", self.at - 3, self.at))
+    }
+
+    /// Whether `[` (at the cursor) opens a full splat `[*]`.
+    fn full_splat_ahead(&mut self) -> R<bool> {
+        let save = self.at;
+        self.at += 1;
+        self.trivia()?;
+        let splat = self.peek() == Some(b'*');
+        self.at = save;
+        Ok(splat)
+    }
+
     fn enter(&mut self) -> R<()> {
         self.depth += 1;
         if self.depth > DEPTH {
@@ -395,6 +449,12 @@ impl<'s> Fast<'s> {
     }
     fn leave(&mut self) {
         self.depth -= 1;
+    }
+
+    /// The character at the cursor (always at a character boundary: the cursor moves by
+    /// whole characters).
+    fn char_at(&self) -> Option<char> {
+        self.text.get(self.at..)?.chars().next()
     }
 
     /// Past whitespace and comments. Only ASCII whitespace: a byte beyond ASCII between
@@ -581,16 +641,11 @@ impl<'s> Fast<'s> {
                     Some(b'!') => self.peek_at(1) != Some(b'='),
                     _ => false,
                 };
-                match unary {
-                    true => {
-                        if ops.len() >= DEPTH {
-                            return Err(Refused);
-                        }
-                        ops.push(Op::Unary { at: self.at });
-                        self.at += 1;
-                    }
-                    _ => break,
+                if !unary {
+                    break;
                 }
+                push(&mut ops, Op::Unary { at: self.at })?;
+                self.at += 1;
             }
             let mut cur = self.primary()?;
             loop {
@@ -629,10 +684,7 @@ impl<'s> Fast<'s> {
                 return self.reduce(&mut ops, cur, 0);
             };
             let left = self.reduce(&mut ops, cur, prec)?;
-            if ops.len() >= DEPTH {
-                return Err(Refused);
-            }
-            ops.push(Op::Binary { left, prec });
+            push(&mut ops, Op::Binary { left, prec })?;
             self.at += len;
         }
     }
@@ -679,20 +731,13 @@ impl<'s> Fast<'s> {
             self.at += 2;
             return self.splat("attr_splat", start);
         }
-        if self.peek() == Some(b'[') {
-            let save = self.at;
+        if self.peek() == Some(b'[') && self.full_splat_ahead()? {
             self.at += 1;
             self.trivia()?;
-            if self.peek() == Some(b'*') {
-                self.at += 1;
-                self.trivia()?;
-                if self.peek() == Some(b']') {
-                    self.at += 1;
-                    return self.splat("full_splat", start);
-                }
-                return Err(Refused);
-            }
-            self.at = save;
+            self.expect(b"*")?;
+            self.trivia()?;
+            self.expect(b"]")?;
+            return self.splat("full_splat", start);
         }
         self.get_attr_or_index()
     }
@@ -705,9 +750,7 @@ impl<'s> Fast<'s> {
                 self.at += 1;
                 self.trivia()?;
                 if self.peek().is_some_and(|c| c.is_ascii_digit()) {
-                    while self.peek().is_some_and(|c| c.is_ascii_digit()) {
-                        self.at += 1;
-                    }
+                    self.skip(|c| c.is_ascii_digit());
                     let legacy = self.leaf("legacy_index", start, self.at);
                     return Ok(self.node("index", start, self.at, vec![legacy]));
                 }
@@ -737,14 +780,7 @@ impl<'s> Fast<'s> {
             self.trivia()?;
             let more = match self.peek() {
                 Some(b'.') => self.peek_at(1) != Some(b'*'),
-                Some(b'[') => {
-                    let rest = &self.src[self.at + 1..];
-                    let i = rest
-                        .iter()
-                        .position(|c| !c.is_ascii_whitespace())
-                        .unwrap_or(rest.len());
-                    rest.get(i) != Some(&b'*')
-                }
+                Some(b'[') => !self.full_splat_ahead()?,
                 _ => false,
             };
             if !more {
@@ -892,22 +928,15 @@ impl<'s> Fast<'s> {
 
     /// A numeric literal: `[0-9]+(\.[0-9]+([eE][-+]?[0-9]+)?)?` or `0x[0-9a-zA-Z]+`.
     fn number(&mut self) {
-        let digits = |p: &mut Self| {
-            while p.peek().is_some_and(|c| c.is_ascii_digit()) {
-                p.at += 1;
-            }
-        };
         if self.starts(b"0x") && self.peek_at(2).is_some_and(|c| c.is_ascii_alphanumeric()) {
             self.at += 2;
-            while self.peek().is_some_and(|c| c.is_ascii_alphanumeric()) {
-                self.at += 1;
-            }
+            self.skip(|c| c.is_ascii_alphanumeric());
             return;
         }
-        digits(self);
+        self.skip(|c| c.is_ascii_digit());
         if self.peek() == Some(b'.') && self.peek_at(1).is_some_and(|c| c.is_ascii_digit()) {
             self.at += 1;
-            digits(self);
+            self.skip(|c| c.is_ascii_digit());
             let before = self.at;
             if matches!(self.peek(), Some(b'e' | b'E')) {
                 self.at += 1;
@@ -915,7 +944,7 @@ impl<'s> Fast<'s> {
                     self.at += 1;
                 }
                 if self.peek().is_some_and(|c| c.is_ascii_digit()) {
-                    digits(self);
+                    self.skip(|c| c.is_ascii_digit());
                 } else {
                     self.at = before;
                 }
@@ -937,10 +966,9 @@ impl<'s> Fast<'s> {
                 end = arg.end;
                 args.push(arg);
                 self.trivia()?;
-                if self.starts(b"...") {
-                    args.push(self.leaf("ellipsis", self.at, self.at + 3));
-                    self.at += 3;
-                    end = self.at;
+                if let Some(ellipsis) = self.ellipsis() {
+                    end = ellipsis.end;
+                    args.push(ellipsis);
                     self.trivia()?;
                     break;
                 }
@@ -979,9 +1007,8 @@ impl<'s> Fast<'s> {
             self.trivia()?;
             kids.push(self.expression()?);
             self.trivia()?;
-            if self.starts(b"...") {
-                kids.push(self.leaf("ellipsis", self.at, self.at + 3));
-                self.at += 3;
+            if let Some(ellipsis) = self.ellipsis() {
+                kids.push(ellipsis);
                 self.trivia()?;
             }
         }
@@ -1053,16 +1080,9 @@ impl<'s> Fast<'s> {
             self.at += 1;
         }
         // The scanner skips whitespace before the identifier.
-        while self.peek().is_some_and(|c| c.is_ascii_whitespace()) {
-            self.at += 1;
-        }
+        self.skip(|c| c.is_ascii_whitespace());
         let id_start = self.at;
-        while self
-            .peek()
-            .is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
-        {
-            self.at += 1;
-        }
+        self.skip(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-');
         if self.at == id_start || self.peek().is_some_and(|c| c >= 0x80) {
             return Err(Refused);
         }
@@ -1102,14 +1122,7 @@ impl<'s> Fast<'s> {
                         // A character beyond ASCII: a chunk, unless it is whitespace of some
                         // kind (whether the scanner's iswspace skips it depends on the C
                         // library): refused.
-                        let rest = std::str::from_utf8(
-                            &self.src[self.at..self.src.len().min(self.at + 4)],
-                        )
-                        .or_else(|e| {
-                            std::str::from_utf8(&self.src[self.at..self.at + e.valid_up_to()])
-                        })
-                        .map_err(|_| Refused)?;
-                        if rest.chars().next().is_none_or(char::is_whitespace) {
+                        if self.char_at().is_none_or(char::is_whitespace) {
                             return Err(Refused);
                         }
                         break;
@@ -1159,9 +1172,11 @@ impl<'s> Fast<'s> {
                 if matched == ident.len() {
                     let mark = at + matched;
                     let mut i = mark;
-                    while self.src.get(i).is_some_and(|&c| {
-                        c != b'\n' && matches!(c, b' ' | b'\t' | b'\r' | 0x0b | 0x0c)
-                    }) {
+                    while self
+                        .src
+                        .get(i)
+                        .is_some_and(|c| matches!(c, b' ' | b'\t' | b'\r' | 0x0b | 0x0c))
+                    {
                         i += 1;
                     }
                     match self.src.get(i) {
@@ -1200,15 +1215,7 @@ impl<'s> Fast<'s> {
                 chunk(self, len, &mut literal);
                 continue;
             }
-            let len = if c < 0x80 {
-                1
-            } else {
-                match c {
-                    0xc0..=0xdf => 2,
-                    0xe0..=0xef => 3,
-                    _ => 4,
-                }
-            };
+            let len = self.char_at().map_or(1, char::len_utf8);
             chunk(self, len, &mut literal);
         }
     }
@@ -1216,19 +1223,13 @@ impl<'s> Fast<'s> {
     /// `${ ... }` past its `${`.
     fn interpolation(&mut self, start: usize) -> R<T> {
         self.trivia()?;
-        if self.peek() == Some(b'~') {
-            self.at += 1;
-            self.trivia()?;
-        }
+        self.strip_marker()?;
         let mut kids = Vec::new();
         if !matches!(self.peek(), Some(b'~' | b'}')) {
             kids.push(self.expression()?);
             self.trivia()?;
         }
-        if self.peek() == Some(b'~') {
-            self.at += 1;
-            self.trivia()?;
-        }
+        self.strip_marker()?;
         self.expect(b"}")?;
         Ok(self.node("template_interpolation", start, self.at, kids))
     }
@@ -1236,10 +1237,7 @@ impl<'s> Fast<'s> {
     /// The end of a directive's `%{ ... ` part: an optional strip marker and `}`.
     fn directive_close(&mut self) -> R<()> {
         self.trivia()?;
-        if self.peek() == Some(b'~') {
-            self.at += 1;
-            self.trivia()?;
-        }
+        self.strip_marker()?;
         self.expect(b"}")
     }
 
@@ -1253,10 +1251,7 @@ impl<'s> Fast<'s> {
     ) -> R<Option<Stop>> {
         self.enter()?;
         self.trivia()?;
-        if self.peek() == Some(b'~') {
-            self.at += 1;
-            self.trivia()?;
-        }
+        self.strip_marker()?;
         for word in [&b"else"[..], b"endif", b"endfor"] {
             if self.keyword(word) {
                 self.at += word.len();
@@ -1268,7 +1263,7 @@ impl<'s> Fast<'s> {
                     _ => "template_for_end",
                 };
                 let node = self.leaf(kind, start, self.at);
-                return Ok(Some(Stop::Directive(word, node)));
+                return Ok(Some(Stop::Directive(node)));
             }
         }
         let node = if self.keyword(b"if") {
@@ -1277,17 +1272,18 @@ impl<'s> Fast<'s> {
             let cond = self.expression()?;
             self.directive_close()?;
             let mut kids = vec![self.node("template_if_intro", start, self.at, vec![cond])];
-            let (mut inner, mut stop) = self.template(heredoc)?;
+            let (mut inner, stop) = self.template(heredoc)?;
             kids.append(&mut inner);
-            if let Stop::Directive(b"else", node) = stop {
-                kids.push(node);
-                let (mut inner, next) = self.template(heredoc)?;
-                kids.append(&mut inner);
-                stop = next;
-            }
-            let Stop::Directive(b"endif", end) = stop else {
-                return Err(Refused);
+            let stop = match stop {
+                Stop::Directive(node) if node.kind == "template_else_intro" => {
+                    kids.push(node);
+                    let (mut inner, next) = self.template(heredoc)?;
+                    kids.append(&mut inner);
+                    next
+                }
+                other => other,
             };
+            let end = closing(stop, "template_if_end")?;
             let e = end.end;
             kids.push(end);
             self.node("template_if", start, e, kids)
@@ -1299,9 +1295,7 @@ impl<'s> Fast<'s> {
             let mut kids = vec![self.node("template_for_start", start, self.at, intro)];
             let (mut inner, stop) = self.template(heredoc)?;
             kids.append(&mut inner);
-            let Stop::Directive(b"endfor", end) = stop else {
-                return Err(Refused);
-            };
+            let end = closing(stop, "template_for_end")?;
             let e = end.end;
             kids.push(end);
             self.node("template_for", start, e, kids)
@@ -1379,8 +1373,9 @@ pub fn tree_sitter(text: &str) -> bool {
 
 /// Whether the fast parser's tree for `text`, when it gives one, is tree-sitter's, as far as
 /// anything reads it: every node's kind, span, field and children, except inside expressions
-/// that hold an operation or conditional (read as opaque text; tree-sitter's GLR reduction
-/// of some operator mixes is not reproduced). `Err` names the first difference.
+/// that hold an operation or conditional: those are read as opaque text, so the shape of
+/// their operators (reproduced as tree-sitter-hcl reduces them, `a + b.c` as `(a + b).c`) is
+/// not held to it. `Err` names the first difference.
 pub fn same_as_tree_sitter(text: &str) -> Result<bool, String> {
     let Ok(fast) = fast(text) else {
         return Ok(false);
@@ -1450,10 +1445,41 @@ mod tests {
             "a = = 1\n",
             "a = \"\\q\"\n",
             "a = 1\0",
+            "a = <<E\nx\nE",
             &format!("a = {}1{}\n", "[".repeat(300), "]".repeat(300)),
         ] {
             assert!(fast(refused).is_err(), "{refused:?}");
         }
+    }
+
+    /// What the fast parser refuses, tree-sitter reads past: the block before a syntax error is
+    /// in the tree, with where the error is; the same block alone is the fast parser's.
+    #[test]
+    fn what_the_fast_parser_refuses_tree_sitter_reads_past() {
+        let whole = "resource \"aws_iam_policy\" \"p\" {\n  policy = \"{}\"\n}\n";
+        let broken = format!("{whole}b = ]\n");
+        // Whether the tree's body holds a block whose type is `resource`.
+        let resource_block = |tree: &Tree, text: &str| {
+            let body = tree.root_node().children().find(|n| n.kind() == "body");
+            body.into_iter().flat_map(|b| b.children()).any(|n| {
+                n.kind() == "block"
+                    && n.children()
+                        .next()
+                        .is_some_and(|id| &text[id.start_byte()..id.end_byte()] == "resource")
+            })
+        };
+        assert!(fast(&broken).is_err());
+        let tree = parse(&broken).expect("tree-sitter reads it");
+        assert!(
+            tree.first_error().is_some_and(|at| at >= whole.len()),
+            "{:?}",
+            tree.first_error()
+        );
+        assert!(resource_block(&tree, &broken));
+        let tree = parse(whole).expect("the fast parser reads it");
+        assert!(fast(whole).is_ok());
+        assert_eq!(tree.first_error(), None);
+        assert!(resource_block(&tree, whole));
     }
 
     /// Every Terraform file of the fixtures is read by the fast parser, as tree-sitter does.
