@@ -444,36 +444,47 @@ pub fn tree_entries(bytes: &[u8]) -> usize {
 /// Trees deeper than this are not followed (a crafted repository could nest thousands).
 const TREE_DEPTH: usize = crate::limits::DEFAULT.tree_depth;
 
-/// The entries of a tree, or a problem said once: a corrupt or missing tree costs only itself.
-fn tree_entries_of(
-    repo: &gix::Repository,
+/// A tree's object, or a problem said once: a missing tree costs only itself.
+fn tree_of<'r>(
+    repo: &'r gix::Repository,
     id: ObjectId,
     prefix: &str,
     problems: &mut Vec<String>,
-) -> Option<Vec<(Vec<u8>, gix::object::tree::EntryMode, ObjectId)>> {
-    let decoded = repo
-        .find_tree(id)
-        .map_err(|e| e.to_string())
-        .and_then(|tree| {
-            tree.decode()
-                .map(|t| {
-                    t.entries
-                        .iter()
-                        .map(|e| (e.filename.to_vec(), e.mode, e.oid.to_owned()))
-                        .collect()
-                })
-                .map_err(|e| e.to_string())
-        });
-    match decoded {
-        Ok(entries) => Some(entries),
-        Err(err) => {
-            let at = if prefix.is_empty() { "/" } else { prefix };
-            problems.push(format!(
-                "tree {id} (at {at}) cannot be read ({err}); skipped, the rest was scanned"
-            ));
-            None
-        }
-    }
+) -> Option<gix::Tree<'r>> {
+    repo.find_tree(id)
+        .map_err(|err| tree_problem(id, prefix, &err, problems))
+        .ok()
+}
+
+/// A tree's entries, borrowed from its object, or a problem said once: a corrupt tree costs
+/// only itself.
+fn entries_of<'t>(
+    tree: &'t gix::Tree<'_>,
+    prefix: &str,
+    problems: &mut Vec<String>,
+) -> Option<Vec<gix::objs::tree::EntryRef<'t>>> {
+    tree.decode()
+        .map(|t| t.entries)
+        .map_err(|err| tree_problem(tree.id, prefix, &err, problems))
+        .ok()
+}
+
+fn tree_problem(
+    id: ObjectId,
+    prefix: &str,
+    err: &dyn std::fmt::Display,
+    problems: &mut Vec<String>,
+) {
+    let at = if prefix.is_empty() { "/" } else { prefix };
+    problems.push(format!(
+        "tree {id} (at {at}) cannot be read ({err}); skipped, the rest was scanned"
+    ));
+}
+
+/// Whether a tree's entries are in git's order, each after the one before (so no name twice):
+/// what git writes, and what lets two trees be joined in one pass.
+fn in_git_order(entries: &[gix::objs::tree::EntryRef<'_>]) -> bool {
+    entries.windows(2).all(|w| w[0] < w[1])
 }
 
 /// Blobs of `new` that differ from `old` at the same path: `(path, blob, blob before)`. A tree
@@ -503,33 +514,71 @@ fn diff_trees(
         ));
         return;
     }
-    let Some(new_entries) = tree_entries_of(repo, new, prefix, out.problems) else {
+    let Some(new_tree) = tree_of(repo, new, prefix, out.problems) else {
         return;
     };
-    let old_entries: HashMap<Vec<u8>, (gix::object::tree::EntryMode, ObjectId)> = old
-        .and_then(|id| tree_entries_of(repo, id, prefix, out.problems))
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(name, mode, oid)| (name, (mode, oid)))
-        .collect();
-    for (filename, mode, oid) in &new_entries {
-        let name = filename.to_str_lossy();
-        let path = if prefix.is_empty() {
-            name.into_owned()
-        } else {
-            format!("{prefix}/{name}")
+    let Some(new_entries) = entries_of(&new_tree, prefix, out.problems) else {
+        return;
+    };
+    // An old tree that cannot be read counts as empty: every file of the new one is changed.
+    let old_tree = old.and_then(|id| tree_of(repo, id, prefix, out.problems));
+    let old_entries = old_tree
+        .as_ref()
+        .and_then(|tree| entries_of(tree, prefix, out.problems))
+        .unwrap_or_default();
+    // The entry of the same name in the old tree, if any. Trees as git writes them are
+    // joined in one pass (git's order compares a tree's name as if `/` followed it, so a name
+    // that changed between file and folder meets nothing, as below); a tree out of order, as
+    // a crafted one may be, is looked up by name.
+    let mut by_name: Option<HashMap<&[u8], _>> = None;
+    if !(in_git_order(&new_entries) && in_git_order(&old_entries)) {
+        by_name = Some(
+            old_entries
+                .iter()
+                .map(|e| (e.filename.as_bytes(), (e.mode, e.oid)))
+                .collect(),
+        );
+    }
+    let mut cursor = 0;
+    for entry in &new_entries {
+        let before = match &by_name {
+            Some(map) => map.get(entry.filename.as_bytes()).copied(),
+            None => {
+                while cursor < old_entries.len() && old_entries[cursor] < *entry {
+                    cursor += 1;
+                }
+                old_entries
+                    .get(cursor)
+                    .filter(|old| old.filename == entry.filename)
+                    .map(|old| (old.mode, old.oid))
+            }
         };
-        let before = old_entries.get(filename);
+        let (mode, oid) = (entry.mode, entry.oid.to_owned());
+        // The path is made only for what changed: most entries of a commit's trees did not.
+        let path = || {
+            let name = entry.filename.to_str_lossy();
+            if prefix.is_empty() {
+                name.into_owned()
+            } else {
+                format!("{prefix}/{name}")
+            }
+        };
         if mode.is_tree() {
-            let old_sub = before.filter(|(mode, _)| mode.is_tree()).map(|(_, id)| *id);
-            diff_trees(repo, old_sub, *oid, &path, out, depth + 1);
+            let old_sub = before
+                .filter(|(mode, _)| mode.is_tree())
+                .map(|(_, id)| id.to_owned());
+            if old_sub != Some(oid) {
+                diff_trees(repo, old_sub, oid, &path(), out, depth + 1);
+            }
         } else if mode.is_blob() {
-            let old_blob = before.filter(|(mode, _)| mode.is_blob()).map(|(_, id)| *id);
-            if old_blob != Some(*oid) {
-                out.changed.push((path, *oid, old_blob));
+            let old_blob = before
+                .filter(|(mode, _)| mode.is_blob())
+                .map(|(_, id)| id.to_owned());
+            if old_blob != Some(oid) {
+                out.changed.push((path(), oid, old_blob));
             }
         } else if mode.is_commit() && before.is_none_or(|(_, id)| id != oid) {
-            out.gitlinks.push(path);
+            out.gitlinks.push(path());
         }
     }
 }
