@@ -323,6 +323,70 @@ fn a_corrupt_tree_costs_only_itself() {
     assert!(found.contains(&"sub/new.env".to_string()), "{found:?}");
 }
 
+/// A tree out of git's order, as a crafted repository may write one, cannot make the history
+/// walk lose or misplace a key: the key added beside unchanged files is found at the crafted
+/// commit, and the unchanged file's key stays at the commit that added it. Its twin, the same
+/// commit with its tree in order, reports the same.
+#[test]
+fn a_tree_out_of_order_is_diffed_by_name() {
+    for crafted in [true, false] {
+        let repo = Repo::new();
+        repo.write("a.env", pair(KEY, SECRET))
+            .write("z.txt", "nothing here\n");
+        let first = repo.commit("first key");
+        repo.write("b.env", pair(KEY2, SECRET2));
+        let blob = |path: &str| repo.git(&["hash-object", "-w", path]);
+        let mut entries = vec![
+            ("z.txt", blob("z.txt")),
+            ("b.env", blob("b.env")),
+            ("a.env", blob("a.env")),
+        ];
+        if !crafted {
+            entries.sort();
+        }
+        let mut tree = Vec::new();
+        for (name, id) in &entries {
+            tree.extend_from_slice(format!("100644 {name}\0").as_bytes());
+            let raw: Vec<u8> = (0..id.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&id[i..i + 2], 16).unwrap())
+                .collect();
+            tree.extend_from_slice(&raw);
+        }
+        let file = repo.path().join(".git/crafted-tree");
+        std::fs::write(&file, &tree).unwrap();
+        let tree = repo.git(&[
+            "hash-object",
+            "-t",
+            "tree",
+            "--literally",
+            "-w",
+            file.to_str().unwrap(),
+        ]);
+        let second = repo.git(&["commit-tree", &tree, "-p", &first, "-m", "second key"]);
+        repo.git(&["update-ref", "HEAD", &second]);
+        let run = repo.keyrot(&["scan", "--git", "--format", "json"]);
+        let at: Vec<(String, String)> = run.json()["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                let commit = f["commit"]["id"].as_str().unwrap_or_default();
+                (f["uri"].as_str().unwrap().to_string(), commit.to_string())
+            })
+            .collect();
+        assert!(
+            at.contains(&("a.env".into(), first.clone())),
+            "{crafted}: {at:?}"
+        );
+        assert!(
+            at.contains(&("b.env".into(), second.clone())),
+            "{crafted}: {at:?}"
+        );
+        assert_eq!(at.len(), 2, "{crafted}: {at:?}");
+    }
+}
+
 #[test]
 fn a_blob_excluded_at_one_path_is_still_scanned_at_another() {
     let repo = Repo::new();
