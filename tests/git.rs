@@ -328,7 +328,7 @@ fn a_corrupt_tree_costs_only_itself() {
 /// commit, and the unchanged file's key stays at the commit that added it. Its twin, the same
 /// commit with its tree in order, reports the same.
 #[test]
-fn a_tree_out_of_order_is_diffed_by_name() {
+fn a_tree_out_of_order_neither_loses_nor_misplaces_a_key() {
     for crafted in [true, false] {
         let repo = Repo::new();
         repo.write("a.env", pair(KEY, SECRET))

@@ -530,15 +530,13 @@ fn diff_trees(
     // joined in one pass (git's order compares a tree's name as if `/` followed it, so a name
     // that changed between file and folder meets nothing, as below); a tree out of order, as
     // a crafted one may be, is looked up by name.
-    let mut by_name: Option<HashMap<&[u8], _>> = None;
-    if !(in_git_order(&new_entries) && in_git_order(&old_entries)) {
-        by_name = Some(
-            old_entries
-                .iter()
-                .map(|e| (e.filename.as_bytes(), (e.mode, e.oid)))
-                .collect(),
-        );
-    }
+    let joinable = in_git_order(&new_entries) && in_git_order(&old_entries);
+    let by_name: Option<HashMap<&[u8], _>> = (!joinable).then(|| {
+        old_entries
+            .iter()
+            .map(|e| (e.filename.as_bytes(), (e.mode, e.oid)))
+            .collect()
+    });
     let mut cursor = 0;
     for entry in &new_entries {
         let before = match &by_name {
