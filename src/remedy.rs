@@ -101,11 +101,16 @@ pub fn for_key(facts: &Facts, exposed: bool) -> Remedy {
     Remedy { summary, steps }
 }
 
+/// The revoking policy's cut-off, stamped by the shell when the command runs: a time written
+/// at scan time would leave valid every session minted between the scan and the revocation
+/// (and would make the report depend on when it was written, whatever `--as-of` says).
+/// It closes the single-quoted document, substitutes `date`, and reopens it.
+const ISSUED_BEFORE_NOW: &str = r#"'"$(date -u +%Y-%m-%dT%H:%M:%SZ)"'"#;
+
 /// Temporary credentials cannot be deactivated one by one: revoke the role's older sessions.
 fn temporary(key: &str, exposed: bool) -> Remedy {
-    let now = crate::time::now_rfc3339();
     let policy = format!(
-        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Action":"*","Resource":"*","Condition":{{"DateLessThan":{{"aws:TokenIssueTime":"{now}"}}}}}}]}}"#
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Action":"*","Resource":"*","Condition":{{"DateLessThan":{{"aws:TokenIssueTime":"{ISSUED_BEFORE_NOW}"}}}}}}]}}"#
     );
     let mut steps = vec![
         step(
@@ -113,7 +118,7 @@ fn temporary(key: &str, exposed: bool) -> Remedy {
             Some(format!("aws sts get-access-key-info --access-key-id {key}")),
         ),
         step(
-            "Revoke every session of the role issued before now (the console's \"Revoke active sessions\" does the same).",
+            "Revoke every session of the role issued before the command runs (the console's \"Revoke active sessions\" does the same).",
             Some(format!("aws iam put-role-policy --role-name ROLE_NAME --policy-name AWSRevokeOlderSessions --policy-document '{policy}'")),
         ),
         step(

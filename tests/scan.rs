@@ -153,6 +153,44 @@ fn decoys_give_no_findings_and_the_summary_says_what_was_dropped() {
     );
 }
 
+/// The samples of dropped candidates are the smallest ones, whatever order the workers met
+/// them in: two runs of one scan give one report. Six example key IDs, in files whose names
+/// sort the other way round from the keys.
+#[test]
+fn dropped_samples_are_the_smallest_whatever_the_order() {
+    let dir = Dir::new();
+    let letters = ["B", "C", "D", "E", "F", "G"];
+    for (i, letter) in letters.iter().enumerate() {
+        let id = format!("AKIA{}EXAMPLE", letter.repeat(9));
+        dir.write(
+            &format!("f{}/creds.env", 9 - i),
+            format!("AWS_ACCESS_KEY_ID={id}\n"),
+        );
+    }
+    let samples = |threads: &str| {
+        let report = keyrot(&[
+            "scan",
+            dir.path().to_str().unwrap(),
+            "--format",
+            "json",
+            "--threads",
+            threads,
+        ])
+        .json();
+        let dropped = report["summary"]["dropped"].as_array().unwrap().clone();
+        assert_eq!(dropped.len(), 1, "{dropped:?}");
+        assert_eq!(dropped[0]["count"], 6);
+        dropped[0]["samples"].clone()
+    };
+    let want = serde_json::json!([
+        "AKIABBBBBBBBBEXAMPLE",
+        "AKIACCCCCCCCCEXAMPLE",
+        "AKIADDDDDDDDDEXAMPLE"
+    ]);
+    assert_eq!(samples("1"), want);
+    assert_eq!(samples("2"), want);
+}
+
 #[test]
 fn the_json_report_carries_facts_related_locations_and_remedy() {
     let report = keyrot(&["scan", "fixtures/leaks/.env", "--format", "json"]).json();
@@ -185,6 +223,86 @@ fn the_json_report_carries_facts_related_locations_and_remedy() {
     assert_eq!(summary["files_scanned"], 1);
     assert_eq!(summary["findings"], 1);
     assert_eq!(summary["by_severity"]["critical"], 1);
+}
+
+/// The revoking command for a temporary key is run by a real shell, with `aws` a stand-in
+/// that prints the policy document it is given: the document is JSON, and its cut-off is the
+/// moment the command runs, not the scan's (nor `--as-of`'s), so two scans give one report.
+/// Run once with a stand-in `date` (its time must be the cut-off) and once with the real one.
+#[test]
+fn the_session_revocation_is_stamped_when_it_runs() {
+    let command_of = |args: &[&str]| -> String {
+        let report = keyrot(args).json();
+        let steps = report["findings"][0]["remedy"]["steps"]
+            .as_array()
+            .unwrap()
+            .clone();
+        steps
+            .iter()
+            .filter_map(|s| s["command"].as_str())
+            .find(|c| c.contains("put-role-policy"))
+            .expect("a put-role-policy step")
+            .to_string()
+    };
+    let command = command_of(&["scan", "fixtures/leaks/.env", "--format", "json"]);
+    let later = command_of(&[
+        "scan",
+        "fixtures/leaks/.env",
+        "--format",
+        "json",
+        "--as-of",
+        "2001-02-03",
+    ]);
+    assert_eq!(
+        command, later,
+        "the report does not depend on when it was written"
+    );
+    let script = |dir: &Dir, name: &str, body: &str| {
+        dir.write(&format!("bin/{name}"), format!("#!/bin/sh\n{body}\n"));
+        let path = dir.join(&format!("bin/{name}"));
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+    };
+    let cut_off = |dir: &Dir| -> String {
+        script(
+            dir,
+            "aws",
+            r#"while [ $# -gt 0 ]; do [ "$1" = --policy-document ] && printf '%s' "$2"; shift; done"#,
+        );
+        let out = std::process::Command::new("bash")
+            .args(["-c", &command])
+            .env(
+                "PATH",
+                format!("{}:/usr/bin:/bin", dir.join("bin").display()),
+            )
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let policy: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+        assert_eq!(policy["Statement"][0]["Effect"], "Deny");
+        policy["Statement"][0]["Condition"]["DateLessThan"]["aws:TokenIssueTime"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let fake = Dir::new();
+    script(&fake, "date", "echo 2031-01-01T00:00:00Z");
+    assert_eq!(cut_off(&fake), "2031-01-01T00:00:00Z");
+    let real = cut_off(&Dir::new());
+    let parsed = std::process::Command::new("date")
+        .args(["-u", "-d", &real, "+%Y-%m-%dT%H:%M:%SZ"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&parsed.stdout).trim(),
+        real,
+        "{real} is not an RFC 3339 time"
+    );
 }
 
 #[test]

@@ -162,8 +162,13 @@ impl<'e> Collector<'e> {
             for (why, value) in notes.dropped {
                 let entry = tally.entry(why).or_default();
                 entry.count += 1;
-                if entry.samples.len() < SAMPLES && !entry.samples.contains(&value) {
-                    entry.samples.push(value);
+                // The smallest samples, not the first: the parallel workers' order is not the
+                // report's, and two runs of one scan give one report.
+                if let Err(at) = entry.samples.binary_search(&value) {
+                    if at < SAMPLES {
+                        entry.samples.insert(at, value);
+                        entry.samples.truncate(SAMPLES);
+                    }
                 }
             }
         }
