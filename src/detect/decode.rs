@@ -19,19 +19,81 @@ pub const MAX_BYTES: usize = crate::limits::DEFAULT.decode_bytes;
 const BASE64_MIN: usize = 27;
 const BASE64_MAX: usize = crate::limits::DEFAULT.base64_run;
 
-/// The blob with its encodings undone: `map[i]` is the offset in the original of the
+/// The blob with its encodings undone: `original(i)` is the offset in the original of the
 /// character that produced byte `i` (one past the last for `i == bytes.len()`).
 pub struct View {
     pub bytes: Vec<u8>,
-    map: Vec<usize>,
+    /// Each stage's map from its output back to its input, the joining of the windows first:
+    /// an offset is taken back through them in turn, never composed into one table.
+    maps: Vec<Map>,
     /// Which decodings changed something, for messages: `base64`, `escapes`, ...
     pub layers: Vec<&'static str>,
+}
+
+/// One stage's offsets, output back to input, as runs: a copied run maps one to one, a
+/// decoded token spreads its output over the characters that produced it. It holds a run per
+/// token, not an offset per byte: a table of `usize` per byte cost 8 bytes for each byte
+/// decoded, which on an 8 MiB window of source text was 64 MiB a layer.
+#[derive(Default)]
+struct Map {
+    runs: Vec<Run>,
+    out_len: usize,
+    in_len: usize,
+}
+
+/// Output `out..out + out_len` came from input `inp..inp + in_len`; output `out + k` from
+/// input `inp + k * in_len / out_len`.
+#[derive(Clone, Copy)]
+struct Run {
+    out: u32,
+    inp: u32,
+    out_len: u32,
+    in_len: u32,
+}
+
+impl Map {
+    /// Output `out_len` more bytes that came from input `inp..inp + in_len`. Runs that map one
+    /// to one and follow each other are one run.
+    fn push(&mut self, inp: usize, in_len: usize, out_len: usize) {
+        if out_len == 0 {
+            return;
+        }
+        let narrow = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        if let Some(last) = self.runs.last_mut() {
+            let follows = last.out as usize + last.out_len as usize == self.out_len
+                && last.inp as usize + last.in_len as usize == inp;
+            if follows && last.in_len == last.out_len && in_len == out_len {
+                last.out_len = narrow(last.out_len as usize + out_len);
+                last.in_len = last.out_len;
+                self.out_len += out_len;
+                return;
+            }
+        }
+        self.runs.push(Run {
+            out: narrow(self.out_len),
+            inp: narrow(inp),
+            out_len: narrow(out_len),
+            in_len: narrow(in_len),
+        });
+        self.out_len += out_len;
+    }
+
+    /// The input offset of output offset `at`; past the output, the input's end.
+    fn back(&self, at: usize) -> usize {
+        if at >= self.out_len {
+            return self.in_len;
+        }
+        let i = self.runs.partition_point(|r| r.out as usize <= at);
+        let run = self.runs[i.saturating_sub(1)];
+        let k = (at - run.out as usize) as u64;
+        run.inp as usize + (k * u64::from(run.in_len) / u64::from(run.out_len.max(1))) as usize
+    }
 }
 
 impl View {
     /// The original offset of view offset `at`.
     pub fn original(&self, at: usize) -> usize {
-        self.map[at.min(self.map.len() - 1)]
+        self.maps.iter().rev().fold(at, |at, map| map.back(at))
     }
 
     /// The original span of view span `start..end`: from the first character that produced
@@ -40,12 +102,12 @@ impl View {
         let from = self.original(start);
         let last = self.original(end.saturating_sub(1).max(start));
         // The last producing character ends where the next distinct original offset begins.
-        let mut to = last;
+        let len = self.bytes.len();
         let mut i = end.max(start);
-        while i < self.map.len() - 1 && self.map[i] == last {
+        while i < len && self.original(i) == last {
             i += 1;
         }
-        to = to.max(self.map[i.min(self.map.len() - 1)]).max(from + 1);
+        let to = last.max(self.original(i.min(len))).max(from + 1);
         (from, to)
     }
 }
@@ -141,47 +203,52 @@ pub fn decode(bytes: &[u8], depth: usize, hints: &[usize]) -> Option<View> {
     }
     let windows = windows(bytes, hints)?;
     let mut joined = Vec::new();
-    let mut base = Vec::new();
+    let mut base = Map {
+        in_len: windows.last().map_or(0, |w| w.1),
+        ..Map::default()
+    };
     for (k, &(from, to)) in windows.iter().enumerate() {
         if k > 0 {
             joined.extend_from_slice(b"\n\n\n\n\n\n\n\n");
-            base.extend(std::iter::repeat_n(from, 8));
+            base.push(from, 0, 8);
         }
         joined.extend_from_slice(&bytes[from..to]);
-        base.extend(from..to);
+        base.push(from, to - from, to - from);
     }
-    base.push(windows.last().map_or(0, |w| w.1));
     let mut view = View {
         bytes: joined,
-        map: base,
+        maps: vec![base],
         layers: Vec::new(),
     };
     for _ in 0..depth.min(MAX_DEPTH) {
-        let Some((out, local, layers)) = decode_once(&view.bytes) else {
+        let Some((out, map, layers)) = decode_once(&view.bytes) else {
             break;
         };
-        let map = local.iter().map(|&i| view.original(i)).collect();
         let mut all = std::mem::take(&mut view.layers);
         for layer in layers {
             if !all.contains(&layer) {
                 all.push(layer);
             }
         }
+        view.maps.push(map);
         view = View {
             bytes: out,
-            map,
+            maps: view.maps,
             layers: all,
         };
     }
     (!view.layers.is_empty()).then_some(view)
 }
 
-type Decoded = (Vec<u8>, Vec<usize>, Vec<&'static str>);
+type Decoded = (Vec<u8>, Map, Vec<&'static str>);
 
 /// One pass over `input`: every encoding undone once.
 fn decode_once(input: &[u8]) -> Option<Decoded> {
     let mut out = Vec::with_capacity(input.len());
-    let mut map = Vec::with_capacity(input.len() + 1);
+    let mut map = Map {
+        in_len: input.len(),
+        ..Map::default()
+    };
     let mut layers: Vec<&'static str> = Vec::new();
     let used = |layer: &'static str, layers: &mut Vec<&'static str>| {
         if !layers.contains(&layer) {
@@ -204,23 +271,19 @@ fn decode_once(input: &[u8]) -> Option<Decoded> {
         match produced {
             Some((bytes, consumed, layer)) => {
                 used(layer, &mut layers);
-                let n = bytes.len().max(1);
-                for (k, b) in bytes.into_iter().enumerate() {
-                    out.push(b);
-                    // Spread the decoded bytes over the encoded span, so that positions
-                    // inside a long run stay near what produced them.
-                    map.push(i + k * consumed / n);
-                }
+                // The decoded bytes spread over the encoded span, so that positions inside a
+                // long run stay near what produced them.
+                map.push(i, consumed, bytes.len());
+                out.extend_from_slice(&bytes);
                 i += consumed;
             }
             None => {
                 out.push(input[i]);
-                map.push(i);
+                map.push(i, 1, 1);
                 i += 1;
             }
         }
     }
-    map.push(input.len());
     (!layers.is_empty()).then_some((out, map, layers))
 }
 
@@ -470,6 +533,38 @@ mod tests {
         let at = view.bytes.windows(4).position(|w| w == b"AKIA").unwrap();
         let (start, end) = view.original_span(at, at + 20);
         assert_eq!(&input[start..end], r"\u0041KIAYGTTU3F4ZNIBPSU4");
+    }
+
+    /// A megabyte of text around two encoded values: the maps hold a run per token, not an
+    /// offset per byte, and every byte maps back exactly: a copied byte to itself (all but
+    /// the two decoded ones), offsets in order, the escaped key to its escape.
+    #[test]
+    fn offsets_map_back_by_runs() {
+        let filler = "let x = 1; // plain text\n".repeat(40_000);
+        let input = format!(
+            "{filler}aws_id=\\u0041KIAYGTTU3F4ZNIBPSU4;\n{filler}aws_secret = \"abc\\/def\"\n{filler}"
+        );
+        let view = decode(input.as_bytes(), DEPTH, &hints(&input)).unwrap();
+        let runs: usize = view.maps.iter().map(|m| m.runs.len()).sum();
+        assert!(runs < 16, "{runs} runs for {} bytes", view.bytes.len());
+        let mut last = 0;
+        let mut decoded = 0;
+        for (i, &b) in view.bytes.iter().enumerate() {
+            let at = view.original(i);
+            assert!(at >= last, "offset {i} maps back before offset {}", i - 1);
+            last = at;
+            // Windows are joined by line breaks, which map to the next window's start.
+            if b != b'\n' && input.as_bytes()[at] != b {
+                decoded += 1;
+            }
+        }
+        assert_eq!(decoded, 2);
+        let at = view.bytes.windows(4).position(|w| w == b"AKIA").unwrap();
+        let (start, end) = view.original_span(at, at + 20);
+        assert_eq!(&input[start..end], r"\u0041KIAYGTTU3F4ZNIBPSU4");
+        // One past the view is one past the last window.
+        let end = view.original(view.bytes.len());
+        assert!(end > last && end <= input.len(), "{end}");
     }
 
     #[test]
