@@ -278,9 +278,21 @@ fn decode_once(input: &[u8]) -> Option<Decoded> {
                 i += consumed;
             }
             None => {
-                out.push(input[i]);
-                map.push(i, 1, 1);
-                i += 1;
+                // Nothing starts inside the rest of a base64-alphabet run, nor at a byte that
+                // is neither a token's first nor such a run's: copied whole, not byte by byte.
+                let mut j = i + 1;
+                if is_b64(input[i]) {
+                    j += input[j..].iter().take_while(|&&c| is_b64(c)).count();
+                }
+                j += input[j..]
+                    .iter()
+                    .take_while(|&&c| {
+                        !is_b64(c) && !matches!(c, b'\\' | b'%' | b'&' | b'"' | b'\'' | b'`')
+                    })
+                    .count();
+                out.extend_from_slice(&input[i..j]);
+                map.push(i, j - i, j - i);
+                i = j;
             }
         }
     }
