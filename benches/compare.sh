@@ -133,20 +133,59 @@ with open(path, "wb") as out:
             out.write(f"aws_access_key_id = {key}\naws_secret_access_key = {secret}\n".encode())
             planted += 1
 PY
-grep -ohE 'AKIA[A-Z2-7]{16}' "$big" | sort -u >"$planted"
-echo "one large file: $(du -h "$big" | cut -f1), $(wc -l <"$planted") planted pairs"
+# A second large file of the same size: the tree's own source text, file after file, with 8
+# pairs planted the same way. Source has what a log has not (credential words, escapes, base64
+# runs), and decoding a window of it once cost keyrot 64 MiB a layer.
+src_big="$work/big/sources.txt"
+python3 - "$dir" "$src_big" "$large_mb" <<'PY'
+import os, random, sys
+random.seed(12)
+root, path, mb = sys.argv[1], sys.argv[2], int(sys.argv[3])
+b32, b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+total = mb << 20
+texts = []
+for top, dirs, files in os.walk(root):
+    dirs.sort()
+    for name in sorted(files):
+        if ".planted" in name:
+            continue  # the tree's own planted pairs stay out: 8 are planted here
+        texts.append(os.path.join(top, name))
+with open(path, "wb") as out:
+    written, planted, i = 0, 0, 0
+    while written < total and i < 100 * len(texts):
+        try:
+            with open(texts[i % len(texts)], "rb") as f:
+                data = f.read(1 << 20)
+        except OSError:
+            data = b"\0"
+        i += 1
+        # Text only, and none of the tree's own key IDs: the 8 planted here are the answer.
+        if b"\0" in data or b"AKIA" in data or b"ASIA" in data:
+            continue
+        out.write(data + b"\n")
+        written += len(data) + 1
+        if planted < 8 and written >= (planted + 1) * total // 9:
+            key = "AKIA" + "".join(random.choice(b32) for _ in range(16))
+            secret = "".join(random.choice(b64) for _ in range(40))
+            out.write(f"aws_access_key_id = {key}\naws_secret_access_key = {secret}\n".encode())
+            planted += 1
+PY
 cpu() { /usr/bin/time -f "%e %M %P" bash -c "$1 >$work/out 2>/dev/null" 2>&1 | tail -1; }
-big_tools=(
-  "keyrot|$keyrot scan --quiet --format json --fail-on none --max-file-size 8G $big"
-  "rg key regex|rg -uu --no-messages -o -e '(AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}' $big"
-)
-[ -z "$bl" ] || big_tools+=("betterleaks aws|$bl $big -o - --jsonl --no-banner --isolate-rule aws-access-token --exit-code 0 --max-target-megabytes 8192")
-# kingfisher takes minutes on one large file (379 s for 1 GB measured): only when asked.
-[ -z "$kf" ] || [ -z "${PEERS_LARGE:-}" ] || big_tools+=("kingfisher aws|$kf scan $big --no-validate --format json --rule betterleaks.aws")
-printf '%-16s %9s %9s %6s %8s\n' tool "wall s" "peak MiB" cpu recall
-for entry in "${big_tools[@]}"; do
-  name=${entry%%|*} cmd=${entry#*|}
-  read -r secs kb pct <<<"$(cpu "$cmd")"
-  read -r recall _ <<<"$(score "$work/out" "$([ "$name" = keyrot ] && echo keyrot)")"
-  printf '%-16s %9s %9s %6s %8s\n' "$name" "$secs" "$((kb / 1024))" "$pct" "$recall"
+for big in "$big" "$src_big"; do
+  grep -ohE 'AKIA[A-Z2-7]{16}' "$big" | sort -u >"$planted"
+  echo "one large file, $(basename "$big"): $(du -h "$big" | cut -f1), $(wc -l <"$planted") planted pairs"
+  big_tools=(
+    "keyrot|$keyrot scan --quiet --format json --fail-on none --max-file-size 8G $big"
+    "rg key regex|rg -uu --no-messages -o -e '(AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}' $big"
+  )
+  [ -z "$bl" ] || big_tools+=("betterleaks aws|$bl $big -o - --jsonl --no-banner --isolate-rule aws-access-token --exit-code 0 --max-target-megabytes 8192")
+  # kingfisher takes minutes on one large file (379 s for 1 GB measured): only when asked.
+  [ -z "$kf" ] || [ -z "${PEERS_LARGE:-}" ] || big_tools+=("kingfisher aws|$kf scan $big --no-validate --format json --rule betterleaks.aws")
+  printf '%-16s %9s %9s %6s %8s\n' tool "wall s" "peak MiB" cpu recall
+  for entry in "${big_tools[@]}"; do
+    name=${entry%%|*} cmd=${entry#*|}
+    read -r secs kb pct <<<"$(cpu "$cmd")"
+    read -r recall _ <<<"$(score "$work/out" "$([ "$name" = keyrot ] && echo keyrot)")"
+    printf '%-16s %9s %9s %6s %8s\n' "$name" "$secs" "$((kb / 1024))" "$pct" "$recall"
+  done
 done
