@@ -42,7 +42,8 @@ struct Map {
 }
 
 /// Output `out..out + out_len` came from input `inp..inp + in_len`; output `out + k` from
-/// input `inp + k * in_len / out_len`.
+/// input `inp + k * in_len / out_len`. Offsets fit in 32 bits: a view is at most `MAX_BYTES`
+/// (8 MiB) of the blob plus 8 bytes between windows, and undoing an encoding never lengthens it.
 #[derive(Clone, Copy)]
 struct Run {
     out: u32,

@@ -495,7 +495,7 @@ fn scan_parallel(
 }
 
 /// How many jobs a history worker takes at once: consecutive blobs share delta bases in its
-/// pack cache, and a run is small beside the whole (botocore: 64 of some 60,000 blobs).
+/// pack cache, and a run is small beside the whole (botocore: 64 of 54,295 blobs).
 const JOB_RUN: usize = 64;
 
 /// Scans exactly what is staged for the next commit. A finding the HEAD version of the same
