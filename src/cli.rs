@@ -167,7 +167,8 @@ pub struct AwsArgs {
     /// configuration's `max-key-age`].
     #[arg(long, value_name = "DAYS")]
     pub max_key_age: Option<u32>,
-    /// Compute ages at this date (YYYY-MM-DD) instead of now.
+    /// Compute ages, and judge time-bound policy conditions, at this date (YYYY-MM-DD) instead
+    /// of now.
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub as_of: Option<i64>,
     /// Timeout for one AWS call, retries included, in seconds.

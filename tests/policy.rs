@@ -937,3 +937,39 @@ resource "aws_iam_role_policy_attachment" "manager" {{
         "{service:?}"
     );
 }
+
+/// A grant bounded by `aws:CurrentTime` is judged on the day `--as-of` names, not the
+/// clock's: before its end it is an escalation path, after it the statement never holds. So a
+/// scan of old IaC is reproducible.
+#[test]
+fn time_bound_grants_are_judged_on_the_as_of_day() {
+    let dir = Dir::new();
+    dir.write(
+        "policy.json",
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:CreatePolicyVersion", "Resource": "*", "Condition": {"DateLessThan": {"aws:CurrentTime": "2040-01-01T00:00:00Z"}}}]}"#,
+    );
+    let rules_on = |day: &str| -> Vec<String> {
+        let path = dir.join("policy.json");
+        let report = keyrot(&[
+            "scan",
+            path.to_str().unwrap(),
+            "--format",
+            "json",
+            "--as-of",
+            day,
+        ])
+        .json();
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rule_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(
+        rules_on("2039-12-31").contains(&"policy.privilege-escalation".to_string()),
+        "{:?}",
+        rules_on("2039-12-31")
+    );
+    assert_eq!(rules_on("2040-01-02"), Vec::<String>::new());
+}

@@ -533,7 +533,7 @@ async fn audit_account(
             .count(),
     };
     // The account's own policies, judged as IaC is.
-    match super::live::findings(&iam, &account).await {
+    match super::live::findings(&iam, &account, &today).await {
         Ok(found) => findings.extend(found),
         Err(e) => problems.push(format!("live policies not analysed: {e}")),
     }

@@ -19,7 +19,12 @@ use crate::policy::model::{doc_from_node, DocKind};
 use crate::source::Blob;
 
 /// Every policy finding of the account's users, groups, roles and customer-managed policies.
-pub async fn findings(iam: &aws_sdk_iam::Client, account: &str) -> Result<Vec<Finding>, IamError> {
+/// Conditions are dated at `today` (`YYYY-MM-DD`, the audit's `--as-of`).
+pub async fn findings(
+    iam: &aws_sdk_iam::Client,
+    account: &str,
+    today: &str,
+) -> Result<Vec<Finding>, IamError> {
     let pages = paginate("iam:GetAccountAuthorizationDetails", |marker| async move {
         use aws_sdk_iam::types::EntityType;
         // AWS-managed policies are not the account's: only their attachments matter here.
@@ -40,6 +45,7 @@ pub async fn findings(iam: &aws_sdk_iam::Client, account: &str) -> Result<Vec<Fi
     .await?;
     let mut layout = Layout {
         account: account.to_string(),
+        today: Some(today.to_string()),
         ..Layout::default()
     };
     let group_arns: HashMap<String, String> = pages
@@ -127,6 +133,8 @@ struct Layout {
     extracted: Extracted,
     /// (start, end, first line, origin) of each resource's section.
     sections: Vec<(usize, usize, usize, Origin)>,
+    /// The day conditions are judged at; `None`: today.
+    today: Option<String>,
 }
 
 struct Section<'a> {
@@ -162,7 +170,8 @@ impl Layout {
             bytes: Cow::Borrowed(self.text.as_bytes()),
         };
         let cx = BlobContext::new(&blob);
-        let mut found = crate::policy::judge_extracted(&cx, &self.extracted);
+        let today = crate::policy::day(self.today.as_deref());
+        let mut found = crate::policy::judge_extracted(&cx, &self.extracted, &today);
         for f in &mut found {
             let Some((_, _, first_line, origin)) = self
                 .sections

@@ -33,6 +33,16 @@ pub struct Policies {
     pub modules: Arc<Modules>,
     /// For `--staged` scans: the working tree, where a staged file's module lives.
     pub worktree: Option<PathBuf>,
+    /// The day time-bound conditions are judged at (`YYYY-MM-DD`, `--as-of`'s); `None`: today.
+    pub today: Option<String>,
+}
+
+/// `today` as conditions compare it: the given day, else the clock's.
+pub(crate) fn day(today: Option<&str>) -> String {
+    today.map_or_else(
+        || crate::time::now_rfc3339()[..10].to_string(),
+        str::to_string,
+    )
 }
 
 /// Terraform modules read from disk, by directory: what each `.tf` file defines and uses.
@@ -266,7 +276,7 @@ impl Detector for Policies {
             return;
         }
         let mut sources = PlanSources::new(cx.origin(), &extracted.plan_modules);
-        out.extend(judge(&extracted, |hit| {
+        out.extend(judge(&extracted, &day(self.today.as_deref()), |hit| {
             sources.relocate(&hit).unwrap_or_else(|| finding(cx, hit))
         }));
     }
@@ -276,9 +286,9 @@ impl Detector for Policies {
 /// finding per check and place.
 fn judge(
     extracted: &extract::Extracted,
+    today: &str,
     place: impl FnMut(checks::Hit) -> Finding,
 ) -> Vec<Finding> {
-    let today = &crate::time::now_rfc3339()[..10];
     let mut found: Vec<Finding> = checks::run(extracted, today)
         .hits
         .into_iter()
@@ -292,14 +302,19 @@ fn judge(
 #[cfg(feature = "aws")]
 /// Findings of documents already extracted from `cx`'s text (a live account's documents laid
 /// out one after another by `audit`): the same checks, messages and identities as IaC, and a
-/// `policy.unanalysed` finding for each part that could not be read.
-pub fn judge_extracted(cx: &BlobContext, extracted: &extract::Extracted) -> Vec<Finding> {
+/// `policy.unanalysed` finding for each part that could not be read. Conditions are dated
+/// at `today` (`YYYY-MM-DD`).
+pub fn judge_extracted(
+    cx: &BlobContext,
+    extracted: &extract::Extracted,
+    today: &str,
+) -> Vec<Finding> {
     let mut found: Vec<Finding> = extracted
         .broken
         .iter()
         .map(|(at, why)| unanalysed(cx, (*at).min(cx.bytes().len()), why))
         .collect();
-    found.extend(judge(extracted, |hit| finding(cx, hit)));
+    found.extend(judge(extracted, today, |hit| finding(cx, hit)));
     found
 }
 
