@@ -21,6 +21,12 @@ pub fn rfc3339(unix: i64) -> String {
     at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
+/// The `YYYY-MM-DD` (UTC) of a Unix time: the day `--as-of` names, as conditions and ages
+/// compare it.
+pub fn day(unix: i64) -> String {
+    rfc3339(unix)[..10].to_string()
+}
+
 /// `YYYY-MM-DD` (UTC midnight) as seconds since the epoch; the date part of a timestamp
 /// (`2026-11-29T08:00:00Z`) is read as its date. `None` for anything that is not a real date
 /// (`2026-02-31`, `2026-13-01`).

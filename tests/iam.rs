@@ -600,6 +600,36 @@ fn scan_iam_gives_each_key_its_blast_radius() {
     assert_eq!(r["severity"], base, "a read-only key is not raised: {r:#}");
 }
 
+/// A key's blast radius dates its user's time-bound grants at `--as-of`'s day, as scans and
+/// audits do: before the grant's end the key can escalate, after it the grant never holds.
+#[test]
+fn scan_iam_dates_time_bound_grants_at_the_as_of_day() {
+    let key = create_key(None, "br-until");
+    with_iam(|iam| async move {
+        iam.put_user_policy()
+            .user_name("br-until")
+            .policy_name("until-2040")
+            .policy_document(r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:CreatePolicyVersion", "Resource": "*", "Condition": {"DateLessThan": {"aws:CurrentTime": "2040-01-01T00:00:00Z"}}}]}"#)
+            .send()
+            .await
+            .unwrap();
+    });
+    let dir = Dir::new();
+    dir.write("keys.txt", format!("until {}\n", key.0));
+    let level_on = |day: &str| {
+        let run = keyrot_aws(
+            dir.path(),
+            moto(),
+            &["scan", "--iam", "--format", "json", "--as-of", day],
+        );
+        assert!(run.code <= 1, "{}", run.stderr);
+        let report = run.json();
+        finding_for(&report, &key.0)["facts"]["iam"]["access"]["level"].clone()
+    };
+    assert_eq!(level_on("2039-12-31"), "can-escalate");
+    assert_ne!(level_on("2040-01-02"), "can-escalate");
+}
+
 #[test]
 fn audit_judges_the_accounts_live_policies_and_each_keys_blast_radius() {
     let account = "444444444444";

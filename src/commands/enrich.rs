@@ -28,7 +28,8 @@ pub(super) fn iam_facts(
     if keys.is_empty() {
         return Ok(());
     }
-    match crate::iam::lookup::lookup(&keys, &super::audit::aws_options(&args.aws)?) {
+    let today = crate::time::day(settings.as_of);
+    match crate::iam::lookup::lookup(&keys, &super::audit::aws_options(&args.aws)?, &today) {
         Ok(facts) => {
             let policy = crate::iam::lookup::AgePolicy {
                 max_key_age_days: i64::from(settings.max_key_age_days),

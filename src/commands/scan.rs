@@ -180,7 +180,7 @@ fn execute(args: &ScanArgs) -> Result<Scanned, CommandError> {
     }
     let policies = crate::policy::Policies {
         anywhere: args.policies_anywhere,
-        today: Some(crate::time::rfc3339(resolved.as_of)[..10].to_string()),
+        today: Some(crate::time::day(resolved.as_of)),
         ..Default::default()
     };
     let mut outcome = if args.git || args.staged {

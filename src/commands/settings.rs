@@ -134,10 +134,7 @@ impl Resolved {
         let as_of = given.as_of.unwrap_or_else(crate::time::now);
         note(
             "as-of",
-            given.as_of.map_or_else(
-                || "now".into(),
-                |t| crate::time::rfc3339(t)[..10].to_string(),
-            ),
+            given.as_of.map_or_else(|| "now".into(), crate::time::day),
             given.as_of.map(|_| true),
         );
         Resolved {

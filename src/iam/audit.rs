@@ -234,7 +234,7 @@ async fn audit_account(
     let mut mfa: HashMap<String, bool> = HashMap::new();
     // Each user's blast radius, once, for the findings about its active keys.
     let cache = super::blast::PolicyCache::default();
-    let today = crate::time::rfc3339(opts.as_of)[..10].to_string();
+    let today = crate::time::day(opts.as_of);
     let mut access: HashMap<String, crate::finding::Access> = HashMap::new();
     for user in &users {
         let devices = paginate("iam:ListMFADevices", |marker| async move {

@@ -45,7 +45,7 @@ pub async fn findings(
     .await?;
     let mut layout = Layout {
         account: account.to_string(),
-        today: Some(today.to_string()),
+        today: today.to_string(),
         ..Layout::default()
     };
     let group_arns: HashMap<String, String> = pages
@@ -133,8 +133,8 @@ struct Layout {
     extracted: Extracted,
     /// (start, end, first line, origin) of each resource's section.
     sections: Vec<(usize, usize, usize, Origin)>,
-    /// The day conditions are judged at; `None`: today.
-    today: Option<String>,
+    /// The day conditions are judged at (`YYYY-MM-DD`).
+    today: String,
 }
 
 struct Section<'a> {
@@ -170,8 +170,7 @@ impl Layout {
             bytes: Cow::Borrowed(self.text.as_bytes()),
         };
         let cx = BlobContext::new(&blob);
-        let today = crate::policy::day(self.today.as_deref());
-        let mut found = crate::policy::judge_extracted(&cx, &self.extracted, &today);
+        let mut found = crate::policy::judge_extracted(&cx, &self.extracted, &self.today);
         for f in &mut found {
             let Some((_, _, first_line, origin)) = self
                 .sections

@@ -19,9 +19,11 @@ pub struct AgePolicy {
 
 /// Looks every key up, a bounded number of calls at a time. Fails only when AWS cannot be
 /// reached at all (the caller's identity is unknown); a failure for one key is in its facts.
+/// A key's blast radius dates its policies' conditions at `today` (`YYYY-MM-DD`, `--as-of`'s).
 pub fn lookup(
     key_ids: &[String],
     opts: &AwsOptions,
+    today: &str,
 ) -> Result<HashMap<String, KeyFacts>, IamError> {
     let rt = super::runtime()?;
     rt.block_on(async {
@@ -31,7 +33,6 @@ pub fn lookup(
         let caller = super::caller_account(&sts).await?;
         let limit = Arc::new(tokio::sync::Semaphore::new(opts.concurrency.max(1)));
         let cache = Arc::new(super::blast::PolicyCache::default());
-        let today = crate::time::now_rfc3339()[..10].to_string();
         let mut tasks = tokio::task::JoinSet::new();
         for key in key_ids {
             let (sts, iam, caller, key, limit, cache, today) = (
@@ -41,7 +42,7 @@ pub fn lookup(
                 key.clone(),
                 limit.clone(),
                 cache.clone(),
-                today.clone(),
+                today.to_string(),
             );
             tasks.spawn(async move {
                 let _permit = limit.acquire_owned().await;

@@ -37,14 +37,6 @@ pub struct Policies {
     pub today: Option<String>,
 }
 
-/// `today` as conditions compare it: the given day, else the clock's.
-pub(crate) fn day(today: Option<&str>) -> String {
-    today.map_or_else(
-        || crate::time::now_rfc3339()[..10].to_string(),
-        str::to_string,
-    )
-}
-
 /// Terraform modules read from disk, by directory: what each `.tf` file defines and uses.
 #[derive(Debug, Default)]
 pub struct Modules {
@@ -276,7 +268,11 @@ impl Detector for Policies {
             return;
         }
         let mut sources = PlanSources::new(cx.origin(), &extracted.plan_modules);
-        out.extend(judge(&extracted, &day(self.today.as_deref()), |hit| {
+        let today = match &self.today {
+            Some(day) => std::borrow::Cow::Borrowed(day.as_str()),
+            None => std::borrow::Cow::Owned(crate::time::day(crate::time::now())),
+        };
+        out.extend(judge(&extracted, &today, |hit| {
             sources.relocate(&hit).unwrap_or_else(|| finding(cx, hit))
         }));
     }
