@@ -225,18 +225,13 @@ pub fn decode(bytes: &[u8], depth: usize, hints: &[usize]) -> Option<View> {
         let Some((out, map, layers)) = decode_once(&view.bytes) else {
             break;
         };
-        let mut all = std::mem::take(&mut view.layers);
         for layer in layers {
-            if !all.contains(&layer) {
-                all.push(layer);
+            if !view.layers.contains(&layer) {
+                view.layers.push(layer);
             }
         }
+        view.bytes = out;
         view.maps.push(map);
-        view = View {
-            bytes: out,
-            maps: view.maps,
-            layers: all,
-        };
     }
     (!view.layers.is_empty()).then_some(view)
 }
@@ -259,15 +254,12 @@ fn decode_once(input: &[u8]) -> Option<Decoded> {
     let mut i = 0;
     while i < input.len() {
         let rest = &input[i..];
-        let produced: Option<(Vec<u8>, usize, &'static str)> = match rest[0] {
-            b'\\' => escape(rest).map(|(b, n)| (b, n, "escapes")),
-            b'%' => percent(rest).map(|(b, n)| (vec![b], n, "percent-encoding")),
-            b'&' => entity(rest).map(|(b, n)| (b, n, "HTML entities")),
-            b'"' | b'\'' | b'`' => concatenation(rest).map(|(b, n)| (b, n, "concatenation")),
-            c if is_b64(c) && (i == 0 || !is_b64(input[i - 1])) => {
+        let produced: Option<(Vec<u8>, usize, &'static str)> = match opener(rest[0]) {
+            Some((undo, layer)) => undo(rest).map(|(b, n)| (b, n, layer)),
+            None if is_b64(rest[0]) && (i == 0 || !is_b64(input[i - 1])) => {
                 base64_run(rest).map(|(b, n)| (b, n, "base64"))
             }
-            _ => None,
+            None => None,
         };
         match produced {
             Some((bytes, consumed, layer)) => {
@@ -287,9 +279,7 @@ fn decode_once(input: &[u8]) -> Option<Decoded> {
                 }
                 j += input[j..]
                     .iter()
-                    .take_while(|&&c| {
-                        !is_b64(c) && !matches!(c, b'\\' | b'%' | b'&' | b'"' | b'\'' | b'`')
-                    })
+                    .take_while(|&&c| !is_b64(c) && opener(c).is_none())
                     .count();
                 out.extend_from_slice(&input[i..j]);
                 map.push(i, j - i, j - i);
@@ -298,6 +288,21 @@ fn decode_once(input: &[u8]) -> Option<Decoded> {
         }
     }
     (!layers.is_empty()).then_some((out, map, layers))
+}
+
+/// What undoes a token that opens with `c`, and the layer's name; base64 runs, which open
+/// with any character of their alphabet, are not here. `decode_once` dispatches on it and
+/// copies whatever it says opens nothing, so a spelling added here is never skipped.
+type Undo = fn(&[u8]) -> Option<(Vec<u8>, usize)>;
+
+fn opener(c: u8) -> Option<(Undo, &'static str)> {
+    match c {
+        b'\\' => Some((escape, "escapes")),
+        b'%' => Some((percent, "percent-encoding")),
+        b'&' => Some((entity, "HTML entities")),
+        b'"' | b'\'' | b'`' => Some((concatenation, "concatenation")),
+        _ => None,
+    }
 }
 
 fn is_b64(c: u8) -> bool {
@@ -408,9 +413,9 @@ fn concatenation(rest: &[u8]) -> Option<(Vec<u8>, usize)> {
 }
 
 /// `%HH` standing for a printable ASCII character.
-fn percent(rest: &[u8]) -> Option<(u8, usize)> {
+fn percent(rest: &[u8]) -> Option<(Vec<u8>, usize)> {
     let v = hex(rest.get(1..3)?)?;
-    (0x20..0x7f).contains(&v).then_some((v as u8, 3))
+    (0x20..0x7f).contains(&v).then(|| (vec![v as u8], 3))
 }
 
 /// `&#xHH;`, `&#DDD;`, `&amp;`, `&lt;`, `&gt;`, `&quot;`, `&apos;`.

@@ -200,7 +200,7 @@ async fn delivered(
     to: i64,
 ) -> Result<Vec<(String, TrailEvent)>, IamError> {
     let days: BTreeSet<String> = (from.div_euclid(86_400)..=to.div_euclid(86_400))
-        .map(|d| crate::time::rfc3339(d * 86_400)[..10].replace('-', "/"))
+        .map(|d| crate::time::day(d * 86_400).replace('-', "/"))
         .collect();
     let base = if prefix.is_empty() {
         "AWSLogs/".to_string()

@@ -702,7 +702,7 @@ fn timeline(dated: &[(i64, bool, &str)]) -> String {
             s,
             "<circle cx=\"{x:.1}\" cy=\"40\" r=\"6\" fill=\"{}\" stroke=\"#a40e26\"><title>{} {}{}</title></circle>",
             if *at_head { "#a40e26" } else { "#ffffff" },
-            esc(&crate::time::rfc3339(*t)[..10]),
+            esc(&crate::time::day(*t)),
             esc(rule),
             if *at_head { ", still at HEAD" } else { "" }
         );
@@ -710,8 +710,8 @@ fn timeline(dated: &[(i64, bool, &str)]) -> String {
     let _ = writeln!(
         s,
         "<text x=\"20\" y=\"70\">{}</text><text x=\"540\" y=\"70\">{}</text><text x=\"20\" y=\"86\">filled: still at HEAD; open: only in history; {} {}</text></svg>",
-        esc(&crate::time::rfc3339(lo)[..10]),
-        esc(&crate::time::rfc3339(hi)[..10]),
+        esc(&crate::time::day(lo)),
+        esc(&crate::time::day(hi)),
         dated.len(),
         plural(dated.len(), "secret", "secrets")
     );

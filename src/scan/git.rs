@@ -468,22 +468,20 @@ fn scan_parallel(
             let mut found = Vec::new();
             loop {
                 let from = next.fetch_add(JOB_RUN, Ordering::Relaxed);
-                let Some(run) = jobs.get(from..(from + JOB_RUN).min(jobs.len())) else {
-                    break;
-                };
-                if run.is_empty() {
+                if from >= jobs.len() {
                     break;
                 }
-                for &job in run {
+                for &job in &jobs[from..(from + JOB_RUN).min(jobs.len())] {
                     let change = &history.changes[job as usize];
                     let (id, origin) = (history.blob(change.blob), origin_of(history, change));
                     // Skipped and unreadable blobs are marked too, so no one reads them again;
                     // a blob without findings is remembered by its mark alone.
                     let class = classes[change.path as usize];
-                    if let Some(findings) = scan_object(&repo, collector, id, origin) {
-                        if !findings.is_empty() {
+                    match scan_object(&repo, collector, id, origin) {
+                        Some(findings) if !findings.is_empty() => {
                             found.push(((change.blob, class), findings));
                         }
+                        _ => {}
                     }
                 }
             }
