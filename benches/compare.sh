@@ -171,6 +171,9 @@ with open(path, "wb") as out:
             planted += 1
 PY
 cpu() { /usr/bin/time -f "%e %M %P" bash -c "$1 >$work/out 2>/dev/null" 2>&1 | tail -1; }
+# A tree with too little text to plant 8 pairs in would score every tool on nothing.
+n=$(grep -ohE 'AKIA[A-Z2-7]{16}' "$src_big" | sort -u | wc -l)
+[ "$n" -eq 8 ] || { echo "compare.sh: $src_big holds $n planted pairs, not 8: $dir has too little text" >&2; exit 2; }
 for big in "$big" "$src_big"; do
   grep -ohE 'AKIA[A-Z2-7]{16}' "$big" | sort -u >"$planted"
   echo "one large file, $(basename "$big"): $(du -h "$big" | cut -f1), $(wc -l <"$planted") planted pairs"

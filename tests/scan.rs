@@ -227,8 +227,9 @@ fn the_json_report_carries_facts_related_locations_and_remedy() {
 
 /// The revoking command for a temporary key is run by a real shell, with `aws` a stand-in
 /// that prints the policy document it is given: the document is JSON, and its cut-off is the
-/// moment the command runs, not the scan's (nor `--as-of`'s), so two scans give one report.
-/// Run once with a stand-in `date` (its time must be the cut-off) and once with the real one.
+/// moment the command runs. Run once with a stand-in `date`, whose time must be the cut-off
+/// (what tells this from a time stamped at scan time), and once with the real one. The
+/// command is also the same whatever `--as-of` says: that date is not the cut-off either.
 #[test]
 fn the_session_revocation_is_stamped_when_it_runs() {
     let command_of = |args: &[&str]| -> String {
