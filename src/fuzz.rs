@@ -19,9 +19,26 @@ fn engine() -> &'static Engine {
     })
 }
 
+/// The same rules with the `regex` prefilter, whatever the CPU.
+fn regex_engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| {
+        let rules = RuleSet::load(None).expect("the built-in rules load");
+        Engine::new(rules, None)
+            .and_then(Engine::with_regex_prefilter)
+            .expect("the built-in rules compile")
+    })
+}
+
 /// Every detector and the inline suppressions over `bytes` as the file `rel`: what a tree scan
-/// does with one file. Returns the findings.
+/// does with one file. Returns the findings. First, the prefilter's two searches (Teddy and
+/// the `regex` alternations) must find the same hits.
 pub fn pipeline(rel: &str, bytes: &[u8]) -> Vec<Finding> {
+    assert_eq!(
+        engine().prefilter_hits(bytes),
+        regex_engine().prefilter_hits(bytes),
+        "Teddy and the alternations differ"
+    );
     let blob = Blob {
         origin: Origin::File {
             path: rel.into(),

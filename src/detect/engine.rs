@@ -2,9 +2,12 @@
 //! literals; only the neighbourhood of a hit reaches a rule's regex. Key IDs are then paired
 //! with nearby secrets.
 //!
-//! The prefilter is an alternation of all literals compiled by the `regex` crate, whose literal
-//! optimiser hands it to aho-corasick's SIMD (Teddy) searcher, case variants included: measured
-//! five times faster than an `ascii_case_insensitive` Aho-Corasick automaton on source text.
+//! The prefilter is one SIMD pass (`teddy`) over every rule literal and decoding hint, case
+//! folded in its masks. Where it cannot run (no AVX2, or a user's rule with a literal shorter
+//! than its fingerprint), an alternation of the literals compiled by the `regex` crate finds
+//! the same hits: its literal optimiser hands it to aho-corasick's Teddy, case variants
+//! spelled out; measured five times faster than an `ascii_case_insensitive` Aho-Corasick
+//! automaton on source text.
 
 use std::collections::{HashMap, HashSet};
 
@@ -15,6 +18,7 @@ use super::aws::{self, Drop};
 use super::emit::{shown, Candidate, Emitter};
 use super::pair::{assign, name_before, other_provider, PAIR_REACH};
 use super::rules::{Rule, RuleKind, RuleSet};
+use super::teddy::{self, Teddy};
 use crate::context::{BlobContext, Detector, LineIndex};
 use crate::finding::Finding;
 
@@ -78,13 +82,37 @@ const MAX_REJECTED_LOOKS: usize = crate::limits::DEFAULT.rejected_looks;
 /// Compiled once, shared by every worker.
 pub struct Engine {
     pub rules: RuleSet,
-    prefilter: Regex,
+    prefilter: Prefilter,
     targets: Vec<Target>,
     /// Lower-cased literal to the targets it stands for.
     by_literal: HashMap<Vec<u8>, Vec<usize>>,
     pairs: Vec<PairRule>,
     /// Layers of encoding undone around a trigger (0: plain text only).
     decode_depth: usize,
+}
+
+/// The literal search: Teddy where it can run, else the two `regex` alternations (the rule
+/// literals with the hint words, then `DOUBLE_BASE64`), which find the same hits.
+enum Prefilter {
+    Teddy(Box<Teddy>),
+    Regex { literals: Regex, twice: Regex },
+}
+
+/// Teddy's groups: the rule literals and hint words; `DOUBLE_BASE64`'s literals.
+const LITERALS: usize = 0;
+const TWICE: usize = 1;
+
+/// Candidates `(rule, start, end)`, key-ID prefixes and hints (`Engine::prefilter_hits`).
+pub type PrefilterHits = (Vec<(usize, usize, usize)>, Vec<usize>, Vec<usize>);
+
+/// Every literal the prefilter looks for, `(literal, case-sensitive)`: the rules' (a target
+/// each) and the hint words.
+fn alternatives(targets: &[Target]) -> Vec<(&[u8], bool)> {
+    targets
+        .iter()
+        .map(|t| (t.literal.as_slice(), t.case_sensitive))
+        .chain(HINT_WORDS.iter().copied())
+        .collect()
 }
 
 enum Verdict {
@@ -132,30 +160,13 @@ impl Engine {
                 .or_default()
                 .push(i);
         }
-        // Longest first, so that the leftmost-first alternation prefers the most specific literal.
-        // The hint words ride along: decoding looks near them, and this pass finds them.
-        let mut alternatives: Vec<(&[u8], bool)> = targets
-            .iter()
-            .map(|t| (t.literal.as_slice(), t.case_sensitive))
-            .chain(HINT_WORDS.iter().copied())
-            .collect();
-        alternatives.sort_by_key(|(literal, _)| std::cmp::Reverse(literal.len()));
-        let pattern = alternatives
-            .iter()
-            .map(|(literal, case_sensitive)| {
-                let literal = regex::escape(&String::from_utf8_lossy(literal));
-                if *case_sensitive {
-                    literal
-                } else {
-                    format!("(?i:{literal})")
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("|");
-        let prefilter = regex::bytes::RegexBuilder::new(&pattern)
-            .unicode(false)
-            .size_limit(64 << 20)
-            .build()?;
+        let teddy = teddy::available()
+            .then(|| Self::teddy(&alternatives(&targets)))
+            .flatten();
+        let prefilter = match teddy {
+            Some(teddy) => Prefilter::Teddy(Box::new(teddy)),
+            None => Self::regex_prefilter(&targets)?,
+        };
         let pairs = rules
             .rules
             .iter()
@@ -179,6 +190,96 @@ impl Engine {
             pairs,
             decode_depth: super::decode::DEPTH,
         })
+    }
+
+    /// The `regex` prefilter, whatever the CPU: the fuzz target and the tests compare its hits
+    /// with Teddy's (`prefilter_hits`).
+    #[doc(hidden)]
+    pub fn with_regex_prefilter(mut self) -> Result<Engine, BuildError> {
+        self.prefilter = Self::regex_prefilter(&self.targets)?;
+        Ok(self)
+    }
+
+    /// Whether the prefilter is Teddy (else the `regex` alternations).
+    #[doc(hidden)]
+    pub fn prefilter_is_teddy(&self) -> bool {
+        matches!(self.prefilter, Prefilter::Teddy(_))
+    }
+
+    /// What the prefilter's hits lead to in `bytes`: every candidate as `(rule, start, end)`,
+    /// the key-ID prefixes looked at for rejected shapes, and the hints handed to decoding.
+    #[doc(hidden)]
+    pub fn prefilter_hits(&self, bytes: &[u8]) -> PrefilterHits {
+        let (candidates, key_prefixes, hints) = self.candidates(bytes);
+        let candidates = candidates
+            .iter()
+            .map(|c| (c.rule, c.start, c.end))
+            .collect();
+        (candidates, key_prefixes, hints)
+    }
+
+    fn regex_prefilter(targets: &[Target]) -> Result<Prefilter, BuildError> {
+        Ok(Prefilter::Regex {
+            literals: Self::alternation(alternatives(targets))?,
+            twice: Regex::new(DOUBLE_BASE64)?,
+        })
+    }
+
+    /// Teddy over the literals (one pattern per literal up to ASCII case, folded if any of its
+    /// spellings is) and `DOUBLE_BASE64`'s; `None` where it cannot run.
+    fn teddy(alternatives: &[(&[u8], bool)]) -> Option<Teddy> {
+        let mut patterns: Vec<teddy::Pattern> = Vec::new();
+        for &(literal, case_sensitive) in alternatives {
+            match patterns
+                .iter_mut()
+                .find(|p| p.bytes.eq_ignore_ascii_case(literal))
+            {
+                Some(same) if same.fold || same.bytes == literal || !case_sensitive => {
+                    same.fold |= !case_sensitive;
+                }
+                Some(_) => {
+                    // The same letters in another case, both case-sensitive: two patterns.
+                    patterns.push(teddy::Pattern {
+                        bytes: literal.to_vec(),
+                        fold: false,
+                        group: LITERALS,
+                    });
+                }
+                None => patterns.push(teddy::Pattern {
+                    bytes: literal.to_vec(),
+                    fold: !case_sensitive,
+                    group: LITERALS,
+                }),
+            }
+        }
+        patterns.extend(DOUBLE_BASE64.split('|').map(|literal| teddy::Pattern {
+            bytes: literal.as_bytes().to_vec(),
+            fold: false,
+            group: TWICE,
+        }));
+        Teddy::new(patterns)
+    }
+
+    /// The literals as one `regex` alternation, longest first, so that its leftmost-first
+    /// search prefers the most specific literal.
+    fn alternation(mut alternatives: Vec<(&[u8], bool)>) -> Result<Regex, regex::Error> {
+        alternatives.sort_by_key(|(literal, _)| std::cmp::Reverse(literal.len()));
+        let pattern = alternatives
+            .iter()
+            .map(|(literal, case_sensitive)| {
+                let literal = regex::escape(&String::from_utf8_lossy(literal));
+                if *case_sensitive {
+                    literal
+                } else {
+                    format!("(?i:{literal})")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("|");
+        regex::bytes::RegexBuilder::new(&pattern)
+            .unicode(false)
+            .size_limit(64 << 20)
+            .build()
     }
 
     /// How many layers of encoding to undo, at most `decode::MAX_DEPTH`; 0 turns decoding off.
@@ -436,38 +537,55 @@ impl Engine {
         let mut out: Vec<Candidate> = Vec::new();
         let mut key_prefixes = Vec::new();
         let mut hints = Vec::new();
+        let mut twice = Vec::new();
         // One buffer for every hit's lower-cased literal, not an allocation per hit.
         let mut literal = Vec::new();
-        for hit in self.prefilter.find_iter(bytes) {
+        let mut hit = |start: usize, end: usize| {
+            let text = &bytes[start..end];
             if hints.len() < MAX_HINTS {
-                hints.push(hit.start());
+                hints.push(start);
             }
-            if matches!(hit.as_bytes(), b"AKIA" | b"ASIA")
-                && key_prefixes.len() < MAX_REJECTED_LOOKS
-            {
-                key_prefixes.push(hit.start());
+            if matches!(text, b"AKIA" | b"ASIA") && key_prefixes.len() < MAX_REJECTED_LOOKS {
+                key_prefixes.push(start);
             }
             literal.clear();
-            literal.extend(hit.as_bytes().iter().map(u8::to_ascii_lowercase));
+            literal.extend(text.iter().map(u8::to_ascii_lowercase));
             let Some(targets) = self.by_literal.get(&literal) else {
-                continue;
+                return;
             };
             for &t in targets {
-                self.visit_hit(&self.targets[t], bytes, hit.start(), hit.end(), &mut out);
+                self.visit_hit(&self.targets[t], bytes, start, end, &mut out);
+            }
+        };
+        match &self.prefilter {
+            Prefilter::Teddy(teddy) => teddy.for_each(bytes, |pattern, start| {
+                let pattern = teddy.pattern(pattern);
+                if pattern.group == LITERALS {
+                    hit(start, start + pattern.bytes.len());
+                } else if twice.len() < MAX_HINTS {
+                    twice.push(start);
+                }
+            }),
+            Prefilter::Regex {
+                literals,
+                twice: twice_regex,
+            } => {
+                for found in literals.find_iter(bytes) {
+                    hit(found.start(), found.end());
+                }
+                twice.extend(
+                    twice_regex
+                        .find_iter(bytes)
+                        .take(MAX_HINTS)
+                        .map(|m| m.start()),
+                );
             }
         }
         out.sort_by_key(|c| (c.start, c.rule));
         out.dedup_by_key(|c| (c.start, c.rule));
-        static TWICE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
-        let twice = TWICE.get_or_init(|| Regex::new(DOUBLE_BASE64).expect("literals compile"));
-        let before = hints.len();
-        for hit in twice.find_iter(bytes) {
-            if hints.len() >= MAX_HINTS {
-                break;
-            }
-            hints.push(hit.start());
-        }
-        if hints.len() > before {
+        if !twice.is_empty() && hints.len() < MAX_HINTS {
+            twice.truncate(MAX_HINTS - hints.len());
+            hints.extend(twice);
             hints.sort_unstable();
         }
         (out, key_prefixes, hints)
@@ -679,4 +797,86 @@ fn neighbourhood(index: &LineIndex, bytes: &[u8], at: usize, lines: usize) -> (u
         .max(at.saturating_sub(PAIR_REACH));
     let to = index.line_span(bytes, last).1.min(at + PAIR_REACH);
     (from, to.max(at))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Teddy and the `regex` alternations find the same hits: random text built of every
+    /// literal (in random case), their beginnings, key IDs, base64 and arbitrary bytes, at
+    /// lengths on both sides of Teddy's 32-byte step.
+    #[test]
+    fn teddy_finds_what_the_alternations_find() {
+        let rules = || RuleSet::load(None).unwrap();
+        let teddy = Engine::new(rules(), None).unwrap();
+        assert!(
+            teddy.prefilter_is_teddy() || !teddy::available(),
+            "the built-in rules fit Teddy"
+        );
+        let regex = Engine::new(rules(), None)
+            .unwrap()
+            .with_regex_prefilter()
+            .unwrap();
+        let mut words: Vec<Vec<u8>> = alternatives(&teddy.targets)
+            .iter()
+            .map(|(l, _)| l.to_vec())
+            .chain(DOUBLE_BASE64.split('|').map(|l| l.as_bytes().to_vec()))
+            .collect();
+        words.extend(
+            [
+                // Split, so that the repository's own scan does not report it.
+                concat!("AKIA", "QWERTYUIOPASDFGH"),
+                "ASIA2345672345672345",
+                "=",
+                " ",
+                "\n",
+                "\"",
+                "\n",
+                "\0",
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            ]
+            .map(|w| w.as_bytes().to_vec()),
+        );
+        let mut seed = 0x9E37_79B9_7F4A_7C15_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let (mut hinted, mut fired) = (0, 0);
+        for round in 0..3000 {
+            let target = if round % 10 == 0 {
+                3000
+            } else {
+                (next() % 200) as usize
+            };
+            let mut hay = Vec::new();
+            while hay.len() < target {
+                let word = &words[(next() % words.len() as u64) as usize];
+                match next() % 6 {
+                    0 => hay.push((next() % 256) as u8),
+                    1 => hay.extend(&word[..1 + (next() as usize) % word.len()]),
+                    2 => hay.extend(word.iter().map(|&b| {
+                        if next() % 2 == 0 {
+                            b.to_ascii_uppercase()
+                        } else {
+                            b.to_ascii_lowercase()
+                        }
+                    })),
+                    _ => hay.extend(word),
+                }
+            }
+            let (a, b) = (teddy.prefilter_hits(&hay), regex.prefilter_hits(&hay));
+            assert_eq!(a, b, "on {:?}", String::from_utf8_lossy(&hay));
+            hinted += usize::from(!a.2.is_empty());
+            fired += usize::from(!a.0.is_empty());
+        }
+        // The comparison means something only where there were hits.
+        assert!(
+            hinted > 2500 && fired > 200,
+            "{hinted} haystacks had hints, {fired} candidates"
+        );
+    }
 }
