@@ -91,6 +91,13 @@ limits! {
     findings_per_blob: usize = 1000, "findings";
     /// Hint offsets (credential words, escapes) recorded per blob.
     hints_per_blob: usize = 100_000, "offsets";
+    /// Teddy's candidates per 64 KiB of a blob (`prefilter_window`) before its search hands
+    /// the rest of the blob to the `regex` alternations, which find the same hits: text dense
+    /// with the literals' starts (`aws_aws_aws_`) costs Teddy a check per candidate, the
+    /// alternations' lazy DFA a step per byte.
+    prefilter_candidates: usize = 2048, "candidates";
+    /// The span of a blob over which `prefilter_candidates` is counted.
+    prefilter_window: usize = 64 << 10, "bytes";
     /// Key-ID prefixes without a candidate a blob may have examined for rejected shapes.
     rejected_looks: usize = 1000, "prefixes";
     /// Bytes either side of a weak literal its required nearby word may be.

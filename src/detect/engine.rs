@@ -91,11 +91,13 @@ pub struct Engine {
     decode_depth: usize,
 }
 
-/// The literal search: Teddy where it can run, else the two `regex` alternations (the rule
-/// literals with the hint words, then `DOUBLE_BASE64`), which find the same hits.
-enum Prefilter {
-    Teddy(Box<Teddy>),
-    Regex { literals: Regex, twice: Regex },
+/// The literal search: Teddy where it can run, else (and past where Teddy stops, its
+/// candidates too dense) the two `regex` alternations, the rule literals with the hint words
+/// and `DOUBLE_BASE64`, which find the same hits.
+struct Prefilter {
+    teddy: Option<Box<Teddy>>,
+    literals: Regex,
+    twice: Regex,
 }
 
 /// Teddy's groups: the rule literals and hint words; `DOUBLE_BASE64`'s literals.
@@ -163,9 +165,9 @@ impl Engine {
         let teddy = teddy::available()
             .then(|| Self::teddy(&alternatives(&targets)))
             .flatten();
-        let prefilter = match teddy {
-            Some(teddy) => Prefilter::Teddy(Box::new(teddy)),
-            None => Self::regex_prefilter(&targets)?,
+        let prefilter = Prefilter {
+            teddy: teddy.map(Box::new),
+            ..Self::regex_prefilter(&targets)?
         };
         let pairs = rules
             .rules
@@ -203,7 +205,7 @@ impl Engine {
     /// Whether the prefilter is Teddy (else the `regex` alternations).
     #[doc(hidden)]
     pub fn prefilter_is_teddy(&self) -> bool {
-        matches!(self.prefilter, Prefilter::Teddy(_))
+        self.prefilter.teddy.is_some()
     }
 
     /// What the prefilter's hits lead to in `bytes`: every candidate as `(rule, start, end)`,
@@ -219,7 +221,8 @@ impl Engine {
     }
 
     fn regex_prefilter(targets: &[Target]) -> Result<Prefilter, BuildError> {
-        Ok(Prefilter::Regex {
+        Ok(Prefilter {
+            teddy: None,
             literals: Self::alternation(alternatives(targets))?,
             twice: Regex::new(DOUBLE_BASE64)?,
         })
@@ -557,8 +560,11 @@ impl Engine {
                 self.visit_hit(&self.targets[t], bytes, start, end, &mut out);
             }
         };
-        match &self.prefilter {
-            Prefilter::Teddy(teddy) => teddy.for_each(bytes, |pattern, start| {
+        let prefilter = &self.prefilter;
+        // Where each group's `regex` search starts: the whole blob without Teddy, nothing
+        // where Teddy searched it all.
+        let resume = match &prefilter.teddy {
+            Some(teddy) => teddy.for_each(bytes, |pattern, start| {
                 let pattern = teddy.pattern(pattern);
                 if pattern.group == LITERALS {
                     hit(start, start + pattern.bytes.len());
@@ -566,20 +572,26 @@ impl Engine {
                     twice.push(start);
                 }
             }),
-            Prefilter::Regex {
-                literals,
-                twice: twice_regex,
-            } => {
-                for found in literals.find_iter(bytes) {
-                    hit(found.start(), found.end());
-                }
-                twice.extend(
-                    twice_regex
-                        .find_iter(bytes)
-                        .take(MAX_HINTS)
-                        .map(|m| m.start()),
-                );
+            None => Some([0; teddy::GROUPS]),
+        };
+        if let Some(resume) = resume {
+            let rest = |group: usize| {
+                let from = resume[group].min(bytes.len());
+                (from, &bytes[from..])
+            };
+            let (from, text) = rest(LITERALS);
+            for found in prefilter.literals.find_iter(text) {
+                hit(from + found.start(), from + found.end());
             }
+            let (from, text) = rest(TWICE);
+            let room = MAX_HINTS.saturating_sub(twice.len());
+            twice.extend(
+                prefilter
+                    .twice
+                    .find_iter(text)
+                    .take(room)
+                    .map(|m| from + m.start()),
+            );
         }
         out.sort_by_key(|c| (c.start, c.rule));
         out.dedup_by_key(|c| (c.start, c.rule));
@@ -878,5 +890,36 @@ mod tests {
             hinted > 2500 && fired > 200,
             "{hinted} haystacks had hints, {fired} candidates"
         );
+        // Where Teddy stops (candidates too dense) and the alternations take the rest over: a
+        // blob sparse, then dense with literal starts and hits (the alternations find them
+        // only past the stop), then sparse again.
+        for round in 0..8 {
+            let mut hay = Vec::new();
+            let mut piece = |hay: &mut Vec<u8>, dense: bool, len: usize| {
+                let start = hay.len();
+                while hay.len() < start + len {
+                    let word = &words[(next() % words.len() as u64) as usize];
+                    hay.extend(word);
+                    if !dense {
+                        hay.extend(std::iter::repeat_n(b'.', (next() % 400) as usize));
+                    } else if next() % 3 == 0 {
+                        hay.extend(b"aws_awsSEC".iter().cycle().take((next() % 40) as usize));
+                    }
+                }
+            };
+            piece(&mut hay, false, 1000 + 7 * round);
+            piece(&mut hay, true, 150_000);
+            piece(&mut hay, false, 20_000);
+            let stopped = teddy
+                .prefilter
+                .teddy
+                .as_ref()
+                .map(|t| t.for_each(&hay, |_, _| ()));
+            assert!(
+                stopped.is_none_or(|s| s.is_some()),
+                "Teddy searched a dense blob through"
+            );
+            assert_eq!(teddy.prefilter_hits(&hay), regex.prefilter_hits(&hay));
+        }
     }
 }

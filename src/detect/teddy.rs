@@ -20,6 +20,11 @@
 //! alternation sorted longest first, leftmost-first, non-overlapping). A group's matches are
 //! found apart from the other group's, as the two passes found them. The engine's tests and
 //! its fuzz target compare the two on every input.
+//!
+//! Text dense with the literals' starts (`aws_aws_aws_`: a candidate every 4 bytes) costs a
+//! check per candidate, 4x the alternations' lazy DFA; past `limits::DEFAULT.
+//! prefilter_candidates` in a window, the search stops and says where each group resumes, and
+//! the engine runs the alternations over the rest.
 
 /// Bytes of each literal's start the masks check (its fingerprint); a shorter literal's bucket
 /// admits any byte past its end.
@@ -31,6 +36,9 @@ pub const MAX_PATTERNS: usize = 64;
 /// Groups of literals searched apart in the one pass.
 pub const GROUPS: usize = 2;
 const BUCKETS: usize = 8;
+const WINDOW: usize = crate::limits::DEFAULT.prefilter_window;
+const WINDOW_CANDIDATES: usize = crate::limits::DEFAULT.prefilter_candidates;
+const _: () = assert!(WINDOW % 32 == 0 && WINDOW.is_power_of_two());
 
 /// One literal to find.
 #[derive(Clone, Debug)]
@@ -107,7 +115,13 @@ impl Teddy {
     }
 
     /// Calls `found(pattern, start)` for every match, by start (see the module's comment).
-    pub fn for_each(&self, hay: &[u8], mut found: impl FnMut(usize, usize)) {
+    /// `Some(resume)` when it stopped early, candidates being too dense: every match starting
+    /// before the stop has been reported, and group `g`'s search goes on at `resume[g]`.
+    pub fn for_each(
+        &self,
+        hay: &[u8],
+        mut found: impl FnMut(usize, usize),
+    ) -> Option<[usize; GROUPS]> {
         let mut state = State {
             next: [0; GROUPS],
             best: [None; GROUPS],
@@ -116,7 +130,11 @@ impl Teddy {
         #[cfg(target_arch = "x86_64")]
         if self.avx2 {
             // SAFETY: `avx2` is true only where the CPU has AVX2.
-            from = unsafe { self.slim_avx2(hay, &mut state, &mut found) };
+            let (stopped, dense) = unsafe { self.slim_avx2(hay, &mut state, &mut found) };
+            if dense {
+                return Some(state.next.map(|next| next.max(stopped)));
+            }
+            from = stopped;
         }
         for at in from..hay.len() {
             let mut bits = u8::MAX;
@@ -132,6 +150,7 @@ impl Teddy {
                 self.verify(hay, at, bits, &mut state, &mut found);
             }
         }
+        None
     }
 
     /// The literals of the buckets in `bits` that match at `at`: the longest in each group
@@ -179,7 +198,8 @@ impl Teddy {
     }
 
     /// The slim AVX2 search over every position whose 32-byte step (and the `MASK - 1` bytes
-    /// after it) lies in `hay`; returns the first position it did not look at.
+    /// after it) lies in `hay`; returns the first position it did not look at, and whether it
+    /// stopped there because a window had more than `WINDOW_CANDIDATES`.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     unsafe fn slim_avx2(
@@ -187,7 +207,7 @@ impl Teddy {
         hay: &[u8],
         state: &mut State,
         found: &mut impl FnMut(usize, usize),
-    ) -> usize {
+    ) -> (usize, bool) {
         use std::arch::x86_64::*;
         // SAFETY (every load below): `lo` and `hi` rows are 16 bytes; a step reads 32 bytes
         // from `at + k` for `k < MASK`, and the loop runs only while `at + 32 + MASK - 1` is
@@ -200,7 +220,14 @@ impl Teddy {
         let nibble = _mm256_set1_epi8(0x0F);
         let zero = _mm256_setzero_si256();
         let mut at = 0;
+        let mut window = 0;
         while at + 32 + MASK - 1 <= hay.len() {
+            if at % WINDOW == 0 {
+                if window > WINDOW_CANDIDATES {
+                    return (at, true);
+                }
+                window = 0;
+            }
             let base = hay.as_ptr().add(at);
             let mut res = _mm256_set1_epi8(-1);
             for k in 0..MASK {
@@ -215,6 +242,7 @@ impl Teddy {
             }
             let mut candidates = !(_mm256_movemask_epi8(_mm256_cmpeq_epi8(res, zero)) as u32);
             if candidates != 0 {
+                window += candidates.count_ones() as usize;
                 let mut bits = [0u8; 32];
                 _mm256_storeu_si256(bits.as_mut_ptr().cast(), res);
                 while candidates != 0 {
@@ -225,7 +253,7 @@ impl Teddy {
             }
             at += 32;
         }
-        at
+        (at, false)
     }
 }
 
@@ -391,7 +419,7 @@ mod tests {
 
     fn hits(teddy: &Teddy, hay: &[u8]) -> Vec<(usize, usize)> {
         let mut out = Vec::new();
-        teddy.for_each(hay, |p, at| out.push((p, at)));
+        assert!(teddy.for_each(hay, |p, at| out.push((p, at))).is_none());
         out
     }
 
@@ -421,6 +449,31 @@ mod tests {
         // The same without the SIMD steps (a haystack shorter than one).
         let short = b"aws_secretX AKIAQ";
         assert_eq!(hits(&teddy, short), vec![(0, 0), (3, 12), (4, 13)]);
+    }
+
+    /// Dense candidates stop the search at a window's edge (when the CPU runs it), with every
+    /// match before it reported and each group's resumption past its last match.
+    #[test]
+    fn stops_where_candidates_are_dense() {
+        let teddy =
+            Teddy::new(vec![pattern("aws_key", true, 0), pattern("ws_a", false, 1)]).unwrap();
+        let mut hay = b"aws_".repeat(WINDOW);
+        hay.extend_from_slice(b"aws_key");
+        let mut out = Vec::new();
+        let resume = teddy.for_each(&hay, |p, at| out.push((p, at)));
+        if !available() {
+            assert!(resume.is_none());
+            return;
+        }
+        // `ws_a` at 1, 5, 9 ... through the first window, the last at WINDOW - 3.
+        assert_eq!(resume, Some([WINDOW, WINDOW + 1]));
+        assert_eq!(out.len(), WINDOW / 4);
+        assert!(out
+            .iter()
+            .all(|&(p, at)| p == 1 && at % 4 == 1 && at < WINDOW));
+        // Sparse candidates never stop it.
+        let sparse: Vec<u8> = b"aws_key ".iter().chain(&[b'.'; 200]).copied().collect();
+        assert!(teddy.for_each(&sparse.repeat(1000), |_, _| ()).is_none());
     }
 
     #[test]
