@@ -52,8 +52,8 @@ pub struct Pattern {
 
 pub struct Teddy {
     patterns: Vec<Pattern>,
-    /// Pattern indices in each bucket.
-    buckets: [Vec<u16>; BUCKETS],
+    /// The literals of each bucket, as verification reads them.
+    buckets: [Vec<Entry>; BUCKETS],
     /// For each fingerprint byte, the buckets a low and a high nibble may belong to.
     lo: [[u8; 16]; MASK],
     hi: [[u8; 16]; MASK],
@@ -78,10 +78,10 @@ impl Teddy {
         }
         let masks: Vec<Masks> = patterns.iter().map(Masks::of).collect();
         let assignment = assign(&masks);
-        let mut buckets: [Vec<u16>; BUCKETS] = Default::default();
+        let mut buckets: [Vec<Entry>; BUCKETS] = Default::default();
         let mut bucket_masks = [Masks::default(); BUCKETS];
         for (i, &bucket) in assignment.iter().enumerate() {
-            buckets[bucket].push(i as u16);
+            buckets[bucket].push(Entry::of(i, &patterns[i]));
             bucket_masks[bucket].add(&masks[i]);
         }
         let (mut lo, mut hi, mut wild) = ([[0u8; 16]; MASK], [[0u8; 16]; MASK], [0u8; MASK]);
@@ -164,28 +164,40 @@ impl Teddy {
         state: &mut State,
         found: &mut impl FnMut(usize, usize),
     ) {
+        // The four bytes at `at`, as every entry's head is compared (zeros past the end,
+        // which no literal's head holds where its `care` is set).
+        let word = match hay.get(at..at + 4) {
+            Some(four) => u32::from_le_bytes([four[0], four[1], four[2], four[3]]),
+            None => {
+                let mut four = [0u8; 4];
+                four[..hay.len() - at].copy_from_slice(&hay[at..]);
+                u32::from_le_bytes(four)
+            }
+        };
         while bits != 0 {
             let bucket = bits.trailing_zeros() as usize;
             bits &= bits - 1;
-            for &index in &self.buckets[bucket] {
-                let index = usize::from(index);
-                let pattern = &self.patterns[index];
-                let group = pattern.group;
-                if at < state.next[group]
-                    || state.best[group].is_some_and(|(_, len)| len >= pattern.bytes.len())
+            for entry in &self.buckets[bucket] {
+                let group = usize::from(entry.group);
+                let len = entry.len as usize;
+                if (word | entry.fold) & entry.care != entry.head
+                    || at < state.next[group]
+                    || state.best[group].is_some_and(|(_, best)| best >= len)
                 {
                     continue;
                 }
-                let Some(text) = hay.get(at..at + pattern.bytes.len()) else {
+                let index = entry.index as usize;
+                let pattern = &self.patterns[index];
+                let Some(text) = hay.get(at..at + len) else {
                     continue;
                 };
                 let matched = if pattern.fold {
-                    text.eq_ignore_ascii_case(&pattern.bytes)
+                    text[4.min(len)..].eq_ignore_ascii_case(&pattern.bytes[4.min(len)..])
                 } else {
-                    text == pattern.bytes
+                    text[4.min(len)..] == pattern.bytes[4.min(len)..]
                 };
                 if matched {
-                    state.best[group] = Some((index, pattern.bytes.len()));
+                    state.best[group] = Some((index, len));
                 }
             }
         }
@@ -254,6 +266,45 @@ impl Teddy {
             at += 32;
         }
         (at, false)
+    }
+}
+
+/// One literal as verification reads it: its first four bytes (fewer for a shorter one) as a
+/// little-endian word, so most false candidates are turned away by one compare.
+struct Entry {
+    /// The head, letters lower-cased where the literal is folded.
+    head: u32,
+    /// Set bits: the ASCII case bit of each folded letter of the head, OR-ed into the text's
+    /// word so that either case compares equal.
+    fold: u32,
+    /// The bytes of the head (all four, or the literal's length).
+    care: u32,
+    len: u32,
+    index: u16,
+    group: u8,
+}
+
+impl Entry {
+    fn of(index: usize, pattern: &Pattern) -> Entry {
+        let (mut head, mut fold, mut care) = ([0u8; 4], [0u8; 4], [0u8; 4]);
+        for (k, &byte) in pattern.bytes.iter().take(4).enumerate() {
+            let letter = pattern.fold && byte.is_ascii_alphabetic();
+            head[k] = if letter {
+                byte.to_ascii_lowercase()
+            } else {
+                byte
+            };
+            fold[k] = if letter { 0x20 } else { 0 };
+            care[k] = 0xFF;
+        }
+        Entry {
+            head: u32::from_le_bytes(head),
+            fold: u32::from_le_bytes(fold),
+            care: u32::from_le_bytes(care),
+            len: pattern.bytes.len() as u32,
+            index: index as u16,
+            group: pattern.group as u8,
+        }
     }
 }
 
