@@ -38,7 +38,7 @@ pub const GROUPS: usize = 2;
 const BUCKETS: usize = 8;
 const WINDOW: usize = crate::limits::DEFAULT.prefilter_window;
 const WINDOW_CANDIDATES: usize = crate::limits::DEFAULT.prefilter_candidates;
-const _: () = assert!(WINDOW % 32 == 0 && WINDOW.is_power_of_two());
+const _: () = assert!(WINDOW.is_multiple_of(32) && WINDOW.is_power_of_two());
 
 /// One literal to find.
 #[derive(Clone, Debug)]
