@@ -70,6 +70,10 @@ limits! {
     archive_members: u32 = 100_000, "members";
     /// The most memory an xz block's decoder may take (xz -9 takes 65 MiB).
     xz_memory_kib: u32 = 256 << 10, "KiB";
+    /// The largest window a zstd frame may declare, allocated before it is decoded (zstd's own
+    /// default limit when decompressing): a frame asking for more is named, not read, and
+    /// fails the scan closed.
+    zstd_window: u64 = 128 << 20, "bytes";
     /// A zip is indexed from its end, so it is read from memory: larger ones are noted, not read.
     zip_in_memory: u64 = 512 << 20, "bytes";
 

@@ -887,3 +887,42 @@ fn a_long_file_is_read_in_windows_on_every_core_in_memory_that_does_not_grow_wit
     );
     assert!(peak_large < 200 * 1024, "{peak_large} KiB");
 }
+
+/// A zstd frame of raw blocks holding `text`, declaring a window of 2^`window_log` bytes.
+fn zstd_raw(text: &[u8], window_log: u8) -> Vec<u8> {
+    let mut out = vec![0x28, 0xB5, 0x2F, 0xFD, 0x00, (window_log - 10) << 3];
+    let blocks: Vec<&[u8]> = text.chunks(1 << 16).collect();
+    for (i, block) in blocks.iter().enumerate() {
+        let last = u32::from(i + 1 == blocks.len());
+        let header = (block.len() as u32) << 3 | last;
+        out.extend_from_slice(&header.to_le_bytes()[..3]);
+        out.extend_from_slice(block);
+    }
+    out
+}
+
+/// A zstd frame asking for a window past the budget (256 MiB, beside zstd's own default limit
+/// of 128 MiB) is named with the budget and fails the scan closed, while its twin at the budget
+/// is read and its key found.
+#[test]
+fn a_zstd_window_past_the_budget_is_named() {
+    let dir = Dir::new();
+    dir.write("wide.env.zst", zstd_raw(pair().as_bytes(), 28));
+    dir.write("a.env.zst", zstd_raw(pair().as_bytes(), 27));
+    let run = keyrot_in(dir.path(), &["scan", "wide.env.zst", "--format", "json"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "wide.env.zst: zstd archive unreadable: a frame asks for a 256 MiB window, past keyrot's budget of 128 MiB (`zstd_window`, docs/limits.md)"
+        ) && run.stderr.contains("--allow-incomplete accepts that"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.json()["summary"]["incomplete"], true);
+    let run = keyrot_in(dir.path(), &["scan", "a.env.zst", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        members(&run.json()),
+        vec![("a.env.zst".to_string(), "a.env".to_string())]
+    );
+}

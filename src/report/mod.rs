@@ -129,10 +129,11 @@ pub fn summary_lines(report: &Report) -> Vec<String> {
         lines.push(format!("read {}", read.join(", ")));
     }
     if s.incomplete {
-        lines.push(format!(
-            "the {} is incomplete (notes and problems above say what was not read): it exits 2 unless a finding fails it",
-            if audit { "audit" } else { "scan" }
-        ));
+        lines.push(if audit {
+            "the audit is incomplete (notes and problems above say what was not read): it exits 2 unless a finding fails it".to_string()
+        } else {
+            "the scan is incomplete (notes and problems above say what was not read): it exits 2 unless a finding fails it or --allow-incomplete accepts that".to_string()
+        });
     }
     if s.nested_policies > 0 {
         lines.push(format!(

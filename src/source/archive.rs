@@ -112,8 +112,11 @@ pub fn decompress<'a>(kind: Kind, inner: Box<dyn Read + 'a>) -> io::Result<Box<d
 /// The most memory an xz block's decoder may take (xz -9 takes 65 MiB).
 const XZ_MEMORY_KIB: u32 = crate::limits::DEFAULT.xz_memory_kib;
 
-/// Every frame of a zstd file, one after another (ruzstd's decoder reads one frame). Its
-/// default window limit bounds each frame's memory.
+/// The largest window a zstd frame may ask for.
+const ZSTD_WINDOW: u64 = crate::limits::DEFAULT.zstd_window;
+
+/// Every frame of a zstd file, one after another (ruzstd's decoder reads one frame), each
+/// within `ZSTD_WINDOW`.
 struct ZstdFrames<'a> {
     frame: Option<
         ruzstd::decoding::StreamingDecoder<
@@ -125,10 +128,26 @@ struct ZstdFrames<'a> {
 
 impl<'a> ZstdFrames<'a> {
     fn new(inner: Box<dyn Read + 'a>) -> io::Result<ZstdFrames<'a>> {
-        let frame =
-            ruzstd::decoding::StreamingDecoder::new(io::BufReader::new(inner)).map_err(invalid)?;
+        let frame = zstd_frame(io::BufReader::new(inner))?;
         Ok(ZstdFrames { frame: Some(frame) })
     }
+}
+
+/// The decoder of the frame `source` starts with; a window past the budget says so by name.
+fn zstd_frame<R: Read>(
+    source: R,
+) -> io::Result<ruzstd::decoding::StreamingDecoder<R, ruzstd::decoding::FrameDecoder>> {
+    use ruzstd::decoding::errors::FrameDecoderError;
+    ruzstd::decoding::StreamingDecoder::new_with_max_window_size(source, ZSTD_WINDOW).map_err(
+        |err| match err {
+            FrameDecoderError::WindowSizeTooBig { requested, .. } => invalid(format!(
+                "a frame asks for a {} MiB window, past keyrot's budget of {} MiB (`zstd_window`, docs/limits.md)",
+                requested >> 20,
+                ZSTD_WINDOW >> 20
+            )),
+            err => invalid(err),
+        },
+    )
 }
 
 fn invalid(err: impl std::fmt::Display) -> io::Error {
@@ -153,7 +172,7 @@ impl Read for ZstdFrames<'_> {
             if source.fill_buf()?.is_empty() {
                 return Ok(0);
             }
-            self.frame = Some(ruzstd::decoding::StreamingDecoder::new(source).map_err(invalid)?);
+            self.frame = Some(zstd_frame(source)?);
         }
     }
 }
