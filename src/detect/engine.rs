@@ -3,11 +3,12 @@
 //! with nearby secrets.
 //!
 //! The prefilter is one SIMD pass (`teddy`) over every rule literal and decoding hint, case
-//! folded in its masks. Where it cannot run (no AVX2, or a user's rule with a literal shorter
-//! than its fingerprint), an alternation of the literals compiled by the `regex` crate finds
-//! the same hits: its literal optimiser hands it to aho-corasick's Teddy, case variants
-//! spelled out; measured five times faster than an `ascii_case_insensitive` Aho-Corasick
-//! automaton on source text.
+//! folded in its masks. Where it cannot run (no AVX2; user rules with a literal shorter than 3
+//! bytes or not ASCII, or more than 64 literals in all) and past where it stops (text dense
+//! with literal starts), alternations of the literals compiled by the `regex` crate find the
+//! same hits: its literal optimiser hands them to aho-corasick's Teddy, case variants spelled
+//! out; measured five times faster than an `ascii_case_insensitive` Aho-Corasick automaton on
+//! source text.
 
 use std::collections::{HashMap, HashSet};
 
