@@ -278,15 +278,10 @@ async fn audit_account(
             let Some(key_id) = meta.access_key_id().map(str::to_string) else {
                 continue;
             };
-            let last = iam
-                .get_access_key_last_used()
-                .access_key_id(&key_id)
-                .send()
-                .await
-                .map_err(|e| aws_error("iam:GetAccessKeyLastUsed", e));
+            let last = super::last_used(&iam, &key_id).await;
             let last_use_known = last.is_ok();
             let last_used = match last {
-                Ok(last) => super::last_use(last.access_key_last_used()),
+                Ok(used) => used,
                 Err(e) => {
                     problems.push(format!(
                         "key {key_id} of user {user}: last use not known: {e}"

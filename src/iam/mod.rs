@@ -327,6 +327,21 @@ pub(crate) async fn caller_account(sts: &aws_sdk_sts::Client) -> Result<String, 
 }
 
 /// A key's last recorded use, when IAM has one.
+/// A key's last recorded use, as `iam:GetAccessKeyLastUsed` tells it (`None`: no use
+/// recorded).
+pub(crate) async fn last_used(
+    iam: &aws_sdk_iam::Client,
+    key_id: &str,
+) -> Result<Option<crate::finding::LastUse>, IamError> {
+    let out = iam
+        .get_access_key_last_used()
+        .access_key_id(key_id)
+        .send()
+        .await
+        .map_err(|e| aws_error("iam:GetAccessKeyLastUsed", e))?;
+    Ok(last_use(out.access_key_last_used()))
+}
+
 pub(crate) fn last_use(
     used: Option<&aws_sdk_iam::types::AccessKeyLastUsed>,
 ) -> Option<crate::finding::LastUse> {

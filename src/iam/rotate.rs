@@ -317,13 +317,7 @@ async fn rotate_with(
     // 2. The old key, deactivated once nothing has used it for the grace period.
     let mut old_active = old.active;
     if old.active {
-        let last = iam
-            .get_access_key_last_used()
-            .access_key_id(&old.id)
-            .send()
-            .await
-            .map_err(|e| aws_error("iam:GetAccessKeyLastUsed", e))?;
-        let used = super::last_use(last.access_key_last_used());
+        let used = super::last_used(iam, &old.id).await?;
         let idle_days = used.as_ref().and_then(|u| {
             crate::time::parse_date(&u.date[..10]).map(|d| (opts.now - d).div_euclid(86_400))
         });
@@ -408,13 +402,7 @@ async fn rotate_with(
 
 /// Whether IAM has no record of any use of the key.
 async fn never_used(iam: &aws_sdk_iam::Client, id: &str) -> Result<bool, IamError> {
-    let last = iam
-        .get_access_key_last_used()
-        .access_key_id(id)
-        .send()
-        .await
-        .map_err(|e| aws_error("iam:GetAccessKeyLastUsed", e))?;
-    Ok(super::last_use(last.access_key_last_used()).is_none())
+    Ok(super::last_used(iam, id).await?.is_none())
 }
 
 /// What a `--to-secret` secret holds now.
