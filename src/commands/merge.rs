@@ -35,14 +35,21 @@ pub(super) fn report(args: ReportArgs) -> Result<u8, CommandError> {
         docs.extend(found);
     }
     let catalog = Catalog::new(&RuleSet::load(None)?)?;
-    let write = |out: &mut dyn Write| -> io::Result<()> {
-        match args.format {
+    let (reports, findings) = (
+        docs.len(),
+        docs.iter().map(|d| d.findings.len()).sum::<usize>(),
+    );
+    let (format, title) = (args.format, &args.title);
+    // Called once, so it owns the reports: the merged JSON takes them as they are, no copy of
+    // inputs that may be a gibibyte each.
+    let write = move |out: &mut dyn Write| -> io::Result<()> {
+        match format {
             Format::Json => {
-                serde_json::to_writer_pretty(&mut *out, &MergedReport::new(docs.clone()))?;
+                serde_json::to_writer_pretty(&mut *out, &MergedReport::new(docs))?;
                 writeln!(out)?;
             }
-            Format::Html => report::html::render(&docs, &args.title, out)?,
-            Format::Markdown => report::markdown::render(&docs, &args.title, out)?,
+            Format::Html => report::html::render(&docs, title, out)?,
+            Format::Markdown => report::markdown::render(&docs, title, out)?,
             Format::Sarif => {
                 // One run per input, each with its own category so that code scanning keeps
                 // them apart.
@@ -75,11 +82,9 @@ pub(super) fn report(args: ReportArgs) -> Result<u8, CommandError> {
         None => write(&mut BufWriter::new(io::stdout().lock()))
             .map_err(io_error("cannot write the report"))?,
     }
-    let findings: usize = docs.iter().map(|d| d.findings.len()).sum();
     eprintln!(
-        "keyrot: merged {} {} ({findings} findings)",
-        docs.len(),
-        if docs.len() == 1 { "report" } else { "reports" }
+        "keyrot: merged {reports} {} ({findings} findings)",
+        if reports == 1 { "report" } else { "reports" }
     );
     Ok(0)
 }
