@@ -480,7 +480,8 @@ mod tests {
                 crate::detect::Engine::new(crate::detect::RuleSet::load(None).unwrap(), None)
                     .unwrap()
             })
-            .hints(input.as_bytes())
+            .prefilter_hits(input.as_bytes())
+            .2
     }
 
     use super::*;

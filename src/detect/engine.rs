@@ -203,12 +203,6 @@ impl Engine {
         Ok(self)
     }
 
-    /// Whether the prefilter is Teddy (else the `regex` alternations).
-    #[doc(hidden)]
-    pub fn prefilter_is_teddy(&self) -> bool {
-        self.prefilter.teddy.is_some()
-    }
-
     /// What the prefilter's hits lead to in `bytes`: every candidate as `(rule, start, end)`,
     /// the key-ID prefixes looked at for rejected shapes, and the hints handed to decoding.
     #[doc(hidden)]
@@ -529,12 +523,6 @@ impl Engine {
         }
     }
 
-    /// Where the prefilter hits: what `scan` hands decoding (for decoding's own tests).
-    #[cfg(test)]
-    pub(crate) fn hints(&self, bytes: &[u8]) -> Vec<usize> {
-        self.candidates(bytes).2
-    }
-
     /// Every rule match reached from a prefilter hit, each once, and where the hits were key
     /// ID prefixes (at most `MAX_REJECTED_LOOKS`), for `count_rejected`.
     fn candidates(&self, bytes: &[u8]) -> (Vec<Candidate>, Vec<usize>, Vec<usize>) {
@@ -824,7 +812,7 @@ mod tests {
         let rules = || RuleSet::load(None).unwrap();
         let teddy = Engine::new(rules(), None).unwrap();
         assert!(
-            teddy.prefilter_is_teddy() || !teddy::available(),
+            teddy.prefilter.teddy.is_some() || !teddy::available(),
             "the built-in rules fit Teddy"
         );
         let regex = Engine::new(rules(), None)

@@ -50,6 +50,13 @@ pub struct Pattern {
     pub group: usize,
 }
 
+impl Pattern {
+    /// Whether `byte` of this literal matches in either case.
+    fn folds(&self, byte: u8) -> bool {
+        self.fold && byte.is_ascii_alphabetic()
+    }
+}
+
 pub struct Teddy {
     patterns: Vec<Pattern>,
     /// The literals of each bucket, as verification reads them.
@@ -106,7 +113,7 @@ impl Teddy {
             lo,
             hi,
             wild,
-            avx2: avx2(),
+            avx2: available(),
         })
     }
 
@@ -164,8 +171,8 @@ impl Teddy {
         state: &mut State,
         found: &mut impl FnMut(usize, usize),
     ) {
-        // The four bytes at `at`, as every entry's head is compared (zeros past the end,
-        // which no literal's head holds where its `care` is set).
+        // The four bytes at `at`, as every entry's head is compared (zeros past the end: a
+        // literal longer than what is left fails the length check below whatever they match).
         let word = match hay.get(at..at + 4) {
             Some(four) => u32::from_le_bytes([four[0], four[1], four[2], four[3]]),
             None => {
@@ -191,10 +198,12 @@ impl Teddy {
                 let Some(text) = hay.get(at..at + len) else {
                     continue;
                 };
+                // The head matched: only the rest is compared.
+                let (text, rest) = (&text[4.min(len)..], &pattern.bytes[4.min(len)..]);
                 let matched = if pattern.fold {
-                    text[4.min(len)..].eq_ignore_ascii_case(&pattern.bytes[4.min(len)..])
+                    text.eq_ignore_ascii_case(rest)
                 } else {
-                    text[4.min(len)..] == pattern.bytes[4.min(len)..]
+                    text == rest
                 };
                 if matched {
                     state.best[group] = Some((index, len));
@@ -288,7 +297,7 @@ impl Entry {
     fn of(index: usize, pattern: &Pattern) -> Entry {
         let (mut head, mut fold, mut care) = ([0u8; 4], [0u8; 4], [0u8; 4]);
         for (k, &byte) in pattern.bytes.iter().take(4).enumerate() {
-            let letter = pattern.fold && byte.is_ascii_alphabetic();
+            let letter = pattern.folds(byte);
             head[k] = if letter {
                 byte.to_ascii_lowercase()
             } else {
@@ -323,7 +332,7 @@ impl Masks {
                 (m.lo[k], m.hi[k]) = (u16::MAX, u16::MAX);
                 continue;
             };
-            let spellings = if pattern.fold && byte.is_ascii_alphabetic() {
+            let spellings = if pattern.folds(byte) {
                 [byte.to_ascii_lowercase(), byte.to_ascii_uppercase()]
             } else {
                 [byte, byte]
@@ -373,13 +382,15 @@ fn assign(masks: &[Masks]) -> Vec<usize> {
     for (rank, &i) in order.iter().enumerate() {
         bucket[i] = rank * BUCKETS / n.max(1);
     }
+    // The rate of bucket `b` with literal `with` added or `without` taken out.
     let union = |bucket: &[usize], b: usize, with: Option<usize>, without: Option<usize>| {
-        let mut m = Masks::default();
+        let (mut m, mut any) = (Masks::default(), false);
         for i in (0..n).filter(|&i| (bucket[i] == b && Some(i) != without) || Some(i) == with) {
             m.add(&masks[i]);
+            any = true;
         }
         // An empty bucket admits nothing.
-        if (0..n).any(|i| (bucket[i] == b && Some(i) != without) || Some(i) == with) {
+        if any {
             m.rate()
         } else {
             0.0
@@ -442,10 +453,6 @@ struct State {
 
 /// Whether this CPU runs the SIMD search.
 pub fn available() -> bool {
-    avx2()
-}
-
-fn avx2() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         std::arch::is_x86_feature_detected!("avx2")

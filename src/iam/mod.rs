@@ -326,7 +326,6 @@ pub(crate) async fn caller_account(sts: &aws_sdk_sts::Client) -> Result<String, 
     Ok(out.account().unwrap_or_default().to_string())
 }
 
-/// A key's last recorded use, when IAM has one.
 /// A key's last recorded use, as `iam:GetAccessKeyLastUsed` tells it (`None`: no use
 /// recorded).
 pub(crate) async fn last_used(
@@ -342,6 +341,7 @@ pub(crate) async fn last_used(
     Ok(last_use(out.access_key_last_used()))
 }
 
+/// A key's last recorded use, when IAM has one.
 pub(crate) fn last_use(
     used: Option<&aws_sdk_iam::types::AccessKeyLastUsed>,
 ) -> Option<crate::finding::LastUse> {
